@@ -1,1 +1,210 @@
-fn main(){}
+//! `flexsim`: the command line.
+
+mod inputs;
+mod plot;
+mod run;
+mod seeds;
+mod sweep;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use flexsim_sim::inflation::InflationConfig;
+use flexsim_sim::report;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "flexsim",
+    version,
+    about = "Simulate schedulers on sliceable GPU/NPU clusters"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one policy on one trace (default: the embedded openb trace and fleet, fgd, seed 42).
+    Run {
+        /// Pod list CSV (openb format); default: the embedded openb_pod_list_default.
+        #[arg(long)]
+        trace: Option<PathBuf>,
+        /// Node list CSV (openb format); default: the embedded openb_node_list_gpu_node.
+        #[arg(long)]
+        fleet: Option<PathBuf>,
+        /// Policy name (see `flexsim policies`).
+        #[arg(long, default_value = "fgd")]
+        policy: String,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Tune arrived GPU requests to this share of capacity (fgd-protocol §2.2).
+        #[arg(long, default_value_t = 1.3)]
+        tune: f64,
+        /// Output directory; default out/<trace>-<policy>-s<seed>.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Overwrite an output directory that already holds results.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run a grid of traces × policies × seeds in parallel.
+    Sweep {
+        /// Comma-separated pod list CSVs; default: the embedded openb default trace.
+        #[arg(long)]
+        trace: Option<String>,
+        /// Node list CSV; default: the embedded openb GPU node list.
+        #[arg(long)]
+        fleet: Option<PathBuf>,
+        /// Comma-separated policy names.
+        #[arg(
+            long,
+            default_value = "random,dot-product,gpu-clustering,gpu-packing,best-fit,fgd"
+        )]
+        policy: String,
+        /// Seeds: an inclusive range a..b or a comma list.
+        #[arg(long, default_value = "42..51")]
+        seeds: String,
+        #[arg(long, default_value_t = 1.3)]
+        tune: f64,
+        /// Output directory.
+        #[arg(long, default_value = "out/sweep")]
+        out: PathBuf,
+        #[arg(long)]
+        force: bool,
+        /// Worker threads (default: one per core). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Hide the progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// List the policies with a one-line description each.
+    Policies,
+}
+
+fn main() -> ExitCode {
+    match real_main() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check_tune(tune: f64) -> Result<()> {
+    if !(tune.is_finite() && tune > 0.0 && tune <= 10.0) {
+        bail!("invalid --tune {tune}: expected a share of capacity in (0, 10], e.g. 1.3");
+    }
+    Ok(())
+}
+
+fn real_main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Policies => {
+            for p in flexsim_policies::registry() {
+                println!("{:<16} {}", p.name, p.description);
+            }
+        }
+        Command::Run {
+            trace,
+            fleet,
+            policy,
+            seed,
+            tune,
+            out,
+            force,
+        } => {
+            check_tune(tune)?;
+            flexsim_policies::by_name(&policy)?;
+            let workload = inputs::trace(trace.as_deref())?;
+            let fleet = inputs::fleet(fleet.as_deref())?;
+            let out = out.unwrap_or_else(|| {
+                PathBuf::from("out").join(format!("{}-{policy}-s{seed}", workload.name))
+            });
+            report::prepare_out_dir(&out, force)?;
+            let config = InflationConfig {
+                seed,
+                tune_ratio: tune,
+            };
+            let r = run::inflation_run(&workload, &fleet, &policy, config)?;
+            report::write_inflation_run(&out, &r.summary, &r.curve)
+                .with_context(|| format!("writing {}", out.display()))?;
+            let s = &r.summary;
+            println!("protocol        inflation (fgd-protocol), tune {}", s.tune);
+            println!(
+                "trace           {} ({} pods arrived)",
+                s.trace, s.pods_arrived
+            );
+            println!(
+                "fleet           {} ({} GPUs)",
+                s.fleet,
+                s.gpu_capacity_milli / 1000
+            );
+            println!("policy / seed   {} / {}", s.policy, s.seed);
+            println!("pods failed     {}", s.pods_failed);
+            println!("alloc @100 %    {}", run::pct(s.alloc_pct_at_100));
+            println!("alloc @130 %    {}", run::pct(s.alloc_pct_at_130));
+            println!("frag ratio @100 {}", run::pct(s.frag_ratio_pct_at_100));
+            println!("wall            {} ms", s.wall_ms);
+            println!("wrote           {}/summary.json, curve.csv", out.display());
+        }
+        Command::Sweep {
+            trace,
+            fleet,
+            policy,
+            seeds,
+            tune,
+            out,
+            force,
+            threads,
+            quiet,
+        } => {
+            check_tune(tune)?;
+            let seeds = seeds::parse(&seeds).map_err(anyhow::Error::msg)?;
+            let policies: Vec<String> = policy
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect();
+            if policies.is_empty() {
+                bail!("--policy names no policy");
+            }
+            for p in &policies {
+                flexsim_policies::by_name(p)?;
+            }
+            if threads == Some(0) {
+                bail!("--threads must be at least 1");
+            }
+            let workloads = match trace {
+                None => vec![inputs::trace(None)?],
+                Some(list) => {
+                    let paths = inputs::path_list(&list);
+                    if paths.is_empty() {
+                        bail!("--trace names no file");
+                    }
+                    paths
+                        .iter()
+                        .map(|p| inputs::trace(Some(p)))
+                        .collect::<Result<_>>()?
+                }
+            };
+            let fleet = inputs::fleet(fleet.as_deref())?;
+            report::prepare_out_dir(&out, force)?;
+            let spec = sweep::SweepSpec {
+                workloads: &workloads,
+                fleet: &fleet,
+                policies: &policies,
+                seeds: &seeds,
+                tune_ratio: tune,
+                threads,
+                progress: !quiet,
+            };
+            sweep::sweep(&spec, &out)?;
+            println!("wrote {}/sweep.csv and alloc_vs_arrived.svg", out.display());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,265 @@
+//! `fgd` — Fragmentation Gradient Descent (fgd-protocol §2.7.6).
+//!
+//! A node's score is how much placing the pod *lowers* that node's expected fragmentation
+//! F(n) under the typical-pod distribution: int(100 · σ(ΔF / 1000)). For a sharing pod every
+//! fitting GPU is tried and the first GPU reaching the best score is the one used.
+//!
+//! Scores depend only on the node's state and the pod's shape, so they are cached per
+//! (shape, node) and recomputed only when the node's generation changed: one placement
+//! invalidates one node (DESIGN "Speed").
+
+use flexsim_sim::cluster::{Cluster, Node, NodeId};
+use flexsim_sim::fragmentation::TypicalPods;
+use flexsim_sim::gpu_select;
+use flexsim_sim::job::{Pod, PodShape};
+use flexsim_sim::policy::{NodeScorer, Setup, SimRng};
+use std::collections::HashMap;
+
+#[derive(Default)]
+pub struct Fgd {
+    typical: TypicalPods,
+    /// F(n) of each node at the generation it was computed.
+    frag_before: Vec<Cached<f64>>,
+    /// Per pod shape, per node: the score and the GPU a sharing pod would use.
+    scores: HashMap<PodShape, Vec<Cached<(i64, u16)>>>,
+    after: Vec<u32>,
+}
+
+#[derive(Clone, Copy)]
+struct Cached<T> {
+    generation: u64,
+    value: T,
+}
+
+const NEVER: u64 = u64::MAX;
+
+/// int(100 · σ(Δ/1000)), truncated toward zero.
+pub fn fgd_score(frag_before: f64, frag_after: f64) -> i64 {
+    let delta = frag_before - frag_after;
+    (100.0 / (1.0 + (-delta / 1000.0).exp())) as i64
+}
+
+impl Fgd {
+    fn frag_before(&mut self, node: &Node, id: NodeId) -> f64 {
+        let c = &mut self.frag_before[id];
+        if c.generation != node.generation() {
+            c.value =
+                self.typical
+                    .node_frag(node.cpu_free_milli(), node.gpu_free_milli(), &node.model);
+            c.generation = node.generation();
+        }
+        c.value
+    }
+
+    /// The node's score and, for a sharing pod, the first GPU that reaches it.
+    fn evaluate(&mut self, node: &Node, id: NodeId, pod: &Pod) -> (i64, u16) {
+        let before = self.frag_before(node, id);
+        let cpu_after = node.cpu_free_milli().saturating_sub(pod.cpu_milli);
+        let free = node.gpu_free_milli();
+        self.after.clear();
+        self.after.extend_from_slice(free);
+        if pod.is_sharing() {
+            let mut best = (i64::MIN, 0u16);
+            for i in 0..free.len() {
+                if free[i] < pod.gpu_milli {
+                    continue;
+                }
+                self.after[i] -= pod.gpu_milli;
+                let f = self.typical.node_frag(cpu_after, &self.after, &node.model);
+                self.after[i] = free[i];
+                let s = fgd_score(before, f);
+                if s > best.0 {
+                    best = (s, i as u16);
+                }
+            }
+            return best;
+        }
+        // Whole, multi-GPU or CPU-only: take k fitting GPUs in ascending-free order.
+        for _ in 0..pod.num_gpu {
+            let pick = (0..self.after.len())
+                .filter(|&i| self.after[i] >= pod.gpu_milli && self.after[i] == free[i])
+                .min_by_key(|&i| self.after[i]);
+            if let Some(i) = pick {
+                self.after[i] -= pod.gpu_milli;
+            }
+        }
+        let f = self.typical.node_frag(cpu_after, &self.after, &node.model);
+        (fgd_score(before, f), 0)
+    }
+
+    fn cached(&mut self, cluster: &Cluster, id: NodeId, pod: &Pod) -> (i64, u16) {
+        let node = cluster.node(id);
+        let n_nodes = cluster.nodes().len();
+        let shape = pod.shape();
+        let hit = self.scores.get(&shape).and_then(|v| {
+            let c = v[id];
+            (c.generation == node.generation()).then_some(c.value)
+        });
+        if let Some(v) = hit {
+            return v;
+        }
+        let value = self.evaluate(node, id, pod);
+        let slot = self.scores.entry(shape).or_insert_with(|| {
+            vec![
+                Cached {
+                    generation: NEVER,
+                    value: (0, 0)
+                };
+                n_nodes
+            ]
+        });
+        slot[id] = Cached {
+            generation: node.generation(),
+            value,
+        };
+        value
+    }
+}
+
+impl NodeScorer for Fgd {
+    fn name(&self) -> &str {
+        "fgd"
+    }
+
+    fn prepare(&mut self, setup: &Setup<'_>) {
+        self.typical = setup.typical.clone();
+        let n = setup.cluster.nodes().len();
+        self.frag_before = vec![
+            Cached {
+                generation: NEVER,
+                value: 0.0
+            };
+            n
+        ];
+        self.scores.clear();
+    }
+
+    fn score(&mut self, cluster: &Cluster, node: NodeId, pod: &Pod) -> i64 {
+        self.cached(cluster, node, pod).0
+    }
+
+    fn select_gpus(
+        &mut self,
+        cluster: &Cluster,
+        node: NodeId,
+        pod: &Pod,
+        _rng: &mut SimRng,
+    ) -> Option<Vec<u16>> {
+        if pod.is_sharing() {
+            Some(vec![self.cached(cluster, node, pod).1])
+        } else {
+            gpu_select::lowest_index(cluster.node(node), pod)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flexsim_sim::cluster::Placement;
+    use flexsim_sim::fleet::{Fleet, NodeSpec};
+    use flexsim_sim::fragmentation::TypicalPod;
+    use flexsim_sim::policy::{Greedy, Policy};
+    use rand::SeedableRng;
+
+    /// The cluster and typical pods of fgd-protocol §2.9.
+    fn example() -> (Cluster, TypicalPods) {
+        let node = |name: &str, cpu, gpus| NodeSpec {
+            name: name.into(),
+            cpu_milli: cpu,
+            memory_mib: 1 << 20,
+            gpus,
+            model: "X".into(),
+        };
+        let mut c = Cluster::new(&Fleet {
+            name: "t".into(),
+            nodes: vec![node("node1", 20000, 2), node("node2", 8000, 1)],
+        });
+        // Node 1: c = 16000, GPUs [1000, 600].
+        c.place(
+            0,
+            &Pod::new("pre", 4000, 0, 1, 400),
+            Placement {
+                node: 0,
+                gpus: vec![1],
+            },
+        )
+        .unwrap();
+        let tp = |cpu, gpu, n, p| TypicalPod {
+            cpu_milli: cpu,
+            gpu_milli: gpu,
+            num_gpu: n,
+            models: vec![],
+            probability: p,
+        };
+        let typical = TypicalPods {
+            pods: vec![
+                tp(4000, 500, 1, 0.5),
+                tp(8000, 1000, 1, 0.3),
+                tp(2000, 0, 0, 0.2),
+            ],
+        };
+        (c, typical)
+    }
+
+    #[test]
+    fn worked_example_scores() {
+        // σ(−0.1)·100 = 47.50 → 47; σ(0.1)·100 = 52.50 → 52.
+        assert_eq!(fgd_score(500.0, 600.0), 47);
+        assert_eq!(fgd_score(500.0, 400.0), 52);
+        assert_eq!(fgd_score(200.0, 300.0), 47);
+        let (c, typical) = example();
+        let mut fgd = Fgd::default();
+        fgd.prepare(&Setup {
+            cluster: &c,
+            original_pods: &[],
+            typical: &typical,
+        });
+        let p = Pod::new("P", 4000, 0, 1, 400);
+        assert_eq!(fgd.score(&c, 0, &p), 52);
+        assert_eq!(fgd.score(&c, 1, &p), 47);
+        let mut rng = SimRng::seed_from_u64(0);
+        // Node 1 wins and the pod uses GPU 1.
+        let mut policy = Greedy::new(fgd);
+        policy.prepare(&Setup {
+            cluster: &c,
+            original_pods: &[],
+            typical: &typical,
+        });
+        let placement = policy.place(&c, &p, &mut rng).unwrap();
+        assert_eq!((placement.node, placement.gpus), (0, vec![1]));
+    }
+
+    #[test]
+    fn cache_follows_node_changes() {
+        let (mut c, typical) = example();
+        let mut fgd = Fgd::default();
+        fgd.prepare(&Setup {
+            cluster: &c,
+            original_pods: &[],
+            typical: &typical,
+        });
+        let p = Pod::new("P", 4000, 0, 1, 400);
+        assert_eq!(fgd.score(&c, 1, &p), 47);
+        // Fill node 2's GPU to 600 free: now P leaves [200]; recomputed, not the stale 47.
+        c.place(
+            1,
+            &Pod::new("q", 0, 0, 1, 400),
+            Placement {
+                node: 1,
+                gpus: vec![0],
+            },
+        )
+        .unwrap();
+        let fresh = {
+            let mut f = Fgd::default();
+            f.prepare(&Setup {
+                cluster: &c,
+                original_pods: &[],
+                typical: &typical,
+            });
+            f.score(&c, 1, &p)
+        };
+        assert_eq!(fgd.score(&c, 1, &p), fresh);
+    }
+}

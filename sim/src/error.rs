@@ -1,0 +1,82 @@
+//! Errors of the simulator's inputs and actions.
+//!
+//! Input errors carry the file, line and column so that a user can fix a trace without
+//! reading our code (README "bad input"); placement errors are typed so that a policy that
+//! proposes something illegal is told exactly why, and the cluster is never corrupted.
+
+use std::path::PathBuf;
+
+/// A trace, fleet or configuration file that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{file}: {source}")]
+    Io {
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// One field of one row is not what the format expects.
+    #[error("{file}:{line}: column {column}: expected {expected}, got \"{got}\"")]
+    Field {
+        file: PathBuf,
+        line: u64,
+        column: String,
+        expected: String,
+        got: String,
+    },
+    /// The header lacks a column the format needs.
+    #[error("{file}:1: missing column {column} (header has: {header})")]
+    MissingColumn {
+        file: PathBuf,
+        column: String,
+        header: String,
+    },
+    /// A row that the CSV parser itself rejects (wrong number of fields, bad quoting).
+    #[error("{file}:{line}: {message}")]
+    Row {
+        file: PathBuf,
+        line: u64,
+        message: String,
+    },
+    /// A whole-file problem (empty trace, duplicate names, ...).
+    #[error("{file}: {message}")]
+    Invalid { file: PathBuf, message: String },
+}
+
+/// Why the engine refused a placement a policy proposed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlacementError {
+    #[error("node index {0} does not exist")]
+    NoSuchNode(usize),
+    #[error("node {node}: needs {needed} milli-CPU, {free} free")]
+    Cpu {
+        node: String,
+        needed: u64,
+        free: u64,
+    },
+    #[error("node {node}: needs {needed} MiB memory, {free} free")]
+    Memory {
+        node: String,
+        needed: u64,
+        free: u64,
+    },
+    #[error("node {node}: GPU model {model} is not one the pod accepts")]
+    GpuModel { node: String, model: String },
+    #[error("node {node}: pod needs {needed} GPUs, placement names {named}")]
+    GpuCount {
+        node: String,
+        needed: usize,
+        named: usize,
+    },
+    #[error("node {node}: GPU {gpu} does not exist")]
+    NoSuchGpu { node: String, gpu: usize },
+    #[error("node {node}: GPU {gpu} named twice")]
+    DuplicateGpu { node: String, gpu: usize },
+    #[error("node {node}: GPU {gpu} has {free} milli free, pod needs {needed}")]
+    GpuFull {
+        node: String,
+        gpu: usize,
+        needed: u32,
+        free: u32,
+    },
+}

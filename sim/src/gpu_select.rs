@@ -1,0 +1,136 @@
+//! Choosing the GPUs inside the chosen node (fgd-protocol §2.7.7, the Reserve step).
+
+use crate::cluster::Node;
+use crate::fleet::GPU_MILLI;
+use crate::job::Pod;
+use crate::policy::SimRng;
+use rand::RngExt;
+
+/// `best`: a sharing pod takes the GPU with the least free milli that still fits (lower index on
+/// ties); a whole or multi-GPU pod takes the lowest-index GPUs that fit. `None` if it doesn't fit.
+pub fn best(node: &Node, pod: &Pod) -> Option<Vec<u16>> {
+    if !pod.is_gpu_pod() {
+        return Some(Vec::new());
+    }
+    if pod.is_sharing() {
+        let free = node.gpu_free_milli();
+        let mut choice: Option<usize> = None;
+        for (i, &g) in free.iter().enumerate() {
+            if g >= pod.gpu_milli && choice.is_none_or(|c| g < free[c]) {
+                choice = Some(i);
+            }
+        }
+        return choice.map(|i| vec![i as u16]);
+    }
+    lowest_index(node, pod)
+}
+
+/// The `num_gpu` lowest-index GPUs with room for the per-GPU milli (for whole-GPU pods: the
+/// lowest-index fully free GPUs).
+pub fn lowest_index(node: &Node, pod: &Pod) -> Option<Vec<u16>> {
+    let need = pod.num_gpu as usize;
+    let gpus: Vec<u16> = node
+        .gpu_free_milli()
+        .iter()
+        .enumerate()
+        .filter(|&(_, &g)| g >= pod.gpu_milli)
+        .map(|(i, _)| i as u16)
+        .take(need)
+        .collect();
+    (gpus.len() == need).then_some(gpus)
+}
+
+/// `random`: a sharing pod takes a GPU chosen uniformly among those that fit, by reservoir
+/// sampling in index order (one draw per fitting GPU after the first); a whole or multi-GPU pod
+/// takes the lowest-index fully free GPUs (fgd-protocol §2.7.1).
+pub fn random(node: &Node, pod: &Pod, rng: &mut SimRng) -> Option<Vec<u16>> {
+    if !pod.is_sharing() {
+        return lowest_index(node, pod);
+    }
+    let mut choice = None;
+    let mut seen = 0u32;
+    for (i, &g) in node.gpu_free_milli().iter().enumerate() {
+        if g >= pod.gpu_milli {
+            seen += 1;
+            if seen == 1 || rng.random_range(0..seen) == 0 {
+                choice = Some(i as u16);
+            }
+        }
+    }
+    choice.map(|i| vec![i])
+}
+
+/// Whether a GPU has nothing allocated.
+pub fn is_fully_free(free_milli: u32) -> bool {
+    free_milli == GPU_MILLI
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::{Cluster, Placement};
+    use crate::fleet::{Fleet, NodeSpec};
+
+    fn node_with(frees: &[u32]) -> Cluster {
+        let fleet = Fleet {
+            name: "t".into(),
+            nodes: vec![NodeSpec {
+                name: "n".into(),
+                cpu_milli: 100_000,
+                memory_mib: 100_000,
+                gpus: frees.len() as u32,
+                model: "T4".into(),
+            }],
+        };
+        let mut c = Cluster::new(&fleet);
+        for (i, &f) in frees.iter().enumerate() {
+            if f < GPU_MILLI {
+                let p = Pod::new("x", 0, 0, 1, GPU_MILLI - f);
+                c.place(
+                    i,
+                    &p,
+                    Placement {
+                        node: 0,
+                        gpus: vec![i as u16],
+                    },
+                )
+                .unwrap();
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn best_is_tightest_fit_lower_index_on_ties() {
+        let c = node_with(&[1000, 600, 450, 600, 450]);
+        assert_eq!(best(c.node(0), &Pod::new("p", 0, 0, 1, 400)), Some(vec![2]));
+        assert_eq!(best(c.node(0), &Pod::new("p", 0, 0, 1, 500)), Some(vec![1]));
+        assert_eq!(
+            best(c.node(0), &Pod::new("p", 0, 0, 1, 1000)),
+            Some(vec![0])
+        );
+        assert_eq!(best(c.node(0), &Pod::new("p", 0, 0, 2, 1000)), None);
+    }
+
+    #[test]
+    fn whole_pods_take_lowest_fully_free() {
+        let c = node_with(&[500, 1000, 1000, 1000]);
+        assert_eq!(
+            best(c.node(0), &Pod::new("p", 0, 0, 2, 1000)),
+            Some(vec![1, 2])
+        );
+    }
+
+    #[test]
+    fn random_picks_only_fitting_gpus_and_all_of_them() {
+        use rand::SeedableRng;
+        let c = node_with(&[300, 1000, 500, 700]);
+        let mut rng = SimRng::seed_from_u64(1);
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..200 {
+            let g = random(c.node(0), &Pod::new("p", 0, 0, 1, 500), &mut rng).unwrap();
+            seen.insert(g[0]);
+        }
+        assert_eq!(seen.into_iter().collect::<Vec<_>>(), vec![1, 2, 3]);
+    }
+}

@@ -1,0 +1,168 @@
+//! The policy API: what a scheduling policy implements, and the building blocks that make the
+//! common shapes a few lines.
+//!
+//! A policy sees the cluster read-only and answers "where does this pod go?". The engine checks
+//! every answer against the cluster ([`Cluster::place`]), so a buggy policy gets a typed error,
+//! never a corrupted cluster. Feasibility is the engine's ([`Node::fits`]); policies only choose.
+//!
+//! Most policies are "filter the feasible nodes, score each, take the best, pick GPUs on it":
+//! implement [`NodeScorer`] and wrap it in [`Greedy`]. Ties go to the node that comes first in
+//! [`Cluster::by_priority`] (fgd-protocol §2.6).
+//!
+//! [`Node::fits`]: crate::cluster::Node::fits
+
+use crate::cluster::{Cluster, NodeId, Placement};
+use crate::fragmentation::TypicalPods;
+use crate::gpu_select;
+use crate::job::Pod;
+
+/// The run's random generator: explicit, portable and seeded from the run's seed (DESIGN notes).
+pub type SimRng = rand_pcg::Pcg64;
+
+/// What a policy may look at once, before the first pod arrives.
+pub struct Setup<'a> {
+    pub cluster: &'a Cluster,
+    /// The trace's pods as read, before shuffling and tuning.
+    pub original_pods: &'a [Pod],
+    /// The typical-pod distribution of the original pods (fgd-protocol §2.7.6).
+    pub typical: &'a TypicalPods,
+}
+
+/// A scheduling policy.
+pub trait Policy: Send {
+    /// The CLI name (`best-fit`).
+    fn name(&self) -> &str;
+
+    /// Called once per run before any pod arrives.
+    fn prepare(&mut self, _setup: &Setup<'_>) {}
+
+    /// Where `pod` should go now, or `None` if the policy finds no place. The engine validates
+    /// the answer. `rng` is the run's generator: draw from it, never from a global one.
+    fn place(&mut self, cluster: &Cluster, pod: &Pod, rng: &mut SimRng) -> Option<Placement>;
+}
+
+/// Scores one feasible node for a pod; higher is better. Wrap in [`Greedy`] to get a policy.
+pub trait NodeScorer: Send {
+    fn name(&self) -> &str;
+
+    fn prepare(&mut self, _setup: &Setup<'_>) {}
+
+    /// The score of feasible `node` for `pod`. Only called for nodes where the pod fits.
+    fn score(&mut self, cluster: &Cluster, node: NodeId, pod: &Pod) -> i64;
+
+    /// Whether scores go through the scheduler framework's integer min–max NormalizeScore
+    /// (fgd-protocol §2.6). It never changes the winner; it keeps the [0, 100] range honest.
+    fn normalize(&self) -> bool {
+        false
+    }
+
+    /// The GPUs to use on the chosen node; by default tightest fit (fgd-protocol §2.7.7 `best`).
+    fn select_gpus(
+        &mut self,
+        cluster: &Cluster,
+        node: NodeId,
+        pod: &Pod,
+        _rng: &mut SimRng,
+    ) -> Option<Vec<u16>> {
+        gpu_select::best(cluster.node(node), pod)
+    }
+}
+
+/// "Filter, score, take the best, pick GPUs": the Kubernetes scheduling cycle as a policy.
+///
+/// * every feasible node is scored (`percentageOfNodesToScore: 100`);
+/// * if exactly one node is feasible it is chosen without scoring (fgd-protocol §2.6);
+/// * the highest score wins; ties go to the earliest node in [`Cluster::by_priority`].
+pub struct Greedy<S> {
+    scorer: S,
+    feasible: Vec<NodeId>,
+    scores: Vec<i64>,
+}
+
+impl<S: NodeScorer> Greedy<S> {
+    pub fn new(scorer: S) -> Self {
+        Greedy {
+            scorer,
+            feasible: Vec::new(),
+            scores: Vec::new(),
+        }
+    }
+
+    /// The node a pod would go to, or `None` if none is feasible.
+    pub fn choose_node(&mut self, cluster: &Cluster, pod: &Pod) -> Option<NodeId> {
+        self.feasible.clear();
+        self.feasible.extend(
+            cluster
+                .by_priority()
+                .iter()
+                .copied()
+                .filter(|&n| cluster.node(n).fits(pod)),
+        );
+        match self.feasible.len() {
+            0 => return None,
+            1 => return Some(self.feasible[0]),
+            _ => {}
+        }
+        self.scores.clear();
+        for &n in &self.feasible {
+            let s = self.scorer.score(cluster, n, pod);
+            self.scores.push(s);
+        }
+        if self.scorer.normalize() {
+            normalize_scores(&mut self.scores);
+        }
+        let mut best = 0;
+        for i in 1..self.scores.len() {
+            if self.scores[i] > self.scores[best] {
+                best = i;
+            }
+        }
+        Some(self.feasible[best])
+    }
+}
+
+impl<S: NodeScorer> Policy for Greedy<S> {
+    fn name(&self) -> &str {
+        self.scorer.name()
+    }
+
+    fn prepare(&mut self, setup: &Setup<'_>) {
+        self.scorer.prepare(setup);
+    }
+
+    fn place(&mut self, cluster: &Cluster, pod: &Pod, rng: &mut SimRng) -> Option<Placement> {
+        let node = self.choose_node(cluster, pod)?;
+        let gpus = self.scorer.select_gpus(cluster, node, pod, rng)?;
+        Some(Placement { node, gpus })
+    }
+}
+
+/// The framework's integer min–max rescale to [0, 100] (fgd-protocol §2.6): s' = (s − min)·100
+/// / (max − min) with integer division, all 0 when max = min.
+pub fn normalize_scores(scores: &mut [i64]) {
+    let (Some(&min), Some(&max)) = (scores.iter().min(), scores.iter().max()) else {
+        return;
+    };
+    for s in scores.iter_mut() {
+        *s = if max == min {
+            0
+        } else {
+            (*s - min) * 100 / (max - min)
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_is_integer_min_max() {
+        let mut s = vec![40, 70, 55];
+        normalize_scores(&mut s);
+        assert_eq!(s, vec![0, 100, 50]);
+        let mut same = vec![7, 7];
+        normalize_scores(&mut same);
+        assert_eq!(same, vec![0, 0]);
+    }
+}

@@ -1,0 +1,148 @@
+//! Typed access to the rows of a CSV file with a header, for the trace and fleet readers.
+//!
+//! Every failure names the file, the line, the column and what was expected, so a user with a
+//! broken trace can fix it without reading our code.
+
+use crate::error::InputError;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+/// A CSV source whose header has been checked for the columns a format needs.
+pub struct CsvTable<R: std::io::Read> {
+    file: PathBuf,
+    reader: csv::Reader<R>,
+    header: Vec<String>,
+}
+
+/// One data row, with the file and line it came from.
+pub struct Row<'t> {
+    file: &'t Path,
+    header: &'t [String],
+    record: csv::StringRecord,
+    line: u64,
+}
+
+impl<R: std::io::Read> CsvTable<R> {
+    pub fn new(file: &Path, source: R) -> Result<Self, InputError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .trim(csv::Trim::All)
+            .from_reader(source);
+        let header = reader
+            .headers()
+            .map_err(|e| csv_error(file, &e))?
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        Ok(CsvTable {
+            file: file.to_owned(),
+            reader,
+            header,
+        })
+    }
+
+    /// The position of `name` in the header, or an error listing the header.
+    pub fn column(&self, name: &str) -> Result<usize, InputError> {
+        self.optional_column(name)
+            .ok_or_else(|| InputError::MissingColumn {
+                file: self.file.clone(),
+                column: name.to_owned(),
+                header: self.header.join(","),
+            })
+    }
+
+    pub fn optional_column(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| h == name)
+    }
+
+    /// Calls `f` on every data row in file order.
+    pub fn for_each_row(
+        &mut self,
+        mut f: impl FnMut(&Row<'_>) -> Result<(), InputError>,
+    ) -> Result<(), InputError> {
+        let mut record = csv::StringRecord::new();
+        loop {
+            match self.reader.read_record(&mut record) {
+                Ok(false) => return Ok(()),
+                Ok(true) => {
+                    let line = record.position().map_or(0, |p| p.line());
+                    let row = Row {
+                        file: &self.file,
+                        header: &self.header,
+                        record: std::mem::take(&mut record),
+                        line,
+                    };
+                    f(&row)?;
+                    record = row.record;
+                }
+                Err(e) => return Err(csv_error(&self.file, &e)),
+            }
+        }
+    }
+}
+
+impl Row<'_> {
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// The raw text of column `col` ("" when the row is short).
+    pub fn text(&self, col: usize) -> &str {
+        self.record.get(col).unwrap_or("")
+    }
+
+    /// Parses column `col`, describing the expected form as `expected` on failure.
+    pub fn parse<T: FromStr>(&self, col: usize, expected: &str) -> Result<T, InputError> {
+        let text = self.text(col);
+        text.parse().map_err(|_| self.error(col, expected))
+    }
+
+    /// Parses an optional column: empty text or an absent column gives `None`.
+    pub fn parse_opt<T: FromStr>(
+        &self,
+        col: Option<usize>,
+        expected: &str,
+    ) -> Result<Option<T>, InputError> {
+        match col {
+            Some(c) if !self.text(c).is_empty() => self.parse(c, expected).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// An error about column `col` of this row.
+    pub fn error(&self, col: usize, expected: &str) -> InputError {
+        InputError::Field {
+            file: self.file.to_owned(),
+            line: self.line,
+            column: self.header.get(col).cloned().unwrap_or_default(),
+            expected: expected.to_owned(),
+            got: self.text(col).to_owned(),
+        }
+    }
+
+    /// A whole-row problem at this row.
+    pub fn invalid(&self, message: String) -> InputError {
+        InputError::Row {
+            file: self.file.to_owned(),
+            line: self.line,
+            message,
+        }
+    }
+}
+
+fn csv_error(file: &Path, e: &csv::Error) -> InputError {
+    let line = e.position().map_or(0, |p| p.line());
+    let message = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("expected {expected_len} fields like the header, got {len}"),
+        csv::ErrorKind::Io(io) => io.to_string(),
+        csv::ErrorKind::Utf8 { .. } => "row is not valid UTF-8".to_owned(),
+        _ => e.to_string(),
+    };
+    InputError::Row {
+        file: file.to_owned(),
+        line,
+        message,
+    }
+}

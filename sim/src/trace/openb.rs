@@ -1,0 +1,113 @@
+//! The openb pod list (Alibaba cluster-trace-gpu-v2023, fgd-protocol §2.1).
+//!
+//! Columns `name,cpu_milli,memory_mib,num_gpu,gpu_milli` are required; `gpu_spec,qos,
+//! pod_phase,creation_time,deletion_time,scheduled_time` are optional (the multigpu traces
+//! lack them). GPU fields follow the converter's rules ([`Pod::normalise_gpu`]).
+
+use crate::error::InputError;
+use crate::job::{GpuSpec, Pod, Workload};
+use crate::trace::csv_rows::CsvTable;
+use std::path::Path;
+
+/// Reads an openb pod CSV from `path`.
+pub fn read(path: &Path) -> Result<Workload, InputError> {
+    let file = std::fs::File::open(path).map_err(|source| InputError::Io {
+        file: path.to_owned(),
+        source,
+    })?;
+    parse(path, std::io::BufReader::new(file))
+}
+
+/// Parses an openb pod CSV; `path` names the source in messages and gives the trace name.
+pub fn parse(path: &Path, source: impl std::io::Read) -> Result<Workload, InputError> {
+    let mut table = CsvTable::new(path, source)?;
+    let name = table.column("name")?;
+    let cpu = table.column("cpu_milli")?;
+    let mem = table.column("memory_mib")?;
+    let num_gpu = table.column("num_gpu")?;
+    let gpu_milli = table.column("gpu_milli")?;
+    let spec = table.optional_column("gpu_spec");
+    let qos = table.optional_column("qos");
+    let created = table.optional_column("creation_time");
+    let scheduled = table.optional_column("scheduled_time");
+    let deleted = table.optional_column("deletion_time");
+    let mut pods = Vec::new();
+    let mut names = std::collections::BTreeSet::new();
+    const SECONDS: &str = "seconds as a non-negative integer, or empty";
+    table.for_each_row(|row| {
+        let pod_name = row.text(name).to_owned();
+        if pod_name.is_empty() {
+            return Err(row.error(name, "a pod name"));
+        }
+        if !names.insert(pod_name.clone()) {
+            return Err(row.error(name, "a pod name not used on an earlier line"));
+        }
+        let mut pod = Pod {
+            name: pod_name,
+            cpu_milli: row.parse(cpu, "milli-CPU as a non-negative integer")?,
+            memory_mib: row.parse(mem, "memory in MiB as a non-negative integer")?,
+            num_gpu: row.parse(num_gpu, "a GPU count as a non-negative integer")?,
+            gpu_milli: row.parse(gpu_milli, "per-GPU milli as a non-negative integer")?,
+            gpu_spec: GpuSpec::parse(spec.map_or("", |c| row.text(c))),
+            qos: qos
+                .map(|c| row.text(c).to_owned())
+                .filter(|q| !q.is_empty()),
+            creation_time_s: row.parse_opt(created, SECONDS)?,
+            scheduled_time_s: row.parse_opt(scheduled, SECONDS)?,
+            deletion_time_s: row.parse_opt(deleted, SECONDS)?,
+        };
+        pod.normalise_gpu();
+        pods.push(pod);
+        Ok(())
+    })?;
+    if pods.is_empty() {
+        return Err(InputError::Invalid {
+            file: path.to_owned(),
+            message: "the trace has no pods".to_owned(),
+        });
+    }
+    Ok(Workload {
+        name: crate::trace::file_stem(path),
+        pods,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time\n";
+
+    #[test]
+    fn reads_rows_with_and_without_optional_columns() {
+        let full = format!("{HEAD}p0,12000,16384,1,460,V100M16|V100M32,LS,Running,0,12,3\np1,6000,1,0,0,,BE,Running,,,\n");
+        let w = parse(Path::new("t/openb_x.csv"), full.as_bytes()).unwrap();
+        assert_eq!(w.name, "openb_x");
+        assert_eq!(w.pods[0].gpu_spec.models, ["V100M16", "V100M32"]);
+        assert_eq!(w.pods[0].deletion_time_s, Some(12));
+        assert_eq!(w.pods[1].scheduled_time_s, None);
+        let short = "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,1,2,8,1000\n";
+        let w = parse(Path::new("m.csv"), short.as_bytes()).unwrap();
+        assert_eq!(w.total_gpu_milli(), 8000);
+    }
+
+    #[test]
+    fn malformed_row_names_file_line_column() {
+        let bad = format!("{HEAD}p0,12000,16384,1,460,,LS,Running,0,12,3\np1,6000,12288,one,460,,LS,Running,0,1,1\n");
+        let e = parse(Path::new("pods.csv"), bad.as_bytes()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "pods.csv:3: column num_gpu: expected a GPU count as a non-negative integer, got \"one\""
+        );
+    }
+
+    #[test]
+    fn ragged_row_is_reported_with_its_line() {
+        let bad = "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,1,2,3\n";
+        let e = parse(Path::new("pods.csv"), bad.as_bytes()).unwrap_err();
+        assert!(
+            e.to_string().starts_with("pods.csv:2: expected 5 fields"),
+            "{e}"
+        );
+    }
+}

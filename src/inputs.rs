@@ -1,0 +1,40 @@
+//! Loading traces and fleets, including the openb defaults compiled into the binary.
+
+use anyhow::Result;
+use flexsim_sim::fleet::Fleet;
+use flexsim_sim::job::Workload;
+use flexsim_sim::trace::openb;
+use std::path::{Path, PathBuf};
+
+/// The openb default pod list (CC BY 4.0, Alibaba; see traces/openb/README.md).
+const DEFAULT_TRACE: &str = include_str!("../traces/openb/openb_pod_list_default.csv");
+/// The openb GPU node list the FGD paper uses.
+const DEFAULT_FLEET: &str = include_str!("../traces/openb/openb_node_list_gpu_node.csv");
+
+pub const DEFAULT_TRACE_NAME: &str = "openb_pod_list_default.csv";
+pub const DEFAULT_FLEET_NAME: &str = "openb_node_list_gpu_node.csv";
+
+/// The trace at `path`, or the embedded default.
+pub fn trace(path: Option<&Path>) -> Result<Workload> {
+    Ok(match path {
+        Some(p) => openb::read(p)?,
+        None => openb::parse(Path::new(DEFAULT_TRACE_NAME), DEFAULT_TRACE.as_bytes())?,
+    })
+}
+
+/// The fleet at `path`, or the embedded default.
+pub fn fleet(path: Option<&Path>) -> Result<Fleet> {
+    Ok(match path {
+        Some(p) => Fleet::read_openb_csv(p)?,
+        None => Fleet::parse_openb_csv(Path::new(DEFAULT_FLEET_NAME), DEFAULT_FLEET.as_bytes())?,
+    })
+}
+
+/// Splits a comma-separated list of paths.
+pub fn path_list(text: &str) -> Vec<PathBuf> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from)
+        .collect()
+}

@@ -1,0 +1,199 @@
+//! `flexsim sweep`: a grid of traces × policies × seeds, one run per rayon task.
+//!
+//! Runs never split across threads and each run's seed is its own identity, so results are the
+//! same whatever the thread count (DESIGN "Speed").
+
+use crate::plot::{self, Series};
+use crate::run::{inflation_run, pct, RunResult};
+use anyhow::{Context, Result};
+use flexsim_sim::fleet::Fleet;
+use flexsim_sim::inflation::InflationConfig;
+use flexsim_sim::job::Workload;
+use flexsim_sim::report;
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+pub struct SweepSpec<'a> {
+    pub workloads: &'a [Workload],
+    pub fleet: &'a Fleet,
+    pub policies: &'a [String],
+    pub seeds: &'a [u64],
+    pub tune_ratio: f64,
+    pub threads: Option<usize>,
+    pub progress: bool,
+}
+
+/// Runs the grid and writes everything under `out` (which must be ready for writing).
+pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<()> {
+    let mut tasks = Vec::new();
+    for w in spec.workloads {
+        for p in spec.policies {
+            for &s in spec.seeds {
+                tasks.push((w, p.as_str(), s));
+            }
+        }
+    }
+    let bar = if spec.progress {
+        ProgressBar::new(tasks.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed} elapsed, eta {eta}")
+            .expect("static template"),
+    );
+    let run_all = || -> Result<Vec<RunResult>> {
+        tasks
+            .par_iter()
+            .map(|&(w, p, seed)| {
+                let config = InflationConfig {
+                    seed,
+                    tune_ratio: spec.tune_ratio,
+                };
+                let r = inflation_run(w, spec.fleet, p, config)
+                    .with_context(|| format!("{} / {p} / seed {seed}", w.name))?;
+                let dir = out.join(&w.name).join(p).join(format!("s{seed}"));
+                std::fs::create_dir_all(&dir)
+                    .and_then(|()| report::write_inflation_run(&dir, &r.summary, &r.curve))
+                    .with_context(|| format!("writing {}", dir.display()))?;
+                bar.inc(1);
+                Ok(r)
+            })
+            .collect()
+    };
+    let results = match spec.threads {
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .context("starting the thread pool")?
+            .install(run_all)?,
+        None => run_all()?,
+    };
+    bar.finish_and_clear();
+    write_sweep_csv(&out.join("sweep.csv"), &results)?;
+    plot_means(
+        &out.join("alloc_vs_arrived.svg"),
+        &results,
+        spec.workloads.len() > 1,
+    )?;
+    print_means(&results);
+    Ok(())
+}
+
+fn write_sweep_csv(path: &Path, results: &[RunResult]) -> Result<()> {
+    let mut f = std::io::BufWriter::new(
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+    );
+    writeln!(
+        f,
+        "trace,policy,seed,alloc_pct_at_100,alloc_pct_at_130,frag_ratio_pct_at_100,frag_pct_at_100,pods_arrived,pods_failed"
+    )?;
+    let opt = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:.2}"));
+    for r in results {
+        let s = &r.summary;
+        writeln!(
+            f,
+            "{},{},{},{},{},{},{},{},{}",
+            s.trace,
+            s.policy,
+            s.seed,
+            opt(s.alloc_pct_at_100),
+            opt(s.alloc_pct_at_130),
+            opt(s.frag_ratio_pct_at_100),
+            opt(s.frag_pct_at_100),
+            s.pods_arrived,
+            s.pods_failed
+        )?;
+    }
+    f.flush()?;
+    Ok(())
+}
+
+/// Groups results by (trace, policy), keeping the grid's order.
+fn groups(results: &[RunResult]) -> Vec<((String, String), Vec<&RunResult>)> {
+    let mut order: Vec<(String, String)> = Vec::new();
+    let mut map: BTreeMap<(String, String), Vec<&RunResult>> = BTreeMap::new();
+    for r in results {
+        let key = (r.summary.trace.clone(), r.summary.policy.clone());
+        if !map.contains_key(&key) {
+            order.push(key.clone());
+        }
+        map.entry(key).or_default().push(r);
+    }
+    order
+        .into_iter()
+        .map(|k| {
+            let v = map.remove(&k).unwrap_or_default();
+            (k, v)
+        })
+        .collect()
+}
+
+/// Mean and sample standard deviation.
+pub fn mean_std(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = if xs.len() > 1 {
+        xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
+    (mean, var.sqrt())
+}
+
+fn print_means(results: &[RunResult]) {
+    println!(
+        "{:<32} {:<16} {:>5}  {:>15}  {:>15}  {:>15}",
+        "trace", "policy", "runs", "alloc@100 %", "alloc@130 %", "frag ratio@100"
+    );
+    for ((trace, policy), runs) in groups(results) {
+        let stat = |f: fn(&RunResult) -> Option<f64>| {
+            let xs: Vec<f64> = runs.iter().filter_map(|r| f(r)).collect();
+            if xs.is_empty() {
+                return pct(None);
+            }
+            let (m, s) = mean_std(&xs);
+            format!("{m:.2} ± {s:.2}")
+        };
+        println!(
+            "{:<32} {:<16} {:>5}  {:>15}  {:>15}  {:>15}",
+            trace,
+            policy,
+            runs.len(),
+            stat(|r| r.summary.alloc_pct_at_100),
+            stat(|r| r.summary.alloc_pct_at_130),
+            stat(|r| r.summary.frag_ratio_pct_at_100),
+        );
+    }
+}
+
+fn plot_means(path: &Path, results: &[RunResult], label_trace: bool) -> Result<()> {
+    let mut series = Vec::new();
+    for ((trace, policy), runs) in groups(results) {
+        let mut by_x: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+        for r in &runs {
+            for p in &r.curve {
+                by_x.entry(p.arrived_pct).or_default().push(p.alloc_pct);
+            }
+        }
+        series.push(Series {
+            label: if label_trace {
+                format!("{trace} / {policy}")
+            } else {
+                policy
+            },
+            points: by_x
+                .into_iter()
+                .map(|(x, ys)| (f64::from(x), mean_std(&ys).0))
+                .collect(),
+        });
+    }
+    plot::alloc_vs_arrived(
+        path,
+        "GPU allocation vs arrived workload (mean over seeds)",
+        &series,
+    )
+}
