@@ -20,8 +20,12 @@ pub struct Fgd {
     typical: TypicalPods,
     /// F(n) of each node at the generation it was computed.
     frag_before: Vec<Cached<f64>>,
-    /// Per pod shape, per node: the score and the GPU a sharing pod would use.
-    scores: HashMap<PodShape, Vec<Cached<(i64, u16)>>>,
+    /// Per pod shape (index into `tables`), per node: the score and the GPU a sharing pod
+    /// would use.
+    shapes: HashMap<PodShape, usize>,
+    tables: Vec<Vec<Cached<(i64, u16)>>>,
+    /// The table of the pod being scored: looked up once per pod, in `pre_score`.
+    current: usize,
     after: Vec<u32>,
 }
 
@@ -60,13 +64,13 @@ impl Fgd {
         self.after.extend_from_slice(free);
         if pod.is_sharing() {
             let mut best = (i64::MIN, 0u16);
-            for i in 0..free.len() {
-                if free[i] < pod.gpu_milli {
+            for (i, &g) in free.iter().enumerate() {
+                if g < pod.gpu_milli {
                     continue;
                 }
                 self.after[i] -= pod.gpu_milli;
                 let f = self.typical.node_frag(cpu_after, &self.after, &node.model);
-                self.after[i] = free[i];
+                self.after[i] = g;
                 let s = fgd_score(before, f);
                 if s > best.0 {
                     best = (s, i as u16);
@@ -87,28 +91,29 @@ impl Fgd {
         (fgd_score(before, f), 0)
     }
 
+    /// Makes `pod`'s shape the current score table.
+    fn select_table(&mut self, pod: &Pod, n_nodes: usize) {
+        let next = self.tables.len();
+        self.current = *self.shapes.entry(pod.shape()).or_insert(next);
+        if self.current == next {
+            let empty = Cached {
+                generation: NEVER,
+                value: (0, 0),
+            };
+            self.tables.push(vec![empty; n_nodes]);
+        }
+    }
+
+    /// The score of `id` for the pod whose table is current.
     fn cached(&mut self, cluster: &Cluster, id: NodeId, pod: &Pod) -> (i64, u16) {
         let node = cluster.node(id);
-        let n_nodes = cluster.nodes().len();
-        let shape = pod.shape();
-        let hit = self.scores.get(&shape).and_then(|v| {
-            let c = v[id];
-            (c.generation == node.generation()).then_some(c.value)
-        });
-        if let Some(v) = hit {
-            return v;
+        let t = self.current;
+        let c = self.tables[t][id];
+        if c.generation == node.generation() {
+            return c.value;
         }
         let value = self.evaluate(node, id, pod);
-        let slot = self.scores.entry(shape).or_insert_with(|| {
-            vec![
-                Cached {
-                    generation: NEVER,
-                    value: (0, 0)
-                };
-                n_nodes
-            ]
-        });
-        slot[id] = Cached {
+        self.tables[t][id] = Cached {
             generation: node.generation(),
             value,
         };
@@ -131,7 +136,13 @@ impl NodeScorer for Fgd {
             };
             n
         ];
-        self.scores.clear();
+        self.shapes.clear();
+        self.tables.clear();
+        self.current = 0;
+    }
+
+    fn pre_score(&mut self, cluster: &Cluster, pod: &Pod) {
+        self.select_table(pod, cluster.nodes().len());
     }
 
     fn score(&mut self, cluster: &Cluster, node: NodeId, pod: &Pod) -> i64 {
@@ -146,6 +157,7 @@ impl NodeScorer for Fgd {
         _rng: &mut SimRng,
     ) -> Option<Vec<u16>> {
         if pod.is_sharing() {
+            self.select_table(pod, cluster.nodes().len());
             Some(vec![self.cached(cluster, node, pod).1])
         } else {
             gpu_select::lowest_index(cluster.node(node), pod)
@@ -216,6 +228,7 @@ mod tests {
             typical: &typical,
         });
         let p = Pod::new("P", 4000, 0, 1, 400);
+        fgd.pre_score(&c, &p);
         assert_eq!(fgd.score(&c, 0, &p), 52);
         assert_eq!(fgd.score(&c, 1, &p), 47);
         let mut rng = SimRng::seed_from_u64(0);
@@ -240,6 +253,7 @@ mod tests {
             typical: &typical,
         });
         let p = Pod::new("P", 4000, 0, 1, 400);
+        fgd.pre_score(&c, &p);
         assert_eq!(fgd.score(&c, 1, &p), 47);
         // Fill node 2's GPU to 600 free: now P leaves [200]; recomputed, not the stale 47.
         c.place(
@@ -258,6 +272,7 @@ mod tests {
                 original_pods: &[],
                 typical: &typical,
             });
+            f.pre_score(&c, &p);
             f.score(&c, 1, &p)
         };
         assert_eq!(fgd.score(&c, 1, &p), fresh);

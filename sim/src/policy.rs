@@ -47,7 +47,12 @@ pub trait NodeScorer: Send {
 
     fn prepare(&mut self, _setup: &Setup<'_>) {}
 
-    /// The score of feasible `node` for `pod`. Only called for nodes where the pod fits.
+    /// Called once per pod before its nodes are scored (the framework's PreScore): the place
+    /// for per-pod work such as finding the pod's cache table.
+    fn pre_score(&mut self, _cluster: &Cluster, _pod: &Pod) {}
+
+    /// The score of feasible `node` for `pod`. Only called for nodes where the pod fits, after
+    /// [`NodeScorer::pre_score`] for the same pod.
     fn score(&mut self, cluster: &Cluster, node: NodeId, pod: &Pod) -> i64;
 
     /// Whether scores go through the scheduler framework's integer min–max NormalizeScore
@@ -103,6 +108,7 @@ impl<S: NodeScorer> Greedy<S> {
             1 => return Some(self.feasible[0]),
             _ => {}
         }
+        self.scorer.pre_score(cluster, pod);
         self.scores.clear();
         for &n in &self.feasible {
             let s = self.scorer.score(cluster, n, pod);

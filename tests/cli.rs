@@ -1,0 +1,213 @@
+//! Whole runs through the `flexsim` binary: outputs, determinism, and bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn flexsim(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flexsim"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs")
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a temp dir")
+}
+
+fn repo(path: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(path)
+        .display()
+        .to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn default_run_works_from_any_directory_and_writes_both_files() {
+    let d = tmp();
+    let o = flexsim(&["run"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = d.path().join("out/openb_pod_list_default-fgd-s42");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    for key in [
+        "protocol",
+        "trace",
+        "fleet",
+        "policy",
+        "seed",
+        "tune",
+        "pods_arrived",
+        "pods_failed",
+        "alloc_pct_at_100",
+        "alloc_pct_at_130",
+        "frag_ratio_pct_at_100",
+        "wall_ms",
+        "flexsim_version",
+    ] {
+        assert!(summary.get(key).is_some(), "summary.json lacks {key}");
+    }
+    assert_eq!(summary["trace"], "openb_pod_list_default");
+    assert_eq!(summary["policy"], "fgd");
+    let curve = std::fs::read_to_string(out.join("curve.csv")).unwrap();
+    let mut lines = curve.lines();
+    assert_eq!(
+        lines.next(),
+        Some("arrived_pct,alloc_pct,frag_pct,frag_ratio_pct")
+    );
+    let xs: Vec<u32> = lines
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(xs.last(), Some(&130));
+    assert!(xs.windows(2).all(|w| w[0] < w[1]));
+}
+
+#[test]
+fn same_run_twice_gives_identical_curve() {
+    let d = tmp();
+    for out in ["a", "b"] {
+        let o = flexsim(
+            &["run", "--policy", "best-fit", "--seed", "7", "--out", out],
+            d.path(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let a = std::fs::read(d.path().join("a/curve.csv")).unwrap();
+    let b = std::fs::read(d.path().join("b/curve.csv")).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn sweep_is_identical_with_one_and_two_threads() {
+    let d = tmp();
+    let mut csv = Vec::new();
+    for threads in ["1", "2"] {
+        let out = format!("sweep{threads}");
+        let o = flexsim(
+            &[
+                "sweep",
+                "--policy",
+                "random,fgd",
+                "--seeds",
+                "42..43",
+                "--threads",
+                threads,
+                "--quiet",
+                "--out",
+                &out,
+            ],
+            d.path(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        csv.push(std::fs::read_to_string(d.path().join(&out).join("sweep.csv")).unwrap());
+        let svg = d.path().join(&out).join("alloc_vs_arrived.svg");
+        assert!(std::fs::read_to_string(svg).unwrap().contains("<svg"));
+        let run = d
+            .path()
+            .join(&out)
+            .join("openb_pod_list_default/fgd/s43/curve.csv");
+        assert!(run.exists());
+    }
+    assert_eq!(csv[0], csv[1]);
+    assert!(csv[0]
+        .starts_with("trace,policy,seed,alloc_pct_at_100,alloc_pct_at_130,frag_ratio_pct_at_100"));
+    assert_eq!(csv[0].lines().count(), 1 + 4);
+}
+
+#[test]
+fn malformed_trace_row_is_named_and_fails() {
+    let d = tmp();
+    let trace = d.path().join("bad.csv");
+    std::fs::write(
+        &trace,
+        "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,1000,10,1,500\np1,1000,10,1,half\n",
+    )
+    .unwrap();
+    let o = flexsim(&["run", "--trace", trace.to_str().unwrap()], d.path());
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("bad.csv:3: column gpu_milli: expected per-GPU milli as a non-negative integer, got \"half\""),
+        "{e}"
+    );
+    assert!(!e.contains("panicked"), "{e}");
+}
+
+#[test]
+fn unknown_policy_lists_known_ones() {
+    let o = flexsim(&["run", "--policy", "fdg"], tmp().path());
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("unknown policy \"fdg\"") && e.contains("best-fit, fgd"),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_seeds_say_the_accepted_forms() {
+    let o = flexsim(&["sweep", "--seeds", "51..42"], tmp().path());
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("inclusive range a..b"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn existing_results_are_not_overwritten_without_force() {
+    let d = tmp();
+    let args = ["run", "--policy", "best-fit", "--out", "res"];
+    assert!(flexsim(&args, d.path()).status.success());
+    let o = flexsim(&args, d.path());
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    assert!(flexsim(&forced, d.path()).status.success());
+}
+
+#[test]
+fn explicit_trace_and_fleet_files_name_the_run() {
+    let d = tmp();
+    let trace = repo("traces/openb/openb_pod_list_multigpu50.csv");
+    let fleet = repo("traces/openb/openb_node_list_gpu_node.csv");
+    let o = flexsim(
+        &[
+            "run",
+            "--trace",
+            &trace,
+            "--fleet",
+            &fleet,
+            "--policy",
+            "gpu-packing",
+        ],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(d
+        .path()
+        .join("out/openb_pod_list_multigpu50-gpu-packing-s42/summary.json")
+        .exists());
+}
+
+#[test]
+fn policies_lists_all_six() {
+    let o = flexsim(&["policies"], tmp().path());
+    let text = String::from_utf8_lossy(&o.stdout);
+    for name in [
+        "random",
+        "dot-product",
+        "gpu-clustering",
+        "gpu-packing",
+        "best-fit",
+        "fgd",
+    ] {
+        assert!(text.contains(name), "{text}");
+    }
+}
