@@ -1,1 +1,4 @@
 pub fn x(){}
+pub mod catalog;
+pub mod perf;
+pub mod slicing;
