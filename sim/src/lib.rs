@@ -45,6 +45,7 @@
 //! assert!(run.samples.last().unwrap().used_gpu_milli <= 4000);
 //! ```
 
+pub mod catalog;
 pub mod cluster;
 pub mod curve;
 pub mod error;
@@ -54,6 +55,8 @@ pub mod fragmentation;
 pub mod gpu_select;
 pub mod inflation;
 pub mod job;
+pub mod perf;
 pub mod policy;
 pub mod report;
+pub mod slicing;
 pub mod trace;

@@ -1,0 +1,624 @@
+//! MIG mode: NVIDIA Multi-Instance GPU profiles at legal start slots (slicing-model §3.1;
+//! §7.1 row "MIG profile p": a = c = SM(p)/SM(full card, MIG off), memory hard, partition).
+//!
+//! A GPU instance occupies `memory_slices` consecutive slices of an 8-wide memory axis starting
+//! at one of the profile's legal starts, and `compute_slices` of the card's 7 compute slices.
+//! A placement is legal when its memory slices are free, the compute slices suffice, the
+//! profile's instance limit is not reached and at most one `+me` instance exists.
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    CardRequest, CardState, Isolation, MemoryEnforcement, Refusal, SliceKind, SliceRequest, Slot,
+    WHOLE_CARD_MILLI,
+};
+use crate::catalog::DeviceModel;
+
+/// One GPU-instance profile (a row of `nvidia-smi mig -lgip` / `-lgipp`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigProfile {
+    /// nvidia-smi profile ID (19, 20, 15, 14, 9, 5, 0) — not NVML's profile index (§3.1 pitfall).
+    pub profile_id: u8,
+    pub name: String,
+    pub compute_slices: u8,
+    pub memory_slices: u8,
+    /// SMs exposed by the instance.
+    pub sm_count: u32,
+    pub memory_mib: u64,
+    /// Legal start indices on the memory axis, ascending.
+    pub legal_starts: Vec<u8>,
+    pub max_instances: u8,
+    /// `+me` profile (media extensions): at most one per GPU.
+    pub media_extensions: bool,
+}
+
+/// A device model's MIG geometry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigTable {
+    /// Width of the memory axis (8 on A100/H100/H200).
+    pub memory_slices: u8,
+    /// Compute slices (7 on A100/H100/H200).
+    pub compute_slices: u8,
+    /// SMs of the card with MIG off; `a` of a profile is `sm_count / full_card_sm_count`.
+    pub full_card_sm_count: u32,
+    pub profiles: Vec<MigProfile>,
+}
+
+impl MigTable {
+    /// Guaranteed compute of a profile, thousandths of the MIG-off card (rounded down so that
+    /// zero-waste geometries never sum above 1000).
+    pub fn compute_milli(&self, profile: &MigProfile) -> u32 {
+        if self.full_card_sm_count == 0 {
+            return 0;
+        }
+        let m = u64::from(profile.sm_count) * u64::from(WHOLE_CARD_MILLI)
+            / u64::from(self.full_card_sm_count);
+        m.min(u64::from(WHOLE_CARD_MILLI)) as u32
+    }
+
+    /// Index of the profile called `name` (e.g. "3g.20gb", "1g.5gb+me").
+    pub fn profile_index(&self, name: &str) -> Option<u8> {
+        self.profiles
+            .iter()
+            .position(|p| p.name == name)
+            .and_then(|i| u8::try_from(i).ok())
+    }
+}
+
+/// How a start slot is chosen among the free legal ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MigPlacement {
+    /// Lowest free legal start. Order of creation then matters, as on real GPUs: 3g first
+    /// lands at 0 and blocks 4g and the 3g+2g+1g+1g geometry.
+    FirstFree,
+    /// The free legal start that leaves the most legal placements (of all profiles) free
+    /// afterwards; ties to the lowest start. A scheduler choosing placements explicitly (NVML
+    /// create-with-placement) can do this; it keeps zero-waste geometries reachable in any order.
+    LeastLoss,
+}
+
+/// Parameters of MIG mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigParams {
+    pub placement: MigPlacement,
+}
+
+impl MigParams {
+    /// First free legal start slot (the rule).
+    pub const DEFAULT: MigParams = MigParams {
+        placement: MigPlacement::FirstFree,
+    };
+}
+
+impl Default for MigParams {
+    fn default() -> Self {
+        MigParams::DEFAULT
+    }
+}
+
+/// Bitmask of `size` memory slices starting at `start`.
+pub(crate) fn slot_mask(start: u8, size: u8) -> u8 {
+    let bits: u16 = ((1u16 << size.min(8)) - 1) << start.min(8);
+    (bits & 0xff) as u8
+}
+
+/// The smallest profile (by compute slices, then memory slices, then memory) whose compute
+/// share `compute_slices / 7` covers the request and whose memory covers the request. `+me`
+/// profiles are never chosen automatically.
+///
+/// Compute is matched in compute slices rather than in SM fraction so that a whole-card
+/// request (1000 milli) maps to 7g although 7g.40gb exposes only 98 of 108 SMs on A100.
+pub fn normalise(device: &DeviceModel, request: &CardRequest) -> Result<SliceRequest, Refusal> {
+    let table = device.mig.as_ref().ok_or(Refusal::NoMigTable)?;
+    let want = u64::from(request.compute_milli) * u64::from(table.compute_slices);
+    let best = table
+        .profiles
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.media_extensions)
+        .filter(|(_, p)| want <= u64::from(p.compute_slices) * u64::from(WHOLE_CARD_MILLI))
+        .filter(|(_, p)| request.memory_mib <= p.memory_mib)
+        .min_by_key(|(i, p)| (p.compute_slices, p.memory_slices, p.memory_mib, *i));
+    let Some((index, profile)) = best else {
+        let largest = table
+            .profiles
+            .iter()
+            .map(|p| p.memory_mib)
+            .max()
+            .unwrap_or(0);
+        return Err(if request.memory_mib > largest {
+            Refusal::MemoryTooLarge {
+                requested_mib: request.memory_mib,
+                limit_mib: largest,
+            }
+        } else {
+            Refusal::NoProfileFits
+        });
+    };
+    let profile_index = u8::try_from(index).map_err(|_| Refusal::UnknownSlice)?;
+    Ok(slice_for(
+        table,
+        profile,
+        profile_index,
+        request.priority_class,
+    ))
+}
+
+/// The slice of an explicitly named profile (e.g. "1g.5gb+me"), for requests that name one.
+pub fn normalise_named(
+    device: &DeviceModel,
+    name: &str,
+    priority_class: u8,
+) -> Result<SliceRequest, Refusal> {
+    let table = device.mig.as_ref().ok_or(Refusal::NoMigTable)?;
+    let index = table.profile_index(name).ok_or(Refusal::NoProfileFits)?;
+    let profile = &table.profiles[usize::from(index)];
+    Ok(slice_for(table, profile, index, priority_class))
+}
+
+fn slice_for(
+    table: &MigTable,
+    profile: &MigProfile,
+    profile_index: u8,
+    priority_class: u8,
+) -> SliceRequest {
+    let a = table.compute_milli(profile);
+    SliceRequest {
+        kind: SliceKind::Mig { profile_index },
+        compute_milli: a,
+        cap_milli: a,
+        memory_mib: profile.memory_mib,
+        memory: MemoryEnforcement::Hard,
+        isolation: Isolation::Partition,
+        weight_milli: 0,
+        priority_class,
+    }
+}
+
+/// Where profile `profile_index` would go on `card`, or why it cannot.
+pub fn fits(
+    params: &MigParams,
+    card: &CardState,
+    device: &DeviceModel,
+    profile_index: u8,
+) -> Result<Slot, Refusal> {
+    let table = device.mig.as_ref().ok_or(Refusal::NoMigTable)?;
+    let profile = table
+        .profiles
+        .get(usize::from(profile_index))
+        .ok_or(Refusal::UnknownSlice)?;
+    let instances = card
+        .tenants()
+        .iter()
+        .filter(|t| t.slice.kind == SliceKind::Mig { profile_index })
+        .count();
+    if instances >= usize::from(profile.max_instances) {
+        return Err(Refusal::ProfileInstanceLimit {
+            profile_id: profile.profile_id,
+            max_instances: profile.max_instances,
+        });
+    }
+    if profile.media_extensions && card.mig_media_taken {
+        return Err(Refusal::MediaExtensionTaken);
+    }
+    let free_compute = table.compute_slices.saturating_sub(card.mig_compute_slices);
+    if profile.compute_slices > free_compute {
+        return Err(Refusal::ComputeSlicesExhausted {
+            requested: profile.compute_slices,
+            free: free_compute,
+        });
+    }
+    let used = card.mig_memory_mask;
+    let mut candidates = free_starts(table, profile, used);
+    let start = match params.placement {
+        MigPlacement::FirstFree => candidates.next(),
+        MigPlacement::LeastLoss => candidates
+            .map(|s| {
+                (
+                    s,
+                    free_placements(table, used | slot_mask(s, profile.memory_slices)),
+                )
+            })
+            // max by remaining placements, ties to the lowest start
+            .fold(None, |best: Option<(u8, u32)>, (s, n)| match best {
+                Some((_, bn)) if bn >= n => best,
+                _ => Some((s, n)),
+            })
+            .map(|(s, _)| s),
+    };
+    start
+        .map(|start_slot| Slot::Mig { start_slot })
+        .ok_or(Refusal::NoLegalStartSlot {
+            profile_id: profile.profile_id,
+        })
+}
+
+/// Legal starts of `profile` whose memory slices are all free in `used`.
+fn free_starts<'a>(
+    table: &'a MigTable,
+    profile: &'a MigProfile,
+    used: u8,
+) -> impl Iterator<Item = u8> + 'a {
+    profile.legal_starts.iter().copied().filter(move |&s| {
+        u16::from(s) + u16::from(profile.memory_slices) <= u16::from(table.memory_slices)
+            && slot_mask(s, profile.memory_slices) & used == 0
+    })
+}
+
+/// Number of (profile, start) placements still free on the memory axis.
+fn free_placements(table: &MigTable, used: u8) -> u32 {
+    table
+        .profiles
+        .iter()
+        .map(|p| free_starts(table, p, used).count() as u32)
+        .sum()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn profile(
+    profile_id: u8,
+    name: &str,
+    compute_slices: u8,
+    memory_slices: u8,
+    sm_count: u32,
+    memory_mib: u64,
+    legal_starts: &[u8],
+    max_instances: u8,
+) -> MigProfile {
+    MigProfile {
+        profile_id,
+        name: name.to_string(),
+        compute_slices,
+        memory_slices,
+        sm_count,
+        memory_mib,
+        legal_starts: legal_starts.to_vec(),
+        max_instances,
+        media_extensions: name.ends_with("+me"),
+    }
+}
+
+const ANY_1G: &[u8] = &[0, 1, 2, 3, 4, 5, 6];
+const EVEN_1G2X: &[u8] = &[0, 2, 4, 6];
+const STARTS_2G: &[u8] = &[0, 2, 4];
+const STARTS_3G: &[u8] = &[0, 4];
+const STARTS_0: &[u8] = &[0];
+
+/// Geometry shared by A100/H100/H200 (slicing-model §3.1 placement table and max instances:
+/// 1g 7, 1g+me 1, 1g double-memory 4, 2g 3, 3g 2, 4g 1, 7g 1). `names` = the seven profile
+/// names in ID order 19, 20, 15, 14, 9, 5, 0; `sm` and `mib` likewise.
+fn geometry(full_card_sm_count: u32, names: [&str; 7], sm: [u32; 7], mib: [u64; 7]) -> MigTable {
+    MigTable {
+        memory_slices: 8,
+        compute_slices: 7,
+        full_card_sm_count,
+        profiles: vec![
+            profile(19, names[0], 1, 1, sm[0], mib[0], ANY_1G, 7),
+            profile(20, names[1], 1, 1, sm[1], mib[1], ANY_1G, 1),
+            profile(15, names[2], 1, 2, sm[2], mib[2], EVEN_1G2X, 4),
+            profile(14, names[3], 2, 2, sm[3], mib[3], STARTS_2G, 3),
+            profile(9, names[4], 3, 4, sm[4], mib[4], STARTS_3G, 2),
+            profile(5, names[5], 4, 4, sm[5], mib[5], STARTS_0, 1),
+            profile(0, names[6], 7, 8, sm[6], mib[6], STARTS_0, 1),
+        ],
+    }
+}
+
+/// A100-40GB: 14 SMs per compute slice, 108 SMs with MIG off (7g exposes 98); memory as
+/// reported by NVML (slicing-model §3.1, third-party, "verify").
+pub fn a100_40gb() -> MigTable {
+    geometry(
+        108,
+        [
+            "1g.5gb",
+            "1g.5gb+me",
+            "1g.10gb",
+            "2g.10gb",
+            "3g.20gb",
+            "4g.20gb",
+            "7g.40gb",
+        ],
+        [14, 14, 14, 28, 42, 56, 98],
+        [4864, 4864, 9856, 9856, 19968, 19968, 40192],
+    )
+}
+
+/// A100-80GB: SMs as A100-40GB (14 per slice, 108 full). The spec gives no A100-80 memory
+/// sizes; we assume the H100-80GB log's values (same 80 GB / 8-slice layout) — calibrate.
+/// HAMi's allow-list spells the full profile "7g.79gb"; §3.1's table says 7g.80gb.
+pub fn a100_80gb() -> MigTable {
+    geometry(
+        108,
+        [
+            "1g.10gb",
+            "1g.10gb+me",
+            "1g.20gb",
+            "2g.20gb",
+            "3g.40gb",
+            "4g.40gb",
+            "7g.80gb",
+        ],
+        [14, 14, 14, 28, 42, 56, 98],
+        H100_80_MIB,
+    )
+}
+
+/// H100-80GB memory per profile from the real `nvidia-smi mig -lgip` log (§3.1): 9.75, 9.75,
+/// 19.62, 19.62, 39.50, 39.50, 79.25 GiB (19.62 taken as 19.625 GiB = 20096 MiB).
+const H100_80_MIB: [u64; 7] = [9984, 9984, 20096, 20096, 40448, 40448, 81152];
+
+/// H100-80GB: SM counts and memory from the real `nvidia-smi mig -lgip` log in §3.1
+/// (1g 16, 1g.20gb 26, 2g 32, 3g 60, 4g 64, 7g 132 of 132 SMs).
+pub fn h100_80gb() -> MigTable {
+    geometry(
+        132,
+        [
+            "1g.10gb",
+            "1g.10gb+me",
+            "1g.20gb",
+            "2g.20gb",
+            "3g.40gb",
+            "4g.40gb",
+            "7g.80gb",
+        ],
+        [16, 16, 26, 32, 60, 64, 132],
+        H100_80_MIB,
+    )
+}
+
+/// H200-141GB: names from §3.1 (1g.18gb+me, 1g.35gb and 4g.71gb are third-party, "verify").
+/// SM counts assumed equal to H100-80GB (same GH100 die, 132 SMs). Memory assumed proportional
+/// to memory slices: 1/8 of the card's nominal 141 GiB per slice (the rounded names would
+/// overfill the card: 4g.71gb + 3g.71gb > 141). Assumptions until calibrated.
+pub fn h200_141gb() -> MigTable {
+    geometry(
+        132,
+        [
+            "1g.18gb",
+            "1g.18gb+me",
+            "1g.35gb",
+            "2g.35gb",
+            "3g.71gb",
+            "4g.71gb",
+            "7g.141gb",
+        ],
+        [16, 16, 26, 32, 60, 64, 132],
+        [18048, 18048, 36096, 36096, 72192, 72192, 144384],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::slicing::{
+        allocate, fits as fits_any, normalise as normalise_any, release, SlicingMode,
+    };
+
+    fn named(device: &DeviceModel, name: &str) -> SliceRequest {
+        normalise_named(device, name, 0).unwrap()
+    }
+
+    const LEAST_LOSS: SlicingMode = SlicingMode::Mig(MigParams {
+        placement: MigPlacement::LeastLoss,
+    });
+
+    #[test]
+    fn two_4g_never_fit_on_one_a100_40() {
+        let a100 = Catalog::preset("A100-40").unwrap();
+        for mode in [SlicingMode::MIG, LEAST_LOSS] {
+            let mut card = CardState::new(mode);
+            let g4 = named(&a100, "4g.20gb");
+            assert_eq!(
+                allocate(&mut card, &a100, 1, &g4),
+                Ok(Slot::Mig { start_slot: 0 })
+            );
+            assert!(allocate(&mut card, &a100, 2, &g4).is_err());
+        }
+    }
+
+    #[test]
+    fn zero_waste_3g_2g_1g_1g_fits_on_a100_40() {
+        // slicing-model §3.1: {3g+2g+1g+1g} uses all 7 compute and 8 memory slices.
+        let a100 = Catalog::preset("A100-40").unwrap();
+        let order = ["3g.20gb", "2g.10gb", "1g.5gb", "1g.5gb"];
+        // LeastLoss places them in the given (largest first) order: 3g@4, 2g@0, 1g@2, 1g@3.
+        let mut card = CardState::new(LEAST_LOSS);
+        let starts: Vec<Slot> = order
+            .iter()
+            .enumerate()
+            .map(|(i, n)| allocate(&mut card, &a100, i as u64, &named(&a100, n)).unwrap())
+            .collect();
+        let mig = |s| Slot::Mig { start_slot: s };
+        assert_eq!(starts, vec![mig(4), mig(0), mig(2), mig(3)]);
+        assert_eq!(card.mig_memory_mask(), 0xff);
+        assert_eq!(card.allocated_memory_mib(), 19968 + 9856 + 4864 + 4864);
+        // Nothing else fits now.
+        assert!(fits_any(&card, &a100, &named(&a100, "1g.5gb")).is_err());
+
+        // FirstFree reaches it when the small instances come first (1g@0, 1g@1, 2g@2, 3g@4)...
+        let mut card = CardState::new(SlicingMode::MIG);
+        for (i, n) in ["1g.5gb", "1g.5gb", "2g.10gb", "3g.20gb"]
+            .iter()
+            .enumerate()
+        {
+            allocate(&mut card, &a100, i as u64, &named(&a100, n)).unwrap();
+        }
+        assert_eq!(card.mig_memory_mask(), 0xff);
+        // ...but not largest-first: 3g@0, 2g@4, 1g@6, and the last 1g would need start 7.
+        let mut card = CardState::new(SlicingMode::MIG);
+        for (i, n) in order[..3].iter().enumerate() {
+            allocate(&mut card, &a100, i as u64, &named(&a100, n)).unwrap();
+        }
+        assert_eq!(
+            fits_any(&card, &a100, &named(&a100, "1g.5gb")),
+            Err(Refusal::NoLegalStartSlot { profile_id: 19 })
+        );
+    }
+
+    #[test]
+    fn placements_only_at_legal_start_slots() {
+        let a100 = Catalog::preset("A100-40").unwrap();
+        let table = a100.mig.as_ref().unwrap();
+        for mode in [SlicingMode::MIG, LEAST_LOSS] {
+            for (pi, p) in table.profiles.iter().enumerate() {
+                // Fill the card with this profile alone; every start must be legal.
+                let mut card = CardState::new(mode);
+                let s = normalise_named(&a100, &p.name, 0).unwrap();
+                assert_eq!(
+                    s.kind,
+                    SliceKind::Mig {
+                        profile_index: pi as u8
+                    }
+                );
+                let mut id = 0;
+                while let Ok(Slot::Mig { start_slot }) = allocate(&mut card, &a100, id, &s) {
+                    assert!(
+                        p.legal_starts.contains(&start_slot),
+                        "{} at {}",
+                        p.name,
+                        start_slot
+                    );
+                    id += 1;
+                }
+                assert!(id >= 1 && id <= u64::from(p.max_instances));
+            }
+        }
+        // 7 × 1g.5gb: starts 0..6, slice 7 left unusable (§3.1).
+        let mut card = CardState::new(SlicingMode::MIG);
+        let g1 = named(&a100, "1g.5gb");
+        for id in 0..7 {
+            assert_eq!(
+                allocate(&mut card, &a100, id, &g1),
+                Ok(Slot::Mig {
+                    start_slot: id as u8
+                })
+            );
+        }
+        assert_eq!(card.mig_memory_mask(), 0x7f);
+        // 2g after a 1g at 1: start 0 is blocked, next legal start is 2 (not 1).
+        let mut card = CardState::new(SlicingMode::MIG);
+        let mut c2 = CardState::new(SlicingMode::MIG);
+        allocate(&mut c2, &a100, 0, &g1).unwrap();
+        allocate(&mut c2, &a100, 1, &g1).unwrap(); // 1g@0, 1g@1
+        release(&mut c2, &a100, 0).unwrap(); // leaves slice 0 free, slice 1 taken
+        assert_eq!(
+            allocate(&mut c2, &a100, 2, &named(&a100, "2g.10gb")),
+            Ok(Slot::Mig { start_slot: 2 })
+        );
+        // 4g only at 0: blocked by anything in slices 0..3.
+        allocate(&mut card, &a100, 0, &named(&a100, "1g.10gb")).unwrap(); // @0
+        assert_eq!(
+            fits_any(&card, &a100, &named(&a100, "4g.20gb")),
+            Err(Refusal::NoLegalStartSlot { profile_id: 5 })
+        );
+    }
+
+    #[test]
+    fn compute_slices_and_instance_limits() {
+        let a100 = Catalog::preset("A100-40").unwrap();
+        // 4 × 1g.10gb use all 8 memory slices but only 4 compute slices; limit 4 instances.
+        let mut card = CardState::new(SlicingMode::MIG);
+        let g = named(&a100, "1g.10gb");
+        for id in 0..4 {
+            allocate(&mut card, &a100, id, &g).unwrap();
+        }
+        assert_eq!(
+            fits_any(&card, &a100, &g),
+            Err(Refusal::ProfileInstanceLimit {
+                profile_id: 15,
+                max_instances: 4
+            })
+        );
+        // Only one +me instance per GPU.
+        let mut card = CardState::new(SlicingMode::MIG);
+        let me = named(&a100, "1g.5gb+me");
+        allocate(&mut card, &a100, 0, &me).unwrap();
+        assert!(fits_any(&card, &a100, &me).is_err());
+        // Compute slices bind before memory: 3 × 2g (6 compute, memory 0..5) + 1g@6 use all 7
+        // compute slices while memory slice 7 is still free.
+        let mut card = CardState::new(SlicingMode::MIG);
+        let g2 = named(&a100, "2g.10gb");
+        for id in 0..3 {
+            allocate(&mut card, &a100, id, &g2).unwrap();
+        }
+        assert_eq!(card.mig_memory_mask(), 0x3f);
+        assert_eq!(
+            allocate(&mut card, &a100, 3, &g1(&a100)),
+            Ok(Slot::Mig { start_slot: 6 })
+        );
+        assert_eq!(
+            fits_any(&card, &a100, &g1(&a100)),
+            Err(Refusal::ComputeSlicesExhausted {
+                requested: 1,
+                free: 0
+            })
+        );
+    }
+
+    fn g1(d: &DeviceModel) -> SliceRequest {
+        named(d, "1g.5gb")
+    }
+
+    #[test]
+    fn request_normalises_to_smallest_fitting_profile() {
+        let a100 = Catalog::preset("A100-40").unwrap();
+        let table = a100.mig.clone().unwrap();
+        let name = |c: u32, m: u64| {
+            let s = normalise_any(&SlicingMode::MIG, &a100, &CardRequest::new(c, m)).unwrap();
+            match s.kind {
+                SliceKind::Mig { profile_index } => {
+                    table.profiles[usize::from(profile_index)].name.clone()
+                }
+                _ => unreachable!(),
+            }
+        };
+        assert_eq!(name(100, 1000), "1g.5gb"); // 100 ≤ 1000/7
+        assert_eq!(name(143, 0), "2g.10gb"); // 143 > 142.86 = 1/7 card
+        assert_eq!(name(100, 8000), "1g.10gb"); // memory needs 2 slices, compute 1
+        assert_eq!(name(300, 0), "3g.20gb");
+        assert_eq!(name(500, 0), "4g.20gb");
+        assert_eq!(name(300, 19968), "3g.20gb");
+        assert_eq!(name(300, 19969), "7g.40gb");
+        assert_eq!(name(1000, 0), "7g.40gb");
+        assert!(matches!(
+            normalise_any(&SlicingMode::MIG, &a100, &CardRequest::new(1000, 40193)),
+            Err(Refusal::MemoryTooLarge {
+                limit_mib: 40192,
+                ..
+            })
+        ));
+        // a = SM fraction of the MIG-off card: 7g.40gb = 98/108.
+        let s = normalise_any(&SlicingMode::MIG, &a100, &CardRequest::new(1000, 0)).unwrap();
+        assert_eq!(s.compute_milli, 907);
+        let h100 = Catalog::preset("H100-80").unwrap();
+        let s = normalise_any(&SlicingMode::MIG, &h100, &CardRequest::new(1000, 0)).unwrap();
+        assert_eq!(s.compute_milli, 1000);
+    }
+
+    #[test]
+    fn zero_waste_geometries_on_every_mig_preset() {
+        // slicing-model §3.1: {7g}, {4g+3g}, {3g+2g+2g}, {3g+2g+1g+1g} fill all 8 memory slices.
+        for name in ["A100-40", "A100-80", "H100-80", "H200"] {
+            let d = Catalog::preset(name).unwrap();
+            let t = d.mig.clone().unwrap();
+            let p = |i: usize| t.profiles[i].name.clone(); // ID order 19, 20, 15, 14, 9, 5, 0
+            let sets = [
+                vec![p(6)],
+                vec![p(5), p(4)],
+                vec![p(4), p(3), p(3)],
+                vec![p(4), p(3), p(0), p(0)],
+            ];
+            for set in sets {
+                let mut card = CardState::new(LEAST_LOSS);
+                for (i, n) in set.iter().enumerate() {
+                    allocate(&mut card, &d, i as u64, &named(&d, n)).unwrap();
+                }
+                assert_eq!(card.mig_memory_mask(), 0xff, "{name} {set:?}");
+                assert!(card.allocated_compute_milli() <= 1000);
+                assert!(card.allocated_memory_mib() <= d.memory_mib);
+            }
+        }
+    }
+}
