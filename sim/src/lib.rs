@@ -57,6 +57,7 @@ pub mod inflation;
 pub mod job;
 pub mod perf;
 pub mod policy;
+pub mod profile;
 pub mod report;
 pub mod slicing;
 pub mod trace;
