@@ -82,6 +82,11 @@ enum Command {
     },
     /// List the policies with a one-line description each.
     Policies,
+    /// Measure a real GPU (NVML) or Ascend NPU (ACL/DCMI) and write a device profile.
+    Calibrate {
+        #[command(flatten)]
+        args: flexsim_calibrate::CalibrateArgs,
+    },
 }
 
 fn main() -> ExitCode {
@@ -103,6 +108,25 @@ fn check_tune(tune: f64) -> Result<()> {
 
 fn real_main() -> Result<()> {
     match Cli::parse().command {
+        Command::Calibrate { args } => match flexsim_calibrate::run(&args) {
+            Ok(profile) => {
+                println!(
+                    "calibrated {} ({} device {}) in {:.1} s",
+                    profile.inventory.model,
+                    profile.inventory.backend,
+                    profile.inventory.device_index,
+                    profile.provenance.wall_seconds
+                );
+                for note in &profile.provenance.notes {
+                    println!("note: {note}");
+                }
+            }
+            Err(e) => {
+                // Exit codes are part of the interface: 2 = a vendor library is missing.
+                eprintln!("error: {e}");
+                std::process::exit(flexsim_calibrate::exit_code(&e));
+            }
+        },
         Command::Policies => {
             for p in flexsim_policies::registry() {
                 println!("{:<16} {}", p.name, p.description);

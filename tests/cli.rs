@@ -211,3 +211,20 @@ fn policies_lists_all_six() {
         assert!(text.contains(name), "{text}");
     }
 }
+
+#[test]
+fn calibrate_without_vendor_libraries_exits_2_naming_them() {
+    for (backend, names) in [("nvml", "libnvidia-ml"), ("acl", "libascendcl")] {
+        let o = Command::new(env!("CARGO_BIN_EXE_flexsim"))
+            .args(["calibrate", "--backend", backend])
+            .env("FLEXSIM_NVML_LIB", "/nonexistent/libnvidia-ml.so.1")
+            .env("FLEXSIM_ACL_LIB", "/nonexistent/libascendcl.so")
+            .env("FLEXSIM_DCMI_LIB", "/nonexistent/libdcmi.so")
+            .current_dir(tmp().path())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{backend}: {}", stderr(&o));
+        assert!(stderr(&o).contains(names), "{backend}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"));
+    }
+}
