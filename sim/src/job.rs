@@ -51,6 +51,41 @@ pub struct Pod {
     pub creation_time_s: Option<u64>,
     pub scheduled_time_s: Option<u64>,
     pub deletion_time_s: Option<u64>,
+
+    // What the `replay` protocol uses (slicing-model §7.2); inflation ignores all of it.
+    /// When the job arrives, ms from trace start.
+    pub arrival_ms: u64,
+    /// Work to do: ms of running alone on a whole card of relative speed 1.0 for its class.
+    /// `None`: the trace does not say, and the job cannot be replayed.
+    pub work_ms: Option<u64>,
+    /// Share of one card the job keeps busy when alone, in milli (slicing-model §7.2 `u_i`).
+    /// `None`: drawn from the run's demand distribution.
+    pub demand_milli: Option<u32>,
+    /// Priority: higher is more important. openb QoS: LS 3, Guaranteed 2, Burstable 1, BE 0.
+    pub priority: i32,
+    /// Device memory on each GPU, MiB. `None`: the same share of the card's memory as of its
+    /// compute (`gpu_milli` / 1000 of the card).
+    pub gpu_memory_mib: Option<u64>,
+    /// Job class for per-device speed (`training`, `inference`, `default`; see the catalog).
+    pub class: String,
+    /// Counted in SLO attainment (openb QoS LS; every DLRM instance).
+    pub latency_sensitive: bool,
+    /// Application the job belongs to, for per-app density limits.
+    pub app: Option<String>,
+    /// At most this many jobs of `app` on one node (DLRM `max_instance_per_node`).
+    pub max_per_node: Option<u32>,
+    /// Share of one node's RDMA NIC bandwidth, percent (DLRM `rdma_request`).
+    pub rdma_pct: u32,
+}
+
+/// Priority of an openb QoS class (slicing-model §1.6: LS > Guaranteed/Burstable > BE).
+pub fn openb_priority(qos: Option<&str>) -> i32 {
+    match qos {
+        Some("LS") => 3,
+        Some("Guaranteed") => 2,
+        Some("Burstable") => 1,
+        _ => 0,
+    }
 }
 
 impl Pod {
@@ -67,6 +102,16 @@ impl Pod {
             creation_time_s: None,
             scheduled_time_s: None,
             deletion_time_s: None,
+            arrival_ms: 0,
+            work_ms: None,
+            demand_milli: None,
+            priority: 0,
+            gpu_memory_mib: None,
+            class: crate::catalog::CLASS_DEFAULT.to_owned(),
+            latency_sensitive: false,
+            app: None,
+            max_per_node: None,
+            rdma_pct: 0,
         };
         pod.normalise_gpu();
         pod

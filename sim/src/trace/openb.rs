@@ -42,21 +42,21 @@ pub fn parse(path: &Path, source: impl std::io::Read) -> Result<Workload, InputE
         if !names.insert(pod_name.clone()) {
             return Err(row.error(name, "a pod name not used on an earlier line"));
         }
-        let mut pod = Pod {
-            name: pod_name,
-            cpu_milli: row.parse(cpu, "milli-CPU as a non-negative integer")?,
-            memory_mib: row.parse(mem, "memory in MiB as a non-negative integer")?,
-            num_gpu: row.parse(num_gpu, "a GPU count as a non-negative integer")?,
-            gpu_milli: row.parse(gpu_milli, "per-GPU milli as a non-negative integer")?,
-            gpu_spec: GpuSpec::parse(spec.map_or("", |c| row.text(c))),
-            qos: qos
-                .map(|c| row.text(c).to_owned())
-                .filter(|q| !q.is_empty()),
-            creation_time_s: row.parse_opt(created, SECONDS)?,
-            scheduled_time_s: row.parse_opt(scheduled, SECONDS)?,
-            deletion_time_s: row.parse_opt(deleted, SECONDS)?,
-        };
-        pod.normalise_gpu();
+        let mut pod = Pod::new(
+            &pod_name,
+            row.parse(cpu, "milli-CPU as a non-negative integer")?,
+            row.parse(mem, "memory in MiB as a non-negative integer")?,
+            row.parse(num_gpu, "a GPU count as a non-negative integer")?,
+            row.parse(gpu_milli, "per-GPU milli as a non-negative integer")?,
+        );
+        pod.gpu_spec = GpuSpec::parse(spec.map_or("", |c| row.text(c)));
+        pod.qos = qos
+            .map(|c| row.text(c).to_owned())
+            .filter(|q| !q.is_empty());
+        pod.creation_time_s = row.parse_opt(created, SECONDS)?;
+        pod.scheduled_time_s = row.parse_opt(scheduled, SECONDS)?;
+        pod.deletion_time_s = row.parse_opt(deleted, SECONDS)?;
+        set_replay_fields(&mut pod);
         pods.push(pod);
         Ok(())
     })?;
@@ -70,6 +70,21 @@ pub fn parse(path: &Path, source: impl std::io::Read) -> Result<Workload, InputE
         name: crate::trace::file_stem(path),
         pods,
     })
+}
+
+/// Replay fields from the openb columns. A pod arrives at its creation time and its work is
+/// its scheduled→deletion span: how long it really ran. Pods that never ran (no scheduled or
+/// deletion time: the trace's `Pending` pods) get no work and are left out of replay, which
+/// reports how many it skipped. QoS LS is latency-sensitive; the GPU busy share is not in the
+/// trace, so demand is drawn by the replay's distribution.
+fn set_replay_fields(pod: &mut Pod) {
+    pod.arrival_ms = pod.creation_time_s.unwrap_or(0) * 1000;
+    pod.work_ms = match (pod.scheduled_time_s, pod.deletion_time_s) {
+        (Some(s), Some(d)) if d >= s => Some((d - s) * 1000),
+        _ => None,
+    };
+    pod.priority = crate::job::openb_priority(pod.qos.as_deref());
+    pod.latency_sensitive = pod.qos.as_deref() == Some("LS");
 }
 
 #[cfg(test)]
@@ -86,6 +101,9 @@ mod tests {
         assert_eq!(w.pods[0].gpu_spec.models, ["V100M16", "V100M32"]);
         assert_eq!(w.pods[0].deletion_time_s, Some(12));
         assert_eq!(w.pods[1].scheduled_time_s, None);
+        assert_eq!((w.pods[0].arrival_ms, w.pods[0].work_ms), (0, Some(9000)));
+        assert_eq!((w.pods[0].priority, w.pods[0].latency_sensitive), (3, true));
+        assert_eq!((w.pods[1].work_ms, w.pods[1].priority), (None, 0));
         let short = "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,1,2,8,1000\n";
         let w = parse(Path::new("m.csv"), short.as_bytes()).unwrap();
         assert_eq!(w.total_gpu_milli(), 8000);
