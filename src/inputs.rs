@@ -25,7 +25,7 @@ pub fn trace(path: Option<&Path>) -> Result<Workload> {
 /// The fleet at `path`, or the embedded default.
 pub fn fleet(path: Option<&Path>) -> Result<Fleet> {
     Ok(match path {
-        Some(p) => Fleet::read_openb_csv(p)?,
+        Some(p) => Fleet::read(p)?,
         None => Fleet::parse_openb_csv(Path::new(DEFAULT_FLEET_NAME), DEFAULT_FLEET.as_bytes())?,
     })
 }

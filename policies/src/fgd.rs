@@ -176,17 +176,12 @@ mod tests {
 
     /// The cluster and typical pods of fgd-protocol §2.9.
     fn example() -> (Cluster, TypicalPods) {
-        let node = |name: &str, cpu, gpus| NodeSpec {
-            name: name.into(),
-            cpu_milli: cpu,
-            memory_mib: 1 << 20,
-            gpus,
-            model: "X".into(),
-        };
-        let mut c = Cluster::new(&Fleet {
-            name: "t".into(),
-            nodes: vec![node("node1", 20000, 2), node("node2", 8000, 1)],
-        });
+        let node =
+            |name: &str, cpu, gpus| NodeSpec::new(name.into(), cpu, 1 << 20, gpus, "X".into());
+        let mut c = Cluster::new(&Fleet::new(
+            "t".into(),
+            vec![node("node1", 20000, 2), node("node2", 8000, 1)],
+        ));
         // Node 1: c = 16000, GPUs [1000, 600].
         c.place(
             0,

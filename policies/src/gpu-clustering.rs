@@ -65,22 +65,16 @@ mod tests {
     use flexsim_sim::fleet::{Fleet, NodeSpec};
 
     fn cluster() -> Cluster {
-        let node = |name: &str, gpus| NodeSpec {
-            name: name.into(),
-            cpu_milli: 96000,
-            memory_mib: 1 << 20,
-            gpus,
-            model: "G2".into(),
-        };
-        Cluster::new(&Fleet {
-            name: "t".into(),
-            nodes: vec![
+        let node = |name: &str, gpus| NodeSpec::new(name.into(), 96000, 1 << 20, gpus, "G2".into());
+        Cluster::new(&Fleet::new(
+            "t".into(),
+            vec![
                 node("idle2", 2),
                 node("idle8", 8),
                 node("share", 8),
                 node("mixed", 8),
             ],
-        })
+        ))
     }
 
     #[test]

@@ -60,17 +60,11 @@ mod tests {
 
     #[test]
     fn cases_in_order() {
-        let node = |name: &str, gpus| NodeSpec {
-            name: name.into(),
-            cpu_milli: 96000,
-            memory_mib: 1 << 20,
-            gpus,
-            model: "G2".into(),
-        };
-        let mut c = Cluster::new(&Fleet {
-            name: "t".into(),
-            nodes: vec![node("i1", 1), node("i8", 8), node("used", 4)],
-        });
+        let node = |name: &str, gpus| NodeSpec::new(name.into(), 96000, 1 << 20, gpus, "G2".into());
+        let mut c = Cluster::new(&Fleet::new(
+            "t".into(),
+            vec![node("i1", 1), node("i8", 8), node("used", 4)],
+        ));
         let mut s = GpuPacking::default();
         let share = Pod::new("s", 0, 0, 1, 200);
         // idle nodes: max(33 − F, F): 1 GPU → 32, 8 GPUs → 25.

@@ -3,10 +3,16 @@
 //! Only the engine mutates it ([`Cluster::place`] checks every placement first); policies get a
 //! shared reference. Every mutation stamps the node with a fresh *generation*, so a policy can
 //! cache per-node scores and recompute only the nodes a decision touched (DESIGN "Speed").
+//!
+//! Each card keeps a [`CardState`] under its device model's slicing mode, which decides what a
+//! request really gets (rounded up to a unit, a whole card, a MIG profile, ...) and whether it
+//! fits; `gpu_free_milli` is the compute not yet granted on each card, the view scorers use.
 
 use crate::error::PlacementError;
-use crate::fleet::{Fleet, GPU_MILLI};
+use crate::fleet::{Fleet, FleetDevice, GPU_MILLI};
 use crate::job::{Pod, PodId};
+use crate::slicing::{self, CardRequest, CardState, SliceRequest, SlicingMode};
+use std::sync::Arc;
 
 /// Index of a node in the fleet's order.
 pub type NodeId = usize;
@@ -24,9 +30,11 @@ pub struct Resident {
     pub pod: PodId,
     pub cpu_milli: u64,
     pub memory_mib: u64,
-    /// Milli held on each of `gpus`.
+    /// Compute granted on each of `gpus`, milli (the normalised request).
     pub gpu_milli: u32,
     pub gpus: Vec<u16>,
+    pub app: Option<String>,
+    pub rdma_pct: u32,
 }
 
 /// One node's capacity and current free resources.
@@ -39,11 +47,64 @@ pub struct Node {
     cpu_free_milli: u64,
     memory_free_mib: u64,
     gpu_free_milli: Vec<u32>,
+    cards: Vec<CardState>,
+    device: Option<Arc<FleetDevice>>,
+    rdma_capacity_pct: Option<u32>,
+    rdma_used_pct: u32,
     residents: Vec<Resident>,
     generation: u64,
 }
 
 impl Node {
+    /// The device model and slicing mode of the node's cards (`None` for a CPU-only node).
+    pub fn device(&self) -> Option<&FleetDevice> {
+        self.device.as_deref()
+    }
+
+    /// The slicing state of each card, in index order.
+    pub fn cards(&self) -> &[CardState] {
+        &self.cards
+    }
+
+    /// What `pod` would be granted on each of its cards here, or why the mode can never serve
+    /// it (normalisation, slicing-model §7.1). `None` for a CPU-only pod or node.
+    pub fn slice_for(&self, pod: &Pod) -> Option<Result<SliceRequest, slicing::Refusal>> {
+        let d = self.device.as_deref()?;
+        if !pod.is_gpu_pod() {
+            return None;
+        }
+        let memory_mib = pod
+            .gpu_memory_mib
+            .unwrap_or(u64::from(pod.gpu_milli) * d.model.memory_mib / u64::from(GPU_MILLI));
+        let request = CardRequest {
+            compute_milli: pod.gpu_milli,
+            memory_mib,
+            weight_milli: 0,
+            priority_class: priority_class(pod.priority),
+        };
+        Some(slicing::normalise(&d.mode, &d.model, &request))
+    }
+
+    /// Whether card `gpu` can take `slice` now.
+    fn card_fits(&self, gpu: usize, slice: &SliceRequest) -> bool {
+        let Some(d) = self.device.as_deref() else {
+            return false;
+        };
+        // Cheap necessary test first: only time-sharing may grant more compute than is free.
+        let oversubscribes = matches!(d.mode, SlicingMode::Timeshare(_));
+        if !oversubscribes && self.gpu_free_milli[gpu] < slice.compute_milli {
+            return false;
+        }
+        slicing::fits(&self.cards[gpu], &d.model, slice).is_ok()
+    }
+
+    /// Jobs of `app` on this node.
+    fn app_count(&self, app: &str) -> u32 {
+        self.residents
+            .iter()
+            .filter(|r| r.app.as_deref() == Some(app))
+            .count() as u32
+    }
     pub fn cpu_free_milli(&self) -> u64 {
         self.cpu_free_milli
     }
@@ -77,25 +138,51 @@ impl Node {
         self.generation
     }
 
-    /// Per-node feasibility (fgd-protocol §2.5): CPU, memory, GPU model, and enough GPUs with
-    /// room. A k-GPU pod needs k distinct GPUs with at least the per-GPU milli free.
+    /// Per-node feasibility (fgd-protocol §2.5, generalised): CPU, memory, the per-app density
+    /// limit and RDMA share where modelled, the GPU model, and `num_gpu` distinct cards whose
+    /// slicing state can take the normalised request.
     pub fn fits(&self, pod: &Pod) -> bool {
         if pod.cpu_milli > self.cpu_free_milli || pod.memory_mib > self.memory_free_mib {
             return false;
         }
+        if let (Some(app), Some(max)) = (&pod.app, pod.max_per_node) {
+            if self.app_count(app) >= max {
+                return false;
+            }
+        }
+        if let Some(cap) = self.rdma_capacity_pct {
+            if self.rdma_used_pct + pod.rdma_pct > cap {
+                return false;
+            }
+        }
         if !pod.is_gpu_pod() {
             return true;
         }
-        if !pod.gpu_spec.accepts(&self.model) {
+        if self.gpu_free_milli.len() < pod.num_gpu as usize || !pod.gpu_spec.accepts(&self.model) {
             return false;
         }
-        let fitting = self
-            .gpu_free_milli
-            .iter()
-            .filter(|&&g| g >= pod.gpu_milli)
-            .count();
-        fitting >= pod.num_gpu as usize
+        let slice = match self.slice_for(pod) {
+            Some(Ok(s)) => s,
+            _ => return false,
+        };
+        let need = pod.num_gpu as usize;
+        let mut found = 0;
+        for gpu in 0..self.gpu_free_milli.len() {
+            if self.card_fits(gpu, &slice) {
+                found += 1;
+                if found == need {
+                    return true;
+                }
+            }
+        }
+        false
     }
+}
+
+/// Slicing priority class of a job priority: 0 is served first. openb LS (3) → 0, Guaranteed
+/// (2) → 1, Burstable (1) → 2, BE (0) → 3.
+pub fn priority_class(priority: i32) -> u8 {
+    (3 - priority.min(3)).min(255) as u8
 }
 
 /// All nodes of a run, plus the tie-break priority order.
@@ -112,19 +199,34 @@ impl Cluster {
     /// An empty cluster of the fleet's nodes; priority order = fleet order until
     /// [`Cluster::set_priority`] is called.
     pub fn new(fleet: &Fleet) -> Cluster {
+        let devices: std::collections::BTreeMap<&str, Arc<FleetDevice>> = fleet
+            .devices
+            .iter()
+            .map(|(name, d)| (name.as_str(), Arc::new(d.clone())))
+            .collect();
         let nodes: Vec<Node> = fleet
             .nodes
             .iter()
-            .map(|n| Node {
-                name: n.name.clone(),
-                model: n.model.clone(),
-                cpu_capacity_milli: n.cpu_milli,
-                memory_capacity_mib: n.memory_mib,
-                cpu_free_milli: n.cpu_milli,
-                memory_free_mib: n.memory_mib,
-                gpu_free_milli: vec![GPU_MILLI; n.gpus as usize],
-                residents: Vec::new(),
-                generation: 0,
+            .map(|n| {
+                let device = (n.gpus > 0)
+                    .then(|| devices.get(n.model.as_str()).cloned())
+                    .flatten();
+                let mode = device.as_ref().map_or(SlicingMode::Whole, |d| d.mode);
+                Node {
+                    name: n.name.clone(),
+                    model: n.model.clone(),
+                    cpu_capacity_milli: n.cpu_milli,
+                    memory_capacity_mib: n.memory_mib,
+                    cpu_free_milli: n.cpu_milli,
+                    memory_free_mib: n.memory_mib,
+                    gpu_free_milli: vec![GPU_MILLI; n.gpus as usize],
+                    cards: vec![CardState::new(mode); n.gpus as usize],
+                    device,
+                    rdma_capacity_pct: n.rdma_pct,
+                    rdma_used_pct: 0,
+                    residents: Vec::new(),
+                    generation: 0,
+                }
             })
             .collect();
         Cluster {
@@ -167,8 +269,13 @@ impl Cluster {
         self.gpu_used_milli
     }
 
-    /// Checks that `placement` is legal for `pod` now; the cluster is unchanged.
-    pub fn check(&self, pod: &Pod, placement: &Placement) -> Result<(), PlacementError> {
+    /// Checks that `placement` is legal for `pod` now and returns the slice each named card
+    /// grants; the cluster is unchanged.
+    pub fn check(
+        &self,
+        pod: &Pod,
+        placement: &Placement,
+    ) -> Result<Option<SliceRequest>, PlacementError> {
         let node = self
             .nodes
             .get(placement.node)
@@ -188,6 +295,24 @@ impl Cluster {
                 free: node.memory_free_mib,
             });
         }
+        if let (Some(app), Some(max)) = (&pod.app, pod.max_per_node) {
+            if node.app_count(app) >= max {
+                return Err(PlacementError::AppDensity {
+                    node: name(),
+                    app: app.clone(),
+                    max,
+                });
+            }
+        }
+        if let Some(cap) = node.rdma_capacity_pct {
+            if node.rdma_used_pct + pod.rdma_pct > cap {
+                return Err(PlacementError::Rdma {
+                    node: name(),
+                    needed: pod.rdma_pct,
+                    free: cap - node.rdma_used_pct.min(cap),
+                });
+            }
+        }
         if placement.gpus.len() != pod.num_gpu as usize {
             return Err(PlacementError::GpuCount {
                 node: name(),
@@ -195,31 +320,48 @@ impl Cluster {
                 named: placement.gpus.len(),
             });
         }
-        if pod.is_gpu_pod() && !pod.gpu_spec.accepts(&node.model) {
+        if !pod.is_gpu_pod() {
+            return Ok(None);
+        }
+        if !pod.gpu_spec.accepts(&node.model) {
             return Err(PlacementError::GpuModel {
                 node: name(),
                 model: node.model.clone(),
             });
         }
+        let slice = match node.slice_for(pod) {
+            Some(Ok(s)) => s,
+            Some(Err(refusal)) => {
+                return Err(PlacementError::Refused {
+                    node: name(),
+                    refusal,
+                })
+            }
+            None => {
+                return Err(PlacementError::NoSuchGpu {
+                    node: name(),
+                    gpu: 0,
+                })
+            }
+        };
+        let device = node.device.as_deref().expect("a GPU node has a device");
         for (i, &g) in placement.gpus.iter().enumerate() {
             let gpu = g as usize;
-            let free = *node
-                .gpu_free_milli
-                .get(gpu)
-                .ok_or_else(|| PlacementError::NoSuchGpu { node: name(), gpu })?;
+            if gpu >= node.cards.len() {
+                return Err(PlacementError::NoSuchGpu { node: name(), gpu });
+            }
             if placement.gpus[..i].contains(&g) {
                 return Err(PlacementError::DuplicateGpu { node: name(), gpu });
             }
-            if free < pod.gpu_milli {
-                return Err(PlacementError::GpuFull {
+            if let Err(refusal) = slicing::fits(&node.cards[gpu], &device.model, &slice) {
+                return Err(PlacementError::Card {
                     node: name(),
                     gpu,
-                    needed: pod.gpu_milli,
-                    free,
+                    refusal,
                 });
             }
         }
-        Ok(())
+        Ok(Some(slice))
     }
 
     /// Places pod `id` after [`Cluster::check`]ing it; on error nothing changes.
@@ -229,23 +371,36 @@ impl Cluster {
         pod: &Pod,
         placement: Placement,
     ) -> Result<(), PlacementError> {
-        self.check(pod, &placement)?;
+        let slice = self.check(pod, &placement)?;
         self.clock += 1;
         let node = &mut self.nodes[placement.node];
         node.cpu_free_milli -= pod.cpu_milli;
         node.memory_free_mib -= pod.memory_mib;
-        for &g in &placement.gpus {
-            node.gpu_free_milli[g as usize] -= pod.gpu_milli;
+        node.rdma_used_pct += pod.rdma_pct;
+        let mut granted = 0;
+        if let Some(slice) = slice {
+            granted = slice.compute_milli;
+            let device = node.device.clone().expect("checked: a GPU node");
+            for &g in &placement.gpus {
+                let card = &mut node.cards[g as usize];
+                let before = clamped(card);
+                slicing::allocate(card, &device.model, id as u64, &slice)
+                    .expect("checked by Cluster::check");
+                let after = clamped(card);
+                node.gpu_free_milli[g as usize] = GPU_MILLI - after;
+                self.gpu_used_milli += u64::from(after - before);
+            }
         }
         node.generation = self.clock;
         node.residents.push(Resident {
             pod: id,
             cpu_milli: pod.cpu_milli,
             memory_mib: pod.memory_mib,
-            gpu_milli: pod.gpu_milli,
+            gpu_milli: granted,
             gpus: placement.gpus,
+            app: pod.app.clone(),
+            rdma_pct: pod.rdma_pct,
         });
-        self.gpu_used_milli += pod.total_gpu_milli();
         Ok(())
     }
 
@@ -256,14 +411,27 @@ impl Cluster {
         let r = n.residents.remove(at);
         n.cpu_free_milli += r.cpu_milli;
         n.memory_free_mib += r.memory_mib;
-        for &g in &r.gpus {
-            n.gpu_free_milli[g as usize] += r.gpu_milli;
+        n.rdma_used_pct -= r.rdma_pct;
+        if let Some(device) = n.device.clone() {
+            for &g in &r.gpus {
+                let card = &mut n.cards[g as usize];
+                let before = clamped(card);
+                slicing::release(card, &device.model, id as u64)
+                    .expect("a resident's cards hold its tenant");
+                let after = clamped(card);
+                n.gpu_free_milli[g as usize] = GPU_MILLI - after;
+                self.gpu_used_milli -= u64::from(before - after);
+            }
         }
         self.clock += 1;
         n.generation = self.clock;
-        self.gpu_used_milli -= u64::from(r.gpu_milli) * r.gpus.len() as u64;
         Some(r)
     }
+}
+
+/// Compute granted on a card, at most one card (time-sharing may grant more).
+fn clamped(card: &CardState) -> u32 {
+    card.allocated_compute_milli().min(GPU_MILLI)
 }
 
 #[cfg(test)]
@@ -272,25 +440,13 @@ mod tests {
     use crate::fleet::NodeSpec;
 
     fn fleet() -> Fleet {
-        Fleet {
-            name: "t".into(),
-            nodes: vec![
-                NodeSpec {
-                    name: "a".into(),
-                    cpu_milli: 16000,
-                    memory_mib: 1000,
-                    gpus: 2,
-                    model: "T4".into(),
-                },
-                NodeSpec {
-                    name: "b".into(),
-                    cpu_milli: 8000,
-                    memory_mib: 1000,
-                    gpus: 1,
-                    model: "P100".into(),
-                },
+        Fleet::new(
+            "t".into(),
+            vec![
+                NodeSpec::new("a".into(), 16000, 1000, 2, "T4".into()),
+                NodeSpec::new("b".into(), 8000, 1000, 1, "P100".into()),
             ],
-        }
+        )
     }
 
     #[test]

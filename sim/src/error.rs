@@ -72,10 +72,22 @@ pub enum PlacementError {
     NoSuchGpu { node: String, gpu: usize },
     #[error("node {node}: GPU {gpu} named twice")]
     DuplicateGpu { node: String, gpu: usize },
-    #[error("node {node}: GPU {gpu} has {free} milli free, pod needs {needed}")]
-    GpuFull {
+    #[error("node {node}: GPU {gpu}: {refusal}")]
+    Card {
         node: String,
         gpu: usize,
+        refusal: crate::slicing::Refusal,
+    },
+    #[error("node {node}: the slicing mode cannot serve the request: {refusal}")]
+    Refused {
+        node: String,
+        refusal: crate::slicing::Refusal,
+    },
+    #[error("node {node}: already holds {max} jobs of app {app}")]
+    AppDensity { node: String, app: String, max: u32 },
+    #[error("node {node}: needs {needed}% RDMA bandwidth, {free}% free")]
+    Rdma {
+        node: String,
         needed: u32,
         free: u32,
     },

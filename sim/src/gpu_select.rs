@@ -72,16 +72,16 @@ mod tests {
     use crate::fleet::{Fleet, NodeSpec};
 
     fn node_with(frees: &[u32]) -> Cluster {
-        let fleet = Fleet {
-            name: "t".into(),
-            nodes: vec![NodeSpec {
-                name: "n".into(),
-                cpu_milli: 100_000,
-                memory_mib: 100_000,
-                gpus: frees.len() as u32,
-                model: "T4".into(),
-            }],
-        };
+        let fleet = Fleet::new(
+            "t".into(),
+            vec![NodeSpec::new(
+                "n".into(),
+                100_000,
+                100_000,
+                frees.len() as u32,
+                "T4".into(),
+            )],
+        );
         let mut c = Cluster::new(&fleet);
         for (i, &f) in frees.iter().enumerate() {
             if f < GPU_MILLI {

@@ -177,6 +177,7 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fleet::NodeSpec;
 
     fn pods() -> Vec<Pod> {
         vec![
@@ -212,18 +213,12 @@ mod tests {
 
     #[test]
     fn same_seed_same_order_and_ranks() {
-        let fleet = Fleet {
-            name: "f".into(),
-            nodes: (0..5)
-                .map(|i| crate::fleet::NodeSpec {
-                    name: format!("n{i}"),
-                    cpu_milli: 1,
-                    memory_mib: 1,
-                    gpus: 1,
-                    model: "T4".into(),
-                })
+        let fleet = Fleet::new(
+            "f".into(),
+            (0..5)
+                .map(|i| NodeSpec::new(format!("n{i}"), 1, 1, 1, "T4".into()))
                 .collect(),
-        };
+        );
         let draw = |seed| {
             let mut rng = SimRng::seed_from_u64(seed);
             let l: Vec<String> = arrival_list(&pods(), 20_000, &mut rng)

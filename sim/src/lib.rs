@@ -30,10 +30,8 @@
 //!     }
 //! }
 //!
-//! let node = |name: &str, cpus| NodeSpec {
-//!     name: name.into(), cpu_milli: cpus, memory_mib: 65536, gpus: 2, model: "T4".into(),
-//! };
-//! let fleet = Fleet { name: "tiny".into(), nodes: vec![node("a", 8000), node("b", 32000)] };
+//! let node = |name: &str, cpus| NodeSpec::new(name.into(), cpus, 65536, 2, "T4".into());
+//! let fleet = Fleet::new("tiny".into(), vec![node("a", 8000), node("b", 32000)]);
 //! let workload = Workload {
 //!     name: "two-pods".into(),
 //!     pods: vec![Pod::new("p0", 4000, 1024, 1, 500), Pod::new("p1", 4000, 1024, 1, 1000)],

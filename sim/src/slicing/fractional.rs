@@ -53,6 +53,15 @@ impl FractionalParams {
         cap: CapPolicy::Hard,
     };
 
+    /// The openb / FGD GPU-share model (fgd-protocol §2.5): any milli, no tenant cap, no GPU
+    /// memory accounting. The inflation protocol's mode.
+    pub const SHARE: FractionalParams = FractionalParams {
+        unit_milli: 1,
+        max_tenants: u32::MAX,
+        memory: MemoryEnforcement::None,
+        cap: CapPolicy::WorkConserving,
+    };
+
     /// HAMi vGPU: 1 % steps (`nvidia.com/gpucores` 0–100), `deviceSplitCount` 10, memory
     /// admission-checked, priority-dependent caps (§2.1, §2.2).
     pub const HAMI: FractionalParams = FractionalParams {

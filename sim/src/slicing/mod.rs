@@ -64,6 +64,8 @@ impl SlicingMode {
         }
     }
 
+    /// The openb / FGD GPU-share model — see [`FractionalParams::SHARE`].
+    pub const SHARE: SlicingMode = SlicingMode::Fractional(FractionalParams::SHARE);
     /// Flex:ai vGPU defaults (5 % steps, 5 vGPUs a card, hard cap) — see [`FractionalParams::FLEXAI`].
     pub const FLEXAI_VGPU: SlicingMode = SlicingMode::Fractional(FractionalParams::FLEXAI);
     /// HAMi vGPU defaults (1 % steps, 10 tasks a card, priority caps) — see [`FractionalParams::HAMI`].
@@ -72,6 +74,36 @@ impl SlicingMode {
     pub const MIG: SlicingMode = SlicingMode::Mig(MigParams::DEFAULT);
     /// Flex:ai Ascend time slicing defaults — see [`TimeshareParams::FLEXAI_NPU`].
     pub const FLEXAI_TIMESHARE: SlicingMode = SlicingMode::Timeshare(TimeshareParams::FLEXAI_NPU);
+}
+
+impl SlicingMode {
+    /// The names [`SlicingMode::from_name`] accepts.
+    pub const NAMES: &'static [&'static str] = &[
+        "whole",
+        "share",
+        "fractional",
+        "flexai",
+        "hami",
+        "mig",
+        "vnpu",
+        "timeshare",
+    ];
+
+    /// A mode by its CLI / fleet-file name: `whole`; `share` (openb/FGD: any milli, no cap);
+    /// `fractional` or `flexai` (Flex:ai vGPU: 5 % units, 5 tenants, memory admission);
+    /// `hami` (1 % units, 10 tenants); `mig`; `vnpu`; `timeshare` (Flex:ai NPU time slices).
+    pub fn from_name(name: &str) -> Option<SlicingMode> {
+        Some(match name {
+            "whole" => SlicingMode::Whole,
+            "share" => SlicingMode::SHARE,
+            "fractional" | "flexai" => SlicingMode::FLEXAI_VGPU,
+            "hami" => SlicingMode::HAMI_VGPU,
+            "mig" => SlicingMode::MIG,
+            "vnpu" => SlicingMode::Vnpu,
+            "timeshare" => SlicingMode::FLEXAI_TIMESHARE,
+            _ => return None,
+        })
+    }
 }
 
 /// Parameter-free name of a slicing mode.
