@@ -24,6 +24,33 @@ struct Cli {
     command: Command,
 }
 
+/// Experiment protocol.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Protocol {
+    /// The FGD paper's snapshot experiment: pods arrive, never leave (fgd-protocol).
+    Inflation,
+    /// Time-faithful: jobs arrive at trace times, queue, run at modelled speed, finish.
+    Replay,
+}
+
+/// Options of the replay protocol.
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// Experiment protocol.
+    #[arg(long, value_enum, default_value = "inflation")]
+    protocol: Protocol,
+    /// Run every device model in this slicing mode: whole, share, fractional (= flexai),
+    /// flexai, hami, mig, vnpu, timeshare. Default: the fleet file's (openb CSV: share).
+    #[arg(long)]
+    slicing: Option<String>,
+    /// Work added to a preempted job, seconds (replay).
+    #[arg(long, default_value_t = 60.0)]
+    restart_cost_s: f64,
+    /// A latency-sensitive job meets its SLO when JCT <= this x its solo work (replay).
+    #[arg(long, default_value_t = 1.5)]
+    slo_slowdown: f64,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run one policy on one trace (default: the embedded openb trace and fleet, fgd, seed 42).
@@ -42,12 +69,14 @@ enum Command {
         /// Tune arrived GPU requests to this share of capacity (fgd-protocol §2.2).
         #[arg(long, default_value_t = 1.3)]
         tune: f64,
-        /// Output directory; default out/<trace>-<policy>-s<seed>.
+        /// Output directory; default out/<trace>-<policy>-s<seed> (replay: ...-replay-s<seed>).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Overwrite an output directory that already holds results.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        replay: ReplayArgs,
     },
     /// Run a grid of traces × policies × seeds in parallel.
     Sweep {
@@ -140,11 +169,46 @@ fn real_main() -> Result<()> {
             tune,
             out,
             force,
+            replay,
         } => {
             check_tune(tune)?;
             flexsim_policies::by_name(&policy)?;
             let workload = inputs::trace(trace.as_deref())?;
-            let fleet = inputs::fleet(fleet.as_deref())?;
+            let mut fleet = inputs::fleet(fleet.as_deref())?;
+            if let Some(name) = &replay.slicing {
+                let mode =
+                    flexsim_sim::slicing::SlicingMode::from_name(name).with_context(|| {
+                        format!(
+                            "unknown --slicing {name:?}; known: {}",
+                            flexsim_sim::slicing::SlicingMode::NAMES.join(", ")
+                        )
+                    })?;
+                fleet.set_mode(mode).map_err(anyhow::Error::msg)?;
+            }
+            if replay.protocol == Protocol::Replay {
+                if !(replay.restart_cost_s.is_finite() && replay.restart_cost_s >= 0.0) {
+                    bail!("invalid --restart-cost-s: expected seconds >= 0");
+                }
+                if !(replay.slo_slowdown.is_finite() && replay.slo_slowdown >= 1.0) {
+                    bail!("invalid --slo-slowdown: expected a factor >= 1");
+                }
+                let out = out.unwrap_or_else(|| {
+                    PathBuf::from("out").join(format!("{}-{policy}-replay-s{seed}", workload.name))
+                });
+                report::prepare_out_dir(&out, force)?;
+                let config = flexsim_sim::replay::ReplayConfig {
+                    seed,
+                    restart_cost_ms: (replay.restart_cost_s * 1000.0).round() as u64,
+                    slo_slowdown: replay.slo_slowdown,
+                    ..Default::default()
+                };
+                let demand = format!("{:?}", config.demand);
+                let r = run::replay_run(&workload, &fleet, &policy, &config, &demand)?;
+                run::write_replay(&out, &workload, &r)
+                    .with_context(|| format!("writing {}", out.display()))?;
+                run::print_replay(&r.summary, &out);
+                return Ok(());
+            }
             let out = out.unwrap_or_else(|| {
                 PathBuf::from("out").join(format!("{}-{policy}-s{seed}", workload.name))
             });

@@ -45,3 +45,102 @@ pub fn inflation_run(
 pub fn pct(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_owned(), |x| format!("{x:.2}"))
 }
+
+/// The outcome of one replay, ready to write.
+pub struct ReplayResult {
+    pub summary: flexsim_sim::report::ReplaySummary,
+    pub outcome: flexsim_sim::replay_metrics::ReplayOutcome,
+}
+
+/// Runs `policy` on `workload` and `fleet` with the replay protocol.
+pub fn replay_run(
+    workload: &Workload,
+    fleet: &Fleet,
+    policy: &str,
+    config: &flexsim_sim::replay::ReplayConfig,
+    demand: &str,
+) -> Result<ReplayResult> {
+    let start = Instant::now();
+    let mut p = flexsim_policies::by_name(policy)?;
+    let outcome = flexsim_sim::replay::run(fleet, workload, p.as_mut(), config)?;
+    let wall_ms = start.elapsed().as_millis() as u64;
+    let summary = flexsim_sim::report::ReplaySummary::new(
+        &flexsim_sim::report::ReplayRun {
+            trace: &workload.name,
+            fleet,
+            policy,
+            config,
+            demand,
+            wall_ms,
+        },
+        &outcome,
+    );
+    Ok(ReplayResult { summary, outcome })
+}
+
+/// Writes a replay's files and plots into `dir`.
+pub fn write_replay(dir: &std::path::Path, workload: &Workload, r: &ReplayResult) -> Result<()> {
+    let names: Vec<String> = workload.pods.iter().map(|p| p.name.clone()).collect();
+    flexsim_sim::report::write_replay_run(dir, &r.summary, &r.outcome, &names)?;
+    crate::plot::utilization_over_time(&dir.join("utilization.svg"), &r.outcome.timeseries)?;
+    let jcts: Vec<f64> = r
+        .outcome
+        .jobs
+        .iter()
+        .filter_map(|j| j.jct_ms())
+        .map(|x| x as f64 / 1000.0)
+        .collect();
+    crate::plot::jct_cdf(&dir.join("jct_cdf.svg"), &jcts)?;
+    Ok(())
+}
+
+/// Prints the replay summary table.
+pub fn print_replay(s: &flexsim_sim::report::ReplaySummary, out: &std::path::Path) {
+    let o = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |x| format!("{x:.1}"));
+    println!("protocol        replay");
+    println!(
+        "trace           {} ({} jobs, {} skipped: no work in the trace)",
+        s.trace, s.jobs_total, s.jobs_skipped
+    );
+    println!("fleet           {}", s.fleet);
+    for (m, u) in &s.per_device_model {
+        println!(
+            "  {m:<13} {} cards, {}: alloc {:.1}%, busy {:.1}%",
+            u.cards, u.slicing, u.util_alloc_pct, u.util_busy_pct
+        );
+    }
+    println!("policy / seed   {} / {}", s.policy, s.seed);
+    println!(
+        "utilization     allocated {:.2}%, busy {:.2}%",
+        s.util_alloc_pct, s.util_busy_pct
+    );
+    println!("frag ratio      {:.2}% (time mean)", s.frag_ratio_pct_mean);
+    println!(
+        "wait s          p50 {}  p99 {}",
+        o(s.wait_p50_s),
+        o(s.wait_p99_s)
+    );
+    println!(
+        "JCT s           p50 {}  p99 {}",
+        o(s.jct_p50_s),
+        o(s.jct_p99_s)
+    );
+    println!(
+        "slowdown        p50 {}  p99 {}",
+        o(s.slowdown_p50),
+        o(s.slowdown_p99)
+    );
+    println!("SLO attainment  {}%", o(s.slo_attainment_pct));
+    println!(
+        "jobs            {} finished, {} running, {} pending; {} preemptions",
+        s.jobs_finished, s.jobs_running, s.jobs_pending, s.preemptions
+    );
+    println!(
+        "wall            {} ms ({} events, {:.0} events/s)",
+        s.wall_ms, s.events, s.events_per_s
+    );
+    println!(
+        "wrote           {}/summary.json, timeseries.csv, jobs.csv, *.svg",
+        out.display()
+    );
+}

@@ -46,6 +46,7 @@
 pub mod catalog;
 pub mod cluster;
 pub mod curve;
+pub mod demand;
 pub mod error;
 pub mod event_queue;
 pub mod fleet;
@@ -56,6 +57,8 @@ pub mod job;
 pub mod perf;
 pub mod policy;
 pub mod profile;
+pub mod replay;
+pub mod replay_metrics;
 pub mod report;
 pub mod slicing;
 pub mod trace;

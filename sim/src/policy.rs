@@ -14,7 +14,7 @@
 use crate::cluster::{Cluster, NodeId, Placement};
 use crate::fragmentation::TypicalPods;
 use crate::gpu_select;
-use crate::job::Pod;
+use crate::job::{Pod, PodId};
 
 /// The run's random generator: explicit, portable and seeded from the run's seed (DESIGN notes).
 pub type SimRng = rand_pcg::Pcg64;
@@ -39,6 +39,47 @@ pub trait Policy: Send {
     /// Where `pod` should go now, or `None` if the policy finds no place. The engine validates
     /// the answer. `rng` is the run's generator: draw from it, never from a global one.
     fn place(&mut self, cluster: &Cluster, pod: &Pod, rng: &mut SimRng) -> Option<Placement>;
+
+    /// Replay only: the order in which waiting jobs are offered to [`Policy::place`]. `queue`
+    /// arrives in enqueue order (FIFO); the default keeps it.
+    fn order_queue(&mut self, _jobs: &JobsView<'_>, _queue: &mut [QueuedJob]) {}
+
+    /// Replay only: `pod` found no place; the running jobs to preempt so that it can be placed
+    /// (the engine requeues them, paying its restart cost, then offers `pod` again). The
+    /// default never preempts.
+    fn preempt(&mut self, _cluster: &Cluster, _pod: &Pod, _jobs: &JobsView<'_>) -> Vec<PodId> {
+        Vec::new()
+    }
+}
+
+/// A job waiting in the replay queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueuedJob {
+    pub pod: PodId,
+    /// When it (re-)entered the queue, ms.
+    pub since_ms: u64,
+    /// Service received so far, GPU-milliseconds (GPUs × ms run), for least-attained-service
+    /// orders.
+    pub attained_gpu_ms: u64,
+}
+
+/// A job running in the replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunningJob {
+    pub pod: PodId,
+    pub node: NodeId,
+    /// When it last started, ms.
+    pub started_ms: u64,
+    pub attained_gpu_ms: u64,
+}
+
+/// What a replay policy may look at besides the cluster: the clock and every job.
+pub struct JobsView<'a> {
+    pub now_ms: u64,
+    /// Every job of the run, indexed by [`PodId`].
+    pub pods: &'a [Pod],
+    /// The running jobs, in start order.
+    pub running: &'a [RunningJob],
 }
 
 /// Scores one feasible node for a pod; higher is better. Wrap in [`Greedy`] to get a policy.

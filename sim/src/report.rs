@@ -2,8 +2,12 @@
 //! silently overwrites earlier results.
 
 use crate::curve::{self, CurvePoint};
+use crate::fleet::Fleet;
 use crate::inflation::{InflationConfig, InflationOutcome};
+use crate::replay::ReplayConfig;
+use crate::replay_metrics::{self, ReplayOutcome};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -62,6 +66,158 @@ impl InflationSummary {
             flexsim_version: env!("CARGO_PKG_VERSION"),
         }
     }
+}
+
+/// The headline figures and the exact configuration of one replay. Keeps the inflation
+/// summary's keys (those that have no meaning here are `null`) so scripts read both.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReplaySummary {
+    pub protocol: &'static str,
+    pub trace: String,
+    pub fleet: String,
+    pub policy: String,
+    pub seed: u64,
+    pub tune: Option<f64>,
+    /// Jobs replayed (the trace's jobs less the skipped ones).
+    pub pods_arrived: u64,
+    /// Jobs still waiting at the end.
+    pub pods_failed: u64,
+    pub alloc_pct_at_100: Option<f64>,
+    pub alloc_pct_at_130: Option<f64>,
+    pub frag_ratio_pct_at_100: Option<f64>,
+    pub util_alloc_pct: f64,
+    pub util_busy_pct: f64,
+    pub frag_ratio_pct_mean: f64,
+    pub wait_p50_s: Option<f64>,
+    pub wait_p95_s: Option<f64>,
+    pub wait_p99_s: Option<f64>,
+    pub jct_p50_s: Option<f64>,
+    pub jct_p95_s: Option<f64>,
+    pub jct_p99_s: Option<f64>,
+    pub slowdown_p50: Option<f64>,
+    pub slowdown_p95: Option<f64>,
+    pub slowdown_p99: Option<f64>,
+    pub slo_attainment_pct: Option<f64>,
+    pub preemptions: u64,
+    pub jobs_total: u64,
+    pub jobs_finished: u64,
+    pub jobs_pending: u64,
+    pub jobs_running: u64,
+    pub jobs_skipped: u64,
+    pub per_device_model: BTreeMap<String, ModelSummary>,
+    pub restart_cost_s: f64,
+    pub slo_slowdown: f64,
+    pub demand: String,
+    pub start_s: f64,
+    pub end_s: f64,
+    pub events: u64,
+    pub events_per_s: f64,
+    pub wall_ms: u64,
+    pub flexsim_version: &'static str,
+}
+
+/// One device model's part of a replay summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelSummary {
+    pub cards: u64,
+    pub slicing: String,
+    pub util_alloc_pct: f64,
+    pub util_busy_pct: f64,
+}
+
+/// The run a replay summary describes.
+pub struct ReplayRun<'a> {
+    pub trace: &'a str,
+    pub fleet: &'a Fleet,
+    pub policy: &'a str,
+    pub config: &'a ReplayConfig,
+    pub demand: &'a str,
+    pub wall_ms: u64,
+}
+
+impl ReplaySummary {
+    pub fn new(run: &ReplayRun<'_>, outcome: &ReplayOutcome) -> Self {
+        let f = &outcome.figures;
+        let per_device_model = outcome
+            .per_model
+            .iter()
+            .map(|m| {
+                let slicing = run
+                    .fleet
+                    .devices
+                    .get(&m.model)
+                    .map_or_else(String::new, |d| d.mode.name());
+                (
+                    m.model.clone(),
+                    ModelSummary {
+                        cards: m.cards,
+                        slicing,
+                        util_alloc_pct: m.util_alloc_pct,
+                        util_busy_pct: m.util_busy_pct,
+                    },
+                )
+            })
+            .collect();
+        ReplaySummary {
+            protocol: "replay",
+            trace: run.trace.to_owned(),
+            fleet: run.fleet.name.clone(),
+            policy: run.policy.to_owned(),
+            seed: run.config.seed,
+            tune: None,
+            pods_arrived: f.jobs_total - f.jobs_skipped,
+            pods_failed: f.jobs_pending,
+            alloc_pct_at_100: None,
+            alloc_pct_at_130: None,
+            frag_ratio_pct_at_100: None,
+            util_alloc_pct: f.util_alloc_pct,
+            util_busy_pct: f.util_busy_pct,
+            frag_ratio_pct_mean: f.frag_ratio_pct_mean,
+            wait_p50_s: f.wait_s.p50,
+            wait_p95_s: f.wait_s.p95,
+            wait_p99_s: f.wait_s.p99,
+            jct_p50_s: f.jct_s.p50,
+            jct_p95_s: f.jct_s.p95,
+            jct_p99_s: f.jct_s.p99,
+            slowdown_p50: f.slowdown.p50,
+            slowdown_p95: f.slowdown.p95,
+            slowdown_p99: f.slowdown.p99,
+            slo_attainment_pct: f.slo_attainment_pct,
+            preemptions: f.preemptions,
+            jobs_total: f.jobs_total,
+            jobs_finished: f.jobs_finished,
+            jobs_pending: f.jobs_pending,
+            jobs_running: f.jobs_running,
+            jobs_skipped: f.jobs_skipped,
+            per_device_model,
+            restart_cost_s: run.config.restart_cost_ms as f64 / 1000.0,
+            slo_slowdown: run.config.slo_slowdown,
+            demand: run.demand.to_owned(),
+            start_s: f.start_s,
+            end_s: f.end_s,
+            events: f.events,
+            events_per_s: f.events as f64 / (run.wall_ms.max(1) as f64 / 1000.0),
+            wall_ms: run.wall_ms,
+            flexsim_version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+/// Writes a replay's `summary.json`, `timeseries.csv` and `jobs.csv` into `dir`.
+pub fn write_replay_run(
+    dir: &Path,
+    summary: &ReplaySummary,
+    outcome: &ReplayOutcome,
+    names: &[String],
+) -> std::io::Result<()> {
+    let mut ts = std::io::BufWriter::new(std::fs::File::create(dir.join("timeseries.csv"))?);
+    replay_metrics::write_timeseries(&mut ts, &outcome.timeseries)?;
+    ts.flush()?;
+    let mut jobs = std::io::BufWriter::new(std::fs::File::create(dir.join("jobs.csv"))?);
+    replay_metrics::write_jobs(&mut jobs, &outcome.jobs, names)?;
+    jobs.flush()?;
+    let json = serde_json::to_string_pretty(summary).map_err(std::io::Error::other)?;
+    std::fs::write(dir.join("summary.json"), json + "\n")
 }
 
 /// Writes `curve.csv`: `arrived_pct,alloc_pct,frag_pct,frag_ratio_pct`, two decimals.

@@ -89,6 +89,26 @@ impl SlicingMode {
         "timeshare",
     ];
 
+    /// The mode's name as [`SlicingMode::from_name`] reads it, or a description for modes with
+    /// non-preset parameters.
+    pub fn name(&self) -> String {
+        match self {
+            SlicingMode::Whole => "whole".into(),
+            m if *m == SlicingMode::SHARE => "share".into(),
+            m if *m == SlicingMode::FLEXAI_VGPU => "flexai".into(),
+            m if *m == SlicingMode::HAMI_VGPU => "hami".into(),
+            SlicingMode::Fractional(p) => {
+                format!(
+                    "fractional(unit={},tenants={})",
+                    p.unit_milli, p.max_tenants
+                )
+            }
+            SlicingMode::Mig(_) => "mig".into(),
+            SlicingMode::Vnpu => "vnpu".into(),
+            SlicingMode::Timeshare(_) => "timeshare".into(),
+        }
+    }
+
     /// A mode by its CLI / fleet-file name: `whole`; `share` (openb/FGD: any milli, no cap);
     /// `fractional` or `flexai` (Flex:ai vGPU: 5 % units, 5 tenants, memory admission);
     /// `hami` (1 % units, 10 tenants); `mig`; `vnpu`; `timeshare` (Flex:ai NPU time slices).

@@ -1,0 +1,640 @@
+//! The `replay` protocol: a time-faithful run of a cluster (DESIGN "Experiment protocols").
+//!
+//! Jobs arrive at their trace times and wait in a queue the policy orders; the policy places
+//! them (the engine checks every placement against the slicing model); each running job
+//! progresses at the rate the performance model gives it on its cards (slicing-model §7.2) and
+//! leaves when its work is done. Rates are piecewise constant: whenever a card's tenants change
+//! the engine settles every tenant's progress and recomputes its finish time; stale finish
+//! events are dropped by a per-job generation counter. A policy may preempt running jobs; they
+//! go back to the queue and pay the configured restart cost.
+//!
+//! Jobs the trace gives no work for (`work_ms == None`) are not replayed and are counted as
+//! skipped. A job whose demand is unknown gets one drawn from [`ReplayConfig::demand`].
+
+use crate::cluster::{Cluster, NodeId, Placement};
+use crate::demand::DemandDistribution;
+use crate::error::PlacementError;
+use crate::event_queue::EventQueue;
+use crate::fleet::{Fleet, GPU_MILLI};
+use crate::fragmentation::TypicalPods;
+use crate::inflation::EngineError;
+use crate::job::{Pod, PodId, Workload};
+use crate::perf::{self, PerfParams, PerfTenant, TenantRate};
+use crate::policy::{JobsView, Policy, QueuedJob, RunningJob, Setup, SimRng};
+use crate::replay_metrics::{JobRecord, Metrics, ReplayOutcome, TimePoint};
+use rand::SeedableRng;
+use std::collections::{BTreeMap, HashMap};
+
+/// What defines one replay besides the inputs and the policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayConfig {
+    pub seed: u64,
+    pub perf: PerfParams,
+    /// Work added to a preempted job (ms of solo work): the restart cost.
+    pub restart_cost_ms: u64,
+    /// Where the busy share of jobs without one comes from.
+    pub demand: DemandDistribution,
+    /// A latency-sensitive job meets its SLO when JCT ≤ this × its solo work time.
+    pub slo_slowdown: f64,
+    /// About how many rows `timeseries.csv` gets.
+    pub timeseries_points: u64,
+}
+
+impl Default for ReplayConfig {
+    fn default() -> Self {
+        ReplayConfig {
+            seed: 42,
+            perf: PerfParams::DEFAULT,
+            restart_cost_ms: 60_000,
+            demand: DemandDistribution::default(),
+            slo_slowdown: 1.5,
+            timeseries_points: 500,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Event {
+    Arrive(PodId),
+    /// The job's work is done, if its generation still matches.
+    Finish(PodId, u32),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Skipped,
+    NotArrived,
+    Waiting,
+    Running,
+    Done,
+}
+
+/// Run-time state of one job.
+#[derive(Debug, Clone)]
+struct Job {
+    state: State,
+    demand: f64,
+    /// Solo work left, ms.
+    remaining: f64,
+    /// Progress per ms of simulated time.
+    rate: f64,
+    /// Time of the last progress settlement, ms.
+    since: u64,
+    generation: u32,
+    node: NodeId,
+    gpus: Vec<u16>,
+    first_start: Option<u64>,
+    finish: Option<u64>,
+    enqueued_at: u64,
+    waited_ms: u64,
+    preemptions: u32,
+    attained_gpu_ms: u64,
+    started_at: u64,
+}
+
+/// A card whose tenants' rates must be recomputed.
+type CardRef = (NodeId, u16);
+
+struct Engine<'a> {
+    pods: &'a [Pod],
+    config: &'a ReplayConfig,
+    cluster: Cluster,
+    jobs: Vec<Job>,
+    queue: EventQueue<Event>,
+    waiting: Vec<QueuedJob>,
+    running: Vec<RunningJob>,
+    now: u64,
+    /// Fit class of each job: jobs of one class fit exactly the same places.
+    fit_class: Vec<u32>,
+    failed_in_pass: Vec<u64>,
+    pass: u64,
+    metrics: Metrics,
+    /// Per card: the (busy, allocated) it contributes now, micro-cards.
+    card_use: HashMap<CardRef, (u64, u64)>,
+    node_model: Vec<Option<usize>>,
+    perf_in: Vec<PerfTenant>,
+    perf_out: Vec<TenantRate>,
+    typical: TypicalPods,
+    node_frag: Vec<(u64, f64)>,
+    events: u64,
+}
+
+/// Runs the replay protocol for one policy and seed.
+pub fn run(
+    fleet: &Fleet,
+    workload: &Workload,
+    policy: &mut dyn Policy,
+    config: &ReplayConfig,
+) -> Result<ReplayOutcome, EngineError> {
+    let pods = &workload.pods;
+    let mut cluster = Cluster::new(fleet);
+    if cluster.gpu_capacity_milli() == 0 {
+        return Err(EngineError::NoGpuCapacity);
+    }
+    let mut rng = SimRng::seed_from_u64(config.seed);
+    // The node tie-break order is seeded as in the inflation protocol (fgd-protocol §2.6).
+    cluster.set_priority(&crate::inflation::node_ranks(fleet, &mut rng));
+    let typical = TypicalPods::from_pods(pods);
+    policy.prepare(&Setup {
+        cluster: &cluster,
+        original_pods: pods,
+        typical: &typical,
+    });
+
+    // Demand: the trace's, else drawn in pod order from a generator of its own, so that the
+    // draws do not depend on the policy.
+    let mut demand_rng = SimRng::seed_from_u64(config.seed ^ 0xdead_beef_0d15_ea5e);
+    let mut jobs = Vec::with_capacity(pods.len());
+    let mut queue = EventQueue::with_capacity(pods.len());
+    let mut horizon = 0u64;
+    for (id, p) in pods.iter().enumerate() {
+        let drawn = config.demand.sample(&mut demand_rng);
+        let demand = f64::from(p.demand_milli.unwrap_or(drawn).clamp(1, GPU_MILLI)) / 1000.0;
+        let state = if p.work_ms.is_some() {
+            queue.push(p.arrival_ms, Event::Arrive(id));
+            horizon = horizon.max(p.arrival_ms + p.work_ms.unwrap_or(0));
+            State::NotArrived
+        } else {
+            State::Skipped
+        };
+        jobs.push(Job {
+            state,
+            demand,
+            remaining: p.work_ms.unwrap_or(0) as f64,
+            rate: 0.0,
+            since: 0,
+            generation: 0,
+            node: 0,
+            gpus: Vec::new(),
+            first_start: None,
+            finish: None,
+            enqueued_at: 0,
+            waited_ms: 0,
+            preemptions: 0,
+            attained_gpu_ms: 0,
+            started_at: 0,
+        });
+    }
+
+    let (fit_class, classes) = fit_classes(pods);
+    let models: Vec<String> = fleet.devices.keys().cloned().collect();
+    let node_model: Vec<Option<usize>> = cluster
+        .nodes()
+        .iter()
+        .map(|n| {
+            n.device()
+                .and_then(|_| models.iter().position(|m| *m == n.model))
+        })
+        .collect();
+    let mut cards_per_model = vec![0u64; models.len()];
+    for (n, m) in cluster.nodes().iter().zip(&node_model) {
+        if let Some(m) = m {
+            cards_per_model[*m] += n.gpu_count() as u64;
+        }
+    }
+    let first_arrival = queue.peek_time().unwrap_or(0);
+    let interval = (horizon.saturating_sub(first_arrival) / config.timeseries_points.max(1)).max(1);
+    let metrics = Metrics::new(
+        first_arrival,
+        interval,
+        cluster.gpu_capacity_milli() / u64::from(GPU_MILLI),
+        models,
+        cards_per_model,
+    );
+    let node_frag = vec![(u64::MAX, 0.0); cluster.nodes().len()];
+    let mut engine = Engine {
+        pods,
+        config,
+        cluster,
+        jobs,
+        queue,
+        waiting: Vec::new(),
+        running: Vec::new(),
+        now: first_arrival,
+        fit_class,
+        failed_in_pass: vec![0; classes],
+        pass: 0,
+        metrics,
+        card_use: HashMap::new(),
+        node_model,
+        perf_in: Vec::new(),
+        perf_out: Vec::new(),
+        typical,
+        node_frag,
+        events: 0,
+    };
+    engine.run(policy, &mut rng)?;
+    Ok(engine.finish())
+}
+
+/// Groups jobs that fit exactly the same places (same request in every dimension feasibility
+/// looks at), so a scheduling pass tries each group at most once after a failure.
+fn fit_classes(pods: &[Pod]) -> (Vec<u32>, usize) {
+    type Key<'a> = (
+        u64,
+        u64,
+        u32,
+        u32,
+        Option<u64>,
+        &'a str,
+        Option<&'a str>,
+        u32,
+        i32,
+    );
+    let mut ids: BTreeMap<Key<'_>, u32> = BTreeMap::new();
+    let class = pods
+        .iter()
+        .map(|p| {
+            let key = (
+                p.cpu_milli,
+                p.memory_mib,
+                p.num_gpu,
+                p.gpu_milli,
+                p.gpu_memory_mib,
+                p.gpu_spec.text.as_str(),
+                p.app.as_deref().filter(|_| p.max_per_node.is_some()),
+                p.rdma_pct,
+                p.priority,
+            );
+            let next = ids.len() as u32;
+            *ids.entry(key).or_insert(next)
+        })
+        .collect();
+    (class, ids.len())
+}
+
+impl Engine<'_> {
+    fn run(&mut self, policy: &mut dyn Policy, rng: &mut SimRng) -> Result<(), EngineError> {
+        while let Some(t) = self.queue.peek_time() {
+            self.advance(t);
+            let mut changed = false;
+            while self.queue.peek_time() == Some(t) {
+                let (_, event) = self.queue.pop().expect("peeked");
+                self.events += 1;
+                match event {
+                    Event::Arrive(id) => {
+                        self.enqueue(id);
+                        changed = true;
+                    }
+                    Event::Finish(id, generation) => {
+                        let j = &self.jobs[id];
+                        if j.state == State::Running && j.generation == generation {
+                            self.complete(id);
+                            changed = true;
+                        }
+                    }
+                }
+            }
+            if changed {
+                self.schedule(policy, rng)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the clock to `t`, accounting utilization and timeseries samples on the way.
+    fn advance(&mut self, t: u64) {
+        if t <= self.now {
+            return;
+        }
+        while let Some(at) = self.metrics.next_sample_before(t) {
+            let frag = self.frag_ratio_pct();
+            self.metrics.sample(
+                at,
+                TimePoint {
+                    frag_ratio_pct: frag,
+                    running: self.running.len() as u64,
+                    waiting: self.waiting.len() as u64,
+                },
+            );
+        }
+        self.metrics.integrate(self.now, t);
+        self.now = t;
+    }
+
+    fn frag_ratio_pct(&mut self) -> f64 {
+        let mut frag = 0.0;
+        for (i, n) in self.cluster.nodes().iter().enumerate() {
+            let cache = &mut self.node_frag[i];
+            if cache.0 != n.generation() {
+                *cache = (
+                    n.generation(),
+                    self.typical
+                        .node_frag(n.cpu_free_milli(), n.gpu_free_milli(), &n.model),
+                );
+            }
+            frag += cache.1;
+        }
+        let idle = self.cluster.gpu_capacity_milli() - self.cluster.gpu_used_milli();
+        if idle == 0 {
+            0.0
+        } else {
+            100.0 * frag / idle as f64
+        }
+    }
+
+    fn enqueue(&mut self, id: PodId) {
+        let j = &mut self.jobs[id];
+        j.state = State::Waiting;
+        j.enqueued_at = self.now;
+        self.waiting.push(QueuedJob {
+            pod: id,
+            since_ms: self.now,
+            attained_gpu_ms: j.attained_gpu_ms,
+        });
+    }
+
+    /// One scheduling pass over the queue in the policy's order.
+    fn schedule(&mut self, policy: &mut dyn Policy, rng: &mut SimRng) -> Result<(), EngineError> {
+        if self.waiting.is_empty() {
+            return Ok(());
+        }
+        let mut queue = std::mem::take(&mut self.waiting);
+        {
+            let view = JobsView {
+                now_ms: self.now,
+                pods: self.pods,
+                running: &self.running,
+            };
+            policy.order_queue(&view, &mut queue);
+        }
+        self.pass += 1;
+        let mut still_waiting = Vec::with_capacity(queue.len());
+        for q in queue {
+            let id = q.pod;
+            if self.jobs[id].state != State::Waiting {
+                continue; // defensive: a job is queued once
+            }
+            let class = self.fit_class[id] as usize;
+            if self.failed_in_pass[class] == self.pass {
+                still_waiting.push(q);
+                continue;
+            }
+            let pod = &self.pods[id];
+            if let Some(p) = policy.place(&self.cluster, pod, rng) {
+                self.start(id, p, policy)?;
+                continue;
+            }
+            let victims = {
+                let view = JobsView {
+                    now_ms: self.now,
+                    pods: self.pods,
+                    running: &self.running,
+                };
+                policy.preempt(&self.cluster, pod, &view)
+            };
+            let mut preempted = false;
+            for v in victims {
+                if self.jobs.get(v).map(|j| j.state) == Some(State::Running) {
+                    self.preempt(v);
+                    preempted = true;
+                }
+            }
+            if preempted {
+                // Resources were freed: earlier failures may now fit.
+                self.pass += 1;
+                if let Some(p) = policy.place(&self.cluster, pod, rng) {
+                    self.start(id, p, policy)?;
+                    continue;
+                }
+            }
+            self.failed_in_pass[class] = self.pass;
+            still_waiting.push(q);
+        }
+        // Preempted jobs were queued while we iterated; they go behind the ones that waited.
+        still_waiting.append(&mut self.waiting);
+        self.waiting = still_waiting;
+        Ok(())
+    }
+
+    fn start(&mut self, id: PodId, p: Placement, policy: &dyn Policy) -> Result<(), EngineError> {
+        let node = p.node;
+        let gpus = p.gpus.clone();
+        self.cluster
+            .place(id, &self.pods[id], p)
+            .map_err(|source: PlacementError| EngineError::Refused {
+                policy: policy.name().to_owned(),
+                pod: self.pods[id].name.clone(),
+                source,
+            })?;
+        let now = self.now;
+        let j = &mut self.jobs[id];
+        j.state = State::Running;
+        j.waited_ms += now - j.enqueued_at;
+        j.first_start.get_or_insert(now);
+        j.node = node;
+        j.gpus = gpus;
+        j.since = now;
+        j.started_at = now;
+        j.rate = 0.0;
+        self.running.push(RunningJob {
+            pod: id,
+            node,
+            started_ms: now,
+            attained_gpu_ms: j.attained_gpu_ms,
+        });
+        self.refresh(id);
+        Ok(())
+    }
+
+    /// Removes a running job from its cards, settling its progress and its co-tenants' rates.
+    fn unbind(&mut self, id: PodId) {
+        self.settle(id);
+        let node = self.jobs[id].node;
+        self.cluster
+            .remove(id, node)
+            .expect("a running job is on its node");
+        let at = self
+            .running
+            .iter()
+            .position(|r| r.pod == id)
+            .expect("a running job is listed");
+        self.running.remove(at);
+        let j = &mut self.jobs[id];
+        j.generation += 1;
+        j.rate = 0.0;
+        self.refresh_cards(id);
+        self.jobs[id].gpus.clear();
+    }
+
+    fn complete(&mut self, id: PodId) {
+        self.unbind(id);
+        let j = &mut self.jobs[id];
+        j.state = State::Done;
+        j.remaining = 0.0;
+        j.finish = Some(self.now);
+    }
+
+    fn preempt(&mut self, id: PodId) {
+        self.unbind(id);
+        let j = &mut self.jobs[id];
+        j.preemptions += 1;
+        j.remaining += self.config.restart_cost_ms as f64;
+        self.metrics.preemptions += 1;
+        self.enqueue(id);
+    }
+
+    /// Brings a running job's remaining work and attained service up to now.
+    fn settle(&mut self, id: PodId) {
+        let now = self.now;
+        let j = &mut self.jobs[id];
+        if j.state != State::Running {
+            return;
+        }
+        let dt = now - j.since;
+        j.remaining = (j.remaining - j.rate * dt as f64).max(0.0);
+        j.attained_gpu_ms += dt * j.gpus.len().max(1) as u64;
+        j.since = now;
+    }
+
+    /// Recomputes the rates of `id` and of every co-tenant on its cards.
+    fn refresh(&mut self, id: PodId) {
+        self.refresh_cards(id);
+        if self.jobs[id].gpus.is_empty() {
+            // CPU-only job: runs at solo speed.
+            self.set_rate(id, 1.0);
+        }
+    }
+
+    fn refresh_cards(&mut self, id: PodId) {
+        let node = self.jobs[id].node;
+        let cards: Vec<u16> = self.jobs[id].gpus.clone();
+        let mut affected: Vec<PodId> = Vec::new();
+        for &g in &cards {
+            for t in self.cluster.node(node).cards()[g as usize].tenants() {
+                let tid = t.tenant_id as PodId;
+                if !affected.contains(&tid) {
+                    affected.push(tid);
+                }
+            }
+            self.update_card_use((node, g));
+        }
+        for tid in affected {
+            let rate = self.job_rate(tid);
+            self.set_rate(tid, rate);
+        }
+    }
+
+    /// A job's progress rate: the slowest of its cards (a gang advances together).
+    fn job_rate(&mut self, id: PodId) -> f64 {
+        let node = self.jobs[id].node;
+        let mut rate = f64::INFINITY;
+        for k in 0..self.jobs[id].gpus.len() {
+            let g = self.jobs[id].gpus[k];
+            self.card_rates((node, g));
+            let card = &self.cluster.node(node).cards()[g as usize];
+            let at = card
+                .tenants()
+                .iter()
+                .position(|t| t.tenant_id as PodId == id)
+                .expect("tenant on its card");
+            rate = rate.min(self.perf_out[at].rate);
+        }
+        if rate.is_finite() {
+            rate
+        } else {
+            1.0
+        }
+    }
+
+    /// Computes the rates of every tenant on a card into `perf_out` (tenant order) and
+    /// returns the card's busy and allocated shares (slicing-model §7.2).
+    fn card_rates(&mut self, (node, g): CardRef) -> perf::CardRates {
+        let n = self.cluster.node(node);
+        let device = n.device().expect("a card has a device");
+        let card = &n.cards()[g as usize];
+        self.perf_in.clear();
+        for (i, t) in card.tenants().iter().enumerate() {
+            let share = card.share(i).expect("index in range");
+            let pod = &self.pods[t.tenant_id as PodId];
+            let speed = device.model.speed(&pod.class).unwrap_or(1.0);
+            let demand = self.jobs[t.tenant_id as PodId].demand;
+            self.perf_in
+                .push(PerfTenant::from_share(&share, demand, speed));
+        }
+        perf::card_rates_into(&self.perf_in, &self.config.perf, &mut self.perf_out)
+    }
+
+    fn update_card_use(&mut self, card: CardRef) {
+        let rates = self.card_rates(card);
+        let allocated = u64::from(
+            self.cluster.node(card.0).cards()[card.1 as usize]
+                .allocated_compute_milli()
+                .min(GPU_MILLI),
+        ) * 1000;
+        let busy = (rates.busy.clamp(0.0, 1.0) * 1e6).round() as u64;
+        let old = if busy == 0 && allocated == 0 {
+            self.card_use.remove(&card)
+        } else {
+            self.card_use.insert(card, (busy, allocated))
+        }
+        .unwrap_or((0, 0));
+        let model = self.node_model[card.0];
+        self.metrics.change_use(model, old, (busy, allocated));
+    }
+
+    fn set_rate(&mut self, id: PodId, rate: f64) {
+        self.settle(id);
+        let now = self.now;
+        let j = &mut self.jobs[id];
+        j.rate = rate;
+        j.generation += 1;
+        if rate > 0.0 {
+            let left = (j.remaining / rate).ceil();
+            let at = now
+                + if left.is_finite() {
+                    left as u64
+                } else {
+                    u64::MAX / 4
+                };
+            self.queue.push(at, Event::Finish(id, j.generation));
+        }
+    }
+
+    fn finish(mut self) -> ReplayOutcome {
+        let end = self.now;
+        let frag = self.frag_ratio_pct();
+        self.metrics.sample(
+            end,
+            TimePoint {
+                frag_ratio_pct: frag,
+                running: self.running.len() as u64,
+                waiting: self.waiting.len() as u64,
+            },
+        );
+        let records: Vec<JobRecord> = self
+            .jobs
+            .iter()
+            .enumerate()
+            .map(|(id, j)| {
+                let p = &self.pods[id];
+                JobRecord {
+                    pod: id,
+                    arrival_ms: p.arrival_ms,
+                    work_ms: p.work_ms,
+                    demand: j.demand,
+                    first_start_ms: j.first_start,
+                    finish_ms: j.finish,
+                    waited_ms: j.waited_ms
+                        + if j.state == State::Waiting {
+                            end - j.enqueued_at
+                        } else {
+                            0
+                        },
+                    preemptions: j.preemptions,
+                    node: (j.state == State::Running || j.finish.is_some())
+                        .then(|| self.cluster.node(j.node).name.clone()),
+                    state: match j.state {
+                        State::Skipped => "skipped",
+                        State::NotArrived | State::Waiting => "pending",
+                        State::Running => "running",
+                        State::Done => "finished",
+                    },
+                    latency_sensitive: p.latency_sensitive,
+                }
+            })
+            .collect();
+        self.metrics
+            .into_outcome(end, records, self.events, self.config.slo_slowdown)
+    }
+}
