@@ -86,11 +86,8 @@ pub fn utilization_over_time(
         .y_desc("% of GPU capacity")
         .draw()
         .map_err(|e| anyhow!("{e}"))?;
-    let series: [(
-        &str,
-        RGBColor,
-        fn(&flexsim_sim::replay_metrics::TimeRow) -> f64,
-    ); 2] = [
+    type Pick = fn(&flexsim_sim::replay_metrics::TimeRow) -> f64;
+    let series: [(&str, RGBColor, Pick); 2] = [
         ("allocated", BLUE, |r| r.util_alloc_pct),
         ("busy", RED, |r| r.util_busy_pct),
     ];
