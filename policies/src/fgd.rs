@@ -64,10 +64,8 @@ impl Fgd {
         self.after.extend_from_slice(free);
         if pod.is_sharing() {
             let mut best = (i64::MIN, 0u16);
-            for (i, &g) in free.iter().enumerate() {
-                if g < pod.gpu_milli {
-                    continue;
-                }
+            for card in node.fitting_cards(pod) {
+                let (i, g) = (card as usize, free[card as usize]);
                 self.after[i] -= pod.gpu_milli;
                 let f = self.typical.node_frag(cpu_after, &self.after, &node.model);
                 self.after[i] = g;

@@ -98,6 +98,21 @@ impl Node {
         slicing::fits(&self.cards[gpu], &d.model, slice).is_ok()
     }
 
+    /// The cards (index order) that can take `pod`'s slice now; empty for a CPU-only pod or
+    /// when the mode cannot serve it. GPU selection chooses among these.
+    pub fn fitting_cards(&self, pod: &Pod) -> Vec<u16> {
+        if !pod.gpu_spec.accepts(&self.model) {
+            return Vec::new();
+        }
+        match self.slice_for(pod) {
+            Some(Ok(slice)) => (0..self.gpu_free_milli.len())
+                .filter(|&g| self.card_fits(g, &slice))
+                .map(|g| g as u16)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Jobs of `app` on this node.
     fn app_count(&self, app: &str) -> u32 {
         self.residents

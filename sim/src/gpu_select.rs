@@ -6,63 +6,48 @@ use crate::job::Pod;
 use crate::policy::SimRng;
 use rand::RngExt;
 
-/// `best`: a sharing pod takes the GPU with the least free milli that still fits (lower index on
-/// ties); a whole or multi-GPU pod takes the lowest-index GPUs that fit. `None` if it doesn't fit.
+/// `best`: a sharing pod takes the card with the least free milli among those that can take
+/// it (lower index on ties); a whole or multi-GPU pod takes the lowest-index cards that can.
+/// Only cards whose slicing state accepts the pod are candidates ([`Node::fitting_cards`]).
+/// `None` if it doesn't fit.
 pub fn best(node: &Node, pod: &Pod) -> Option<Vec<u16>> {
     if !pod.is_gpu_pod() {
         return Some(Vec::new());
     }
     if pod.is_sharing() {
         let free = node.gpu_free_milli();
-        let mut choice: Option<usize> = None;
-        for (i, &g) in free.iter().enumerate() {
-            if g >= pod.gpu_milli && choice.is_none_or(|c| g < free[c]) {
-                choice = Some(i);
-            }
-        }
-        return choice.map(|i| vec![i as u16]);
+        return node
+            .fitting_cards(pod)
+            .into_iter()
+            .min_by_key(|&g| (free[g as usize], g))
+            .map(|g| vec![g]);
     }
     lowest_index(node, pod)
 }
 
-/// The `num_gpu` lowest-index GPUs with room for the per-GPU milli (for whole-GPU pods: the
+/// The `num_gpu` lowest-index cards that can take the pod (for whole-GPU pods: the
 /// lowest-index fully free GPUs).
 pub fn lowest_index(node: &Node, pod: &Pod) -> Option<Vec<u16>> {
     let need = pod.num_gpu as usize;
-    let gpus: Vec<u16> = node
-        .gpu_free_milli()
-        .iter()
-        .enumerate()
-        .filter(|&(_, &g)| g >= pod.gpu_milli)
-        .map(|(i, _)| i as u16)
-        .take(need)
-        .collect();
+    let mut gpus = node.fitting_cards(pod);
+    gpus.truncate(need);
     (gpus.len() == need).then_some(gpus)
 }
 
-/// `random`: a sharing pod takes a GPU chosen uniformly among those that fit, by reservoir
-/// sampling in index order (one draw per fitting GPU after the first); a whole or multi-GPU pod
-/// takes the lowest-index fully free GPUs (fgd-protocol §2.7.1).
+/// `random`: a sharing pod takes a card chosen uniformly among those that can take it, by
+/// reservoir sampling in index order (one draw per fitting card after the first); a whole or
+/// multi-GPU pod takes the lowest-index fitting cards (fgd-protocol §2.7.1).
 pub fn random(node: &Node, pod: &Pod, rng: &mut SimRng) -> Option<Vec<u16>> {
     if !pod.is_sharing() {
         return lowest_index(node, pod);
     }
     let mut choice = None;
-    let mut seen = 0u32;
-    for (i, &g) in node.gpu_free_milli().iter().enumerate() {
-        if g >= pod.gpu_milli {
-            seen += 1;
-            if seen == 1 || rng.random_range(0..seen) == 0 {
-                choice = Some(i as u16);
-            }
+    for (seen, g) in node.fitting_cards(pod).into_iter().enumerate() {
+        if seen == 0 || rng.random_range(0..=seen as u32) == 0 {
+            choice = Some(g);
         }
     }
-    choice.map(|i| vec![i])
-}
-
-/// Whether a GPU has nothing allocated.
-pub fn is_fully_free(free_milli: u32) -> bool {
-    free_milli == GPU_MILLI
+    choice.map(|g| vec![g])
 }
 
 #[cfg(test)]

@@ -638,3 +638,224 @@ impl Engine<'_> {
             .into_outcome(end, records, self.events, self.config.slo_slowdown)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fleet::NodeSpec;
+    use crate::gpu_select;
+    use crate::slicing::SlicingMode;
+
+    /// First node (in fleet order) where the pod fits; tightest GPU.
+    struct FirstFit;
+    impl Policy for FirstFit {
+        fn name(&self) -> &str {
+            "first-fit"
+        }
+        fn place(&mut self, cluster: &Cluster, pod: &Pod, _: &mut SimRng) -> Option<Placement> {
+            let node = (0..cluster.nodes().len()).find(|&n| cluster.node(n).fits(pod))?;
+            let gpus = gpu_select::best(cluster.node(node), pod)?;
+            Some(Placement { node, gpus })
+        }
+    }
+
+    fn fleet(nodes: u32, gpus: u32, mode: SlicingMode) -> Fleet {
+        let mut f = Fleet::new(
+            "t".into(),
+            (0..nodes)
+                .map(|i| NodeSpec::new(format!("n{i}"), 64_000, 1 << 20, gpus, "V100M32".into()))
+                .collect(),
+        );
+        f.set_mode(mode).unwrap();
+        f
+    }
+
+    fn job(name: &str, arrival_ms: u64, work_ms: u64, gpu_milli: u32, demand_milli: u32) -> Pod {
+        let mut p = Pod::new(name, 1000, 1024, 1, gpu_milli);
+        p.arrival_ms = arrival_ms;
+        p.work_ms = Some(work_ms);
+        p.demand_milli = Some(demand_milli);
+        p
+    }
+
+    fn replay(f: &Fleet, pods: Vec<Pod>, policy: &mut dyn Policy) -> ReplayOutcome {
+        let w = Workload {
+            name: "w".into(),
+            pods,
+        };
+        run(f, &w, policy, &ReplayConfig::default()).unwrap()
+    }
+
+    #[test]
+    fn alone_on_a_whole_card_with_demand_one_takes_exactly_its_work() {
+        let f = fleet(1, 1, SlicingMode::Whole);
+        let o = replay(
+            &f,
+            vec![job("a", 5_000, 123_457, 1000, 1000)],
+            &mut FirstFit,
+        );
+        let j = &o.jobs[0];
+        assert_eq!(
+            (j.first_start_ms, j.finish_ms),
+            (Some(5_000), Some(128_457))
+        );
+        assert_eq!(j.slowdown(), Some(1.0));
+        assert_eq!(o.figures.util_alloc_pct, 100.0);
+        assert_eq!(o.figures.util_busy_pct, 100.0);
+    }
+
+    #[test]
+    fn whole_cards_queue_and_the_wait_is_the_first_jobs_work() {
+        let f = fleet(1, 1, SlicingMode::Whole);
+        // Both ask 30 % of a card; whole mode gives each the full card, one at a time.
+        let o = replay(
+            &f,
+            vec![job("a", 0, 10_000, 300, 300), job("b", 0, 10_000, 300, 300)],
+            &mut FirstFit,
+        );
+        assert_eq!(o.jobs[1].first_start_ms, Some(10_000));
+        assert_eq!(o.jobs[1].waited_ms, 10_000);
+        assert_eq!(o.jobs[1].finish_ms, Some(20_000));
+        // Allocated a whole card for 20 s, busy 30 % of it.
+        assert_eq!(o.figures.util_alloc_pct, 100.0);
+        assert!((o.figures.util_busy_pct - 30.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn fractional_cards_share_and_hard_caps_slow_a_job_down() {
+        // Flex:ai vGPU: a 300-milli slice with demand 600 is capped at 300: half speed.
+        // Computed by hand: rate = min(1, 0.3/0.6) = 0.5, so 10 s of work takes 20 s; the
+        // second job (demand 300) runs at full speed beside it (spatial interference aside).
+        let f = fleet(1, 1, SlicingMode::FLEXAI_VGPU);
+        let mut params = ReplayConfig::default();
+        params.perf.interference_base = 0.0;
+        params.perf.interference_bandwidth = 0.0;
+        let w = Workload {
+            name: "w".into(),
+            pods: vec![job("a", 0, 10_000, 300, 600), job("b", 0, 10_000, 300, 300)],
+        };
+        let o = run(&f, &w, &mut FirstFit, &params).unwrap();
+        assert_eq!(o.jobs[0].first_start_ms, Some(0));
+        assert_eq!(o.jobs[1].first_start_ms, Some(0));
+        assert_eq!(o.jobs[0].finish_ms, Some(20_000));
+        assert_eq!(o.jobs[1].finish_ms, Some(10_000));
+    }
+
+    #[test]
+    fn busy_never_exceeds_allocated_in_partitioned_modes() {
+        for mode in [SlicingMode::Whole, SlicingMode::MIG] {
+            let mut f = Fleet::new(
+                "t".into(),
+                vec![NodeSpec::new(
+                    "n".into(),
+                    64_000,
+                    1 << 20,
+                    2,
+                    "A100-40".into(),
+                )],
+            );
+            f.devices.get_mut("A100-40").unwrap().model =
+                crate::catalog::Catalog::preset("A100-40").unwrap();
+            f.set_mode(mode).unwrap();
+            let pods: Vec<Pod> = (0..40)
+                .map(|i| {
+                    job(
+                        &format!("j{i}"),
+                        i * 700,
+                        5_000 + i * 300,
+                        100 + (i as u32 * 97) % 800,
+                        200 + (i as u32 * 131) % 800,
+                    )
+                })
+                .collect();
+            let o = replay(&f, pods, &mut FirstFit);
+            assert_eq!(o.figures.jobs_finished, 40, "{mode:?}");
+            for r in &o.timeseries {
+                assert!(r.util_busy_pct <= r.util_alloc_pct + 1e-9, "{mode:?} {r:?}");
+                assert!(r.util_alloc_pct <= 100.0 + 1e-9);
+            }
+            assert!(o.figures.util_busy_pct <= o.figures.util_alloc_pct);
+        }
+    }
+
+    /// Places like FirstFit; when a job of priority ≥ 3 finds nothing, preempts the most
+    /// recently started lower-priority job.
+    struct Preempting(FirstFit);
+    impl Policy for Preempting {
+        fn name(&self) -> &str {
+            "preempting"
+        }
+        fn place(&mut self, c: &Cluster, p: &Pod, r: &mut SimRng) -> Option<Placement> {
+            self.0.place(c, p, r)
+        }
+        fn preempt(&mut self, _: &Cluster, pod: &Pod, jobs: &JobsView<'_>) -> Vec<PodId> {
+            if pod.priority < 3 {
+                return vec![];
+            }
+            jobs.running
+                .iter()
+                .rev()
+                .find(|r| jobs.pods[r.pod].priority < pod.priority)
+                .map(|r| vec![r.pod])
+                .unwrap_or_default()
+        }
+    }
+
+    #[test]
+    fn preemption_requeues_with_restart_cost_and_loses_nothing() {
+        let f = fleet(1, 1, SlicingMode::Whole);
+        let low = job("low", 0, 10_000, 1000, 1000);
+        let mut high = job("high", 4_000, 5_000, 1000, 1000);
+        high.priority = 3;
+        let w = Workload {
+            name: "w".into(),
+            pods: vec![low, high],
+        };
+        let config = ReplayConfig {
+            restart_cost_ms: 2_000,
+            ..Default::default()
+        };
+        let o = run(&f, &w, &mut Preempting(FirstFit), &config).unwrap();
+        assert_eq!(o.figures.preemptions, 1);
+        assert_eq!(o.jobs[1].first_start_ms, Some(4_000));
+        assert_eq!(o.jobs[1].finish_ms, Some(9_000));
+        // low ran 4 s, kept 6 s of work + 2 s restart cost, restarts at 9 s → done at 17 s.
+        assert_eq!(o.jobs[0].preemptions, 1);
+        assert_eq!(o.jobs[0].finish_ms, Some(17_000));
+        assert_eq!(o.jobs[0].waited_ms, 5_000);
+        assert_eq!(o.figures.jobs_finished, 2);
+    }
+
+    #[test]
+    fn every_job_is_finished_pending_or_skipped_and_runs_repeat_exactly() {
+        let f = fleet(2, 2, SlicingMode::FLEXAI_VGPU);
+        let mut pods: Vec<Pod> = (0..200)
+            .map(|i| {
+                job(
+                    &format!("j{i}"),
+                    i * 250,
+                    20_000 + (i * 7919) % 50_000,
+                    50 + (i as u32 * 53) % 950,
+                    1000,
+                )
+            })
+            .collect();
+        pods.push(Pod::new("no-times", 1000, 1, 1, 500));
+        let mut big = job("too-big", 0, 1000, 1000, 1000);
+        big.num_gpu = 4;
+        pods.push(big);
+        let a = replay(&f, pods.clone(), &mut FirstFit);
+        let fig = &a.figures;
+        assert_eq!(fig.jobs_total, 202);
+        assert_eq!(fig.jobs_skipped, 1);
+        assert_eq!(fig.jobs_pending, 1, "the 4-GPU job never fits 2-GPU nodes");
+        assert_eq!(
+            fig.jobs_finished + fig.jobs_pending + fig.jobs_running + fig.jobs_skipped,
+            202
+        );
+        let b = replay(&f, pods, &mut FirstFit);
+        assert_eq!(a.jobs, b.jobs);
+        assert_eq!(a.figures, b.figures);
+        assert_eq!(a.timeseries, b.timeseries);
+    }
+}
