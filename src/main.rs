@@ -174,17 +174,8 @@ fn real_main() -> Result<()> {
             check_tune(tune)?;
             flexsim_policies::by_name(&policy)?;
             let workload = inputs::trace(trace.as_deref())?;
-            let mut fleet = inputs::fleet(fleet.as_deref())?;
-            if let Some(name) = &replay.slicing {
-                let mode =
-                    flexsim_sim::slicing::SlicingMode::from_name(name).with_context(|| {
-                        format!(
-                            "unknown --slicing {name:?}; known: {}",
-                            flexsim_sim::slicing::SlicingMode::NAMES.join(", ")
-                        )
-                    })?;
-                fleet.set_mode(mode).map_err(anyhow::Error::msg)?;
-            }
+            let fleet = inputs::fleet(fleet.as_deref())?;
+            let slicing = run::slicing_mode(replay.slicing.as_deref())?;
             if replay.protocol == Protocol::Replay {
                 if !(replay.restart_cost_s.is_finite() && replay.restart_cost_s >= 0.0) {
                     bail!("invalid --restart-cost-s: expected seconds >= 0");
@@ -203,7 +194,7 @@ fn real_main() -> Result<()> {
                     ..Default::default()
                 };
                 let demand = format!("{:?}", config.demand);
-                let r = run::replay_run(&workload, &fleet, &policy, &config, &demand)?;
+                let r = run::replay_run(&workload, &fleet, &policy, slicing, &config, &demand)?;
                 run::write_replay(&out, &workload, &r)
                     .with_context(|| format!("writing {}", out.display()))?;
                 run::print_replay(&r.summary, &out);
@@ -217,7 +208,7 @@ fn real_main() -> Result<()> {
                 seed,
                 tune_ratio: tune,
             };
-            let r = run::inflation_run(&workload, &fleet, &policy, config)?;
+            let r = run::inflation_run(&workload, &fleet, &policy, slicing, config)?;
             report::write_inflation_run(&out, &r.summary, &r.curve)
                 .with_context(|| format!("writing {}", out.display()))?;
             let s = &r.summary;
@@ -287,6 +278,7 @@ fn real_main() -> Result<()> {
                 policies: &policies,
                 seeds: &seeds,
                 tune_ratio: tune,
+                slicing: None,
                 threads,
                 progress: !quiet,
             };

@@ -1,11 +1,13 @@
 //! One inflation run: `flexsim run`, and the unit of work of `flexsim sweep`.
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 use flexsim_sim::curve::{self, CurvePoint};
 use flexsim_sim::fleet::Fleet;
 use flexsim_sim::inflation::{self, InflationConfig};
 use flexsim_sim::job::Workload;
+use flexsim_sim::policy::Policy;
 use flexsim_sim::report::InflationSummary;
+use flexsim_sim::slicing::SlicingMode;
 use std::time::Instant;
 
 /// The outcome of one run, ready to write.
@@ -14,15 +16,56 @@ pub struct RunResult {
     pub curve: Vec<CurvePoint>,
 }
 
+/// The fleet a run uses: the user's slicing mode on every device model if given (an error if
+/// one does not support it), else the policy's preferred mode where supported, else the
+/// fleet's own.
+pub fn fleet_for(
+    fleet: &Fleet,
+    policy: &dyn Policy,
+    slicing: Option<SlicingMode>,
+) -> Result<Fleet> {
+    let mut f = fleet.clone();
+    match (slicing, policy.preferred_slicing()) {
+        (Some(mode), _) => f.set_mode(mode).map_err(anyhow::Error::msg)?,
+        (None, Some(mode)) => {
+            if f.prefer_mode(mode) == 0 {
+                bail!(
+                    "policy {} runs cards in slicing mode {}, which no device model of fleet {} supports",
+                    policy.name(),
+                    mode.name(),
+                    fleet.name
+                );
+            }
+        }
+        (None, None) => {}
+    }
+    Ok(f)
+}
+
+/// Parses a `--slicing` name.
+pub fn slicing_mode(name: Option<&str>) -> Result<Option<SlicingMode>> {
+    name.map(|n| {
+        SlicingMode::from_name(n).with_context(|| {
+            format!(
+                "unknown --slicing {n:?}; known: {}",
+                SlicingMode::NAMES.join(", ")
+            )
+        })
+    })
+    .transpose()
+}
+
 /// Runs `policy` on `workload` and `fleet` with the inflation protocol.
 pub fn inflation_run(
     workload: &Workload,
     fleet: &Fleet,
     policy: &str,
+    slicing: Option<SlicingMode>,
     config: InflationConfig,
 ) -> Result<RunResult> {
     let start = Instant::now();
     let mut p = flexsim_policies::by_name(policy)?;
+    let fleet = &fleet_for(fleet, p.as_ref(), slicing)?;
     let outcome = inflation::run(fleet, workload, p.as_mut(), config)?;
     let points = curve::bucket(&outcome.samples, outcome.gpu_capacity_milli);
     let wall_ms = start.elapsed().as_millis() as u64;
@@ -57,11 +100,13 @@ pub fn replay_run(
     workload: &Workload,
     fleet: &Fleet,
     policy: &str,
+    slicing: Option<SlicingMode>,
     config: &flexsim_sim::replay::ReplayConfig,
     demand: &str,
 ) -> Result<ReplayResult> {
     let start = Instant::now();
     let mut p = flexsim_policies::by_name(policy)?;
+    let fleet = &fleet_for(fleet, p.as_ref(), slicing)?;
     let outcome = flexsim_sim::replay::run(fleet, workload, p.as_mut(), config)?;
     let wall_ms = start.elapsed().as_millis() as u64;
     let summary = flexsim_sim::report::ReplaySummary::new(

@@ -22,6 +22,7 @@ pub struct SweepSpec<'a> {
     pub policies: &'a [String],
     pub seeds: &'a [u64],
     pub tune_ratio: f64,
+    pub slicing: Option<flexsim_sim::slicing::SlicingMode>,
     pub threads: Option<usize>,
     pub progress: bool,
 }
@@ -53,7 +54,7 @@ pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<()> {
                     seed,
                     tune_ratio: spec.tune_ratio,
                 };
-                let r = inflation_run(w, spec.fleet, p, config)
+                let r = inflation_run(w, spec.fleet, p, spec.slicing, config)
                     .with_context(|| format!("{} / {p} / seed {seed}", w.name))?;
                 let dir = out.join(&w.name).join(p).join(format!("s{seed}"));
                 std::fs::create_dir_all(&dir)

@@ -110,6 +110,18 @@ impl Fleet {
         Ok(())
     }
 
+    /// Puts every device model that supports `mode` in it; returns how many do.
+    pub fn prefer_mode(&mut self, mode: SlicingMode) -> usize {
+        let mut n = 0;
+        for d in self.devices.values_mut() {
+            if d.model.supports(mode.kind()) {
+                d.mode = mode;
+                n += 1;
+            }
+        }
+        n
+    }
+
     /// Reads a fleet file: TOML if the name ends in `.toml`, else the openb node CSV.
     pub fn read(path: &Path) -> Result<Fleet, InputError> {
         if path.extension().is_some_and(|e| e == "toml") {

@@ -1,7 +1,6 @@
 //! Choosing the GPUs inside the chosen node (fgd-protocol §2.7.7, the Reserve step).
 
 use crate::cluster::Node;
-use crate::fleet::GPU_MILLI;
 use crate::job::Pod;
 use crate::policy::SimRng;
 use rand::RngExt;
@@ -54,7 +53,7 @@ pub fn random(node: &Node, pod: &Pod, rng: &mut SimRng) -> Option<Vec<u16>> {
 mod tests {
     use super::*;
     use crate::cluster::{Cluster, Placement};
-    use crate::fleet::{Fleet, NodeSpec};
+    use crate::fleet::{Fleet, NodeSpec, GPU_MILLI};
 
     fn node_with(frees: &[u32]) -> Cluster {
         let fleet = Fleet::new(

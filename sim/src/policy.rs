@@ -36,6 +36,13 @@ pub trait Policy: Send {
     /// Called once per run before any pod arrives.
     fn prepare(&mut self, _setup: &Setup<'_>) {}
 
+    /// The slicing mode this policy is defined for (e.g. whole cards for Kubernetes' default,
+    /// HAMi's vGPU for `hami`). The run puts every device model that supports it in this mode
+    /// unless the user chose one; `None` keeps the fleet's modes.
+    fn preferred_slicing(&self) -> Option<crate::slicing::SlicingMode> {
+        None
+    }
+
     /// Where `pod` should go now, or `None` if the policy finds no place. The engine validates
     /// the answer. `rng` is the run's generator: draw from it, never from a global one.
     fn place(&mut self, cluster: &Cluster, pod: &Pod, rng: &mut SimRng) -> Option<Placement>;
