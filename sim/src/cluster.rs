@@ -113,6 +113,30 @@ impl Node {
         }
     }
 
+    /// A copy of this node with the residents `pods` removed: what-if for preemption rules
+    /// ("would the pod fit if these jobs left?"). Unknown ids are ignored.
+    pub fn without(&self, pods: &[PodId]) -> Node {
+        let mut n = self.clone();
+        for &id in pods {
+            let Some(at) = n.residents.iter().position(|r| r.pod == id) else {
+                continue;
+            };
+            let r = n.residents.remove(at);
+            n.cpu_free_milli += r.cpu_milli;
+            n.memory_free_mib += r.memory_mib;
+            n.rdma_used_pct -= r.rdma_pct;
+            if let Some(device) = n.device.clone() {
+                for &g in &r.gpus {
+                    let card = &mut n.cards[g as usize];
+                    slicing::release(card, &device.model, id as u64)
+                        .expect("a resident's cards hold its tenant");
+                    n.gpu_free_milli[g as usize] = GPU_MILLI - clamped(card);
+                }
+            }
+        }
+        n
+    }
+
     /// Jobs of `app` on this node.
     fn app_count(&self, app: &str) -> u32 {
         self.residents
@@ -511,6 +535,16 @@ mod tests {
         assert_eq!(c.node(1).cpu_free_milli(), 8000);
         assert_eq!(c.node(1).generation(), before);
         assert_eq!(c.gpu_used_milli(), 0);
+    }
+
+    #[test]
+    fn without_is_a_what_if_copy() {
+        let mut c = Cluster::new(&fleet());
+        let p = Pod::new("p", 1000, 10, 1, 1000);
+        c.place(3, &p, Placement { node: 1, gpus: vec![0] }).unwrap();
+        assert!(!c.node(1).fits(&p));
+        assert!(c.node(1).without(&[3]).fits(&p));
+        assert!(!c.node(1).fits(&p), "the cluster is unchanged");
     }
 
     #[test]
