@@ -1,5 +1,6 @@
 //! `flexsim`: the command line.
 
+mod compare;
 mod inputs;
 mod plot;
 mod run;
@@ -111,6 +112,23 @@ enum Command {
     },
     /// List the policies with a one-line description each.
     Policies,
+    /// Compare a run's summary with a golden one; exit 1 on a regression, 2 on bad input.
+    Regress {
+        /// Golden summary.json (or a run directory).
+        baseline: PathBuf,
+        /// Run directory (or its summary.json).
+        run: PathBuf,
+        /// Absolute tolerance for one metric, metric=abs (repeatable), e.g.
+        /// util_busy_pct=0.5 or per_device_model.G2.util_alloc_pct=1.
+        #[arg(long = "tolerance")]
+        tolerances: Vec<String>,
+    },
+    /// Print several runs' summaries side by side.
+    Compare {
+        /// Run directories (or summary.json files).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+    },
     /// Measure a real GPU (NVML) or Ascend NPU (ACL/DCMI) and write a device profile.
     Calibrate {
         #[command(flatten)]
@@ -156,6 +174,19 @@ fn real_main() -> Result<()> {
                 std::process::exit(flexsim_calibrate::exit_code(&e));
             }
         },
+        Command::Regress {
+            baseline,
+            run,
+            tolerances,
+        } => match compare::regress(&baseline, &run, &tolerances) {
+            Ok(false) => {}
+            Ok(true) => std::process::exit(1),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                std::process::exit(2);
+            }
+        },
+        Command::Compare { dirs } => compare::compare(&dirs)?,
         Command::Policies => {
             for p in flexsim_policies::registry() {
                 println!("{:<16} {}", p.name, p.description);

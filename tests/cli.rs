@@ -228,3 +228,103 @@ fn calibrate_without_vendor_libraries_exits_2_naming_them() {
         assert!(!stderr(&o).contains("panicked"));
     }
 }
+
+#[test]
+fn regress_fails_when_a_golden_figure_is_nudged_beyond_its_tolerance() {
+    let d = tmp();
+    assert!(flexsim(&["run", "--out", "run"], d.path()).status.success());
+    let golden: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("run/summary.json")).unwrap())
+            .unwrap();
+    // Identical: passes.
+    let same = flexsim(&["regress", "run/summary.json", "run"], d.path());
+    assert_eq!(same.status.code(), Some(0), "{}", stderr(&same));
+    // The golden says allocation was 0.3 points higher: the run regressed.
+    let mut nudged = golden.clone();
+    let v = nudged["alloc_pct_at_130"].as_f64().unwrap();
+    nudged["alloc_pct_at_130"] = serde_json::json!(v + 0.3);
+    std::fs::write(d.path().join("golden.json"), nudged.to_string()).unwrap();
+    let o = flexsim(&["regress", "golden.json", "run"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        table.contains("alloc_pct_at_130") && table.contains("REGRESSION"),
+        "{table}"
+    );
+    // Within a stated tolerance it passes.
+    let o = flexsim(
+        &[
+            "regress",
+            "golden.json",
+            "run",
+            "--tolerance",
+            "alloc_pct_at_130=0.5",
+        ],
+        d.path(),
+    );
+    assert_eq!(o.status.code(), Some(0));
+    // A different run is bad input, not a regression.
+    let mut other = golden;
+    other["policy"] = serde_json::json!("best-fit");
+    std::fs::write(d.path().join("other.json"), other.to_string()).unwrap();
+    assert_eq!(
+        flexsim(&["regress", "other.json", "run"], d.path())
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn replay_run_writes_its_files_and_compare_reads_them() {
+    let d = tmp();
+    let trace = repo("traces/openb/openb_pod_list_default.csv");
+    for mode in ["whole", "fractional"] {
+        let out = format!("r-{mode}");
+        let o = flexsim(
+            &[
+                "run",
+                "--protocol",
+                "replay",
+                "--trace",
+                &trace,
+                "--policy",
+                "best-fit",
+                "--slicing",
+                mode,
+                "--out",
+                &out,
+            ],
+            d.path(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        for f in [
+            "summary.json",
+            "timeseries.csv",
+            "jobs.csv",
+            "utilization.svg",
+            "jct_cdf.svg",
+        ] {
+            assert!(d.path().join(&out).join(f).exists(), "{mode}: {f}");
+        }
+        let s: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(d.path().join(&out).join("summary.json")).unwrap(),
+        )
+        .unwrap();
+        let total = s["jobs_total"].as_u64().unwrap();
+        let accounted = [
+            "jobs_finished",
+            "jobs_pending",
+            "jobs_running",
+            "jobs_skipped",
+        ]
+        .iter()
+        .map(|k| s[k].as_u64().unwrap())
+        .sum::<u64>();
+        assert_eq!(total, accounted, "{mode}: every job is accounted for");
+        assert!(s["per_device_model"]["G2"]["util_busy_pct"].is_number());
+    }
+    let o = flexsim(&["compare", "r-whole", "r-fractional"], d.path());
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("util_busy_pct"));
+}

@@ -57,6 +57,7 @@ pub mod job;
 pub mod perf;
 pub mod policy;
 pub mod profile;
+pub mod regress;
 pub mod replay;
 pub mod replay_metrics;
 pub mod report;

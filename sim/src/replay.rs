@@ -147,12 +147,14 @@ pub fn run(
     let mut jobs = Vec::with_capacity(pods.len());
     let mut queue = EventQueue::with_capacity(pods.len());
     let mut horizon = 0u64;
+    let mut last_arrival = 0u64;
     for (id, p) in pods.iter().enumerate() {
         let drawn = config.demand.sample(&mut demand_rng);
         let demand = f64::from(p.demand_milli.unwrap_or(drawn).clamp(1, GPU_MILLI)) / 1000.0;
         let state = if p.work_ms.is_some() {
             queue.push(p.arrival_ms, Event::Arrive(id));
             horizon = horizon.max(p.arrival_ms + p.work_ms.unwrap_or(0));
+            last_arrival = last_arrival.max(p.arrival_ms);
             State::NotArrived
         } else {
             State::Skipped
@@ -194,8 +196,15 @@ pub fn run(
     }
     let first_arrival = queue.peek_time().unwrap_or(0);
     let interval = (horizon.saturating_sub(first_arrival) / config.timeseries_points.max(1)).max(1);
+    // A trace whose jobs all arrive at once has no arrival window: use the horizon.
+    let window_end = if last_arrival > first_arrival {
+        last_arrival
+    } else {
+        horizon
+    };
     let metrics = Metrics::new(
         first_arrival,
+        window_end,
         interval,
         cluster.gpu_capacity_milli() / u64::from(GPU_MILLI),
         models,

@@ -2,7 +2,9 @@
 //! and busy utilization, cluster-wide and per device model, fragmentation over time, waits,
 //! JCT, slowdown, SLO attainment, preemptions, and per-job records.
 //!
-//! Utilization is accounted exactly: every card contributes its current allocated and busy
+//! Utilization is averaged over the *arrival window* — from the first arrival to the last —
+//! the same window for every policy on a workload, so that a policy that drains slowly is not
+//! credited (or blamed) for a longer tail. Utilization is accounted exactly: every card contributes its current allocated and busy
 //! shares in integer micro-cards, and the cluster sums are integrated over time in `u128`
 //! card-microunit-milliseconds, so nothing drifts and results do not depend on event order.
 
@@ -111,7 +113,10 @@ pub struct ReplayFigures {
     pub jobs_pending: u64,
     pub jobs_running: u64,
     pub jobs_skipped: u64,
+    /// The utilization window (first to last arrival).
     pub start_s: f64,
+    pub window_end_s: f64,
+    /// When the last job finished (or the run stopped).
     pub end_s: f64,
     pub events: u64,
 }
@@ -129,6 +134,8 @@ pub struct ReplayOutcome {
 #[derive(Debug, Clone)]
 pub struct Metrics {
     start_ms: u64,
+    /// Utilization is integrated over [start_ms, window_end_ms).
+    window_end_ms: u64,
     interval_ms: u64,
     next_sample_ms: u64,
     cards: u64,
@@ -150,6 +157,7 @@ const MICRO: f64 = 1e6;
 impl Metrics {
     pub fn new(
         start_ms: u64,
+        window_end_ms: u64,
         interval_ms: u64,
         cards: u64,
         models: Vec<String>,
@@ -158,6 +166,7 @@ impl Metrics {
         let n = models.len();
         Metrics {
             start_ms,
+            window_end_ms: window_end_ms.max(start_ms + 1),
             interval_ms: interval_ms.max(1),
             next_sample_ms: start_ms,
             cards,
@@ -201,8 +210,9 @@ impl Metrics {
         });
     }
 
-    /// Adds the current state's contribution over [from, to).
+    /// Adds the current state's contribution over [from, to) ∩ the window.
     pub fn integrate(&mut self, from: u64, to: u64) {
+        let (from, to) = (from.max(self.start_ms), to.min(self.window_end_ms));
         let dt = u128::from(to.saturating_sub(from));
         self.busy_integral += u128::from(self.busy_now) * dt;
         self.alloc_integral += u128::from(self.alloc_now) * dt;
@@ -224,7 +234,12 @@ impl Metrics {
     }
 
     fn span_ms(&self, end_ms: u64) -> u128 {
-        u128::from(end_ms.saturating_sub(self.start_ms).max(1))
+        u128::from(
+            end_ms
+                .min(self.window_end_ms)
+                .saturating_sub(self.start_ms)
+                .max(1),
+        )
     }
 
     fn integral_pct(integral: u128, cards: u64, span: u128) -> f64 {
@@ -307,6 +322,7 @@ impl Metrics {
             jobs_running: count("running"),
             jobs_skipped: count("skipped"),
             start_s: self.start_ms as f64 / 1000.0,
+            window_end_s: self.window_end_ms as f64 / 1000.0,
             end_s: end_ms as f64 / 1000.0,
             events,
         };
@@ -386,7 +402,7 @@ mod tests {
     #[test]
     fn integration_is_time_weighted() {
         // One card: fully allocated, half busy for 10 ms, then idle for 30 ms → 25 %, 12.5 %.
-        let mut m = Metrics::new(0, 100, 1, vec!["X".into()], vec![1]);
+        let mut m = Metrics::new(0, 40, 100, 1, vec!["X".into()], vec![1]);
         m.change_use(Some(0), (0, 0), (500_000, 1_000_000));
         m.integrate(0, 10);
         m.change_use(Some(0), (500_000, 1_000_000), (0, 0));
