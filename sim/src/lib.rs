@@ -48,6 +48,7 @@
 pub mod catalog;
 pub mod cluster;
 pub mod curve;
+pub mod demand;
 pub mod error;
 pub mod event_queue;
 pub mod fleet;
@@ -60,4 +61,5 @@ pub mod policy;
 pub mod profile;
 pub mod report;
 pub mod slicing;
+pub mod synth;
 pub mod trace;
