@@ -17,7 +17,7 @@ pub const DEFAULT_FLEET_NAME: &str = "openb_node_list_gpu_node.csv";
 /// The trace at `path`, or the embedded default.
 pub fn trace(path: Option<&Path>) -> Result<Workload> {
     Ok(match path {
-        Some(p) => openb::read(p)?,
+        Some(p) => flexsim_sim::trace::read_any(p)?,
         None => openb::parse(Path::new(DEFAULT_TRACE_NAME), DEFAULT_TRACE.as_bytes())?,
     })
 }

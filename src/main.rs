@@ -50,6 +50,34 @@ struct ReplayArgs {
     /// A latency-sensitive job meets its SLO when JCT <= this x its solo work (replay).
     #[arg(long, default_value_t = 1.5)]
     slo_slowdown: f64,
+    /// Busy share of jobs whose trace does not give one (replay): default, genai,
+    /// genai-empirical, fixed:F, lognormal:MU,SIGMA, beta:A,B[,SCALE].
+    #[arg(long, default_value = "default")]
+    demand: String,
+}
+
+/// Trace tools.
+#[derive(Subcommand)]
+enum TraceCommand {
+    /// Generate a synthetic trace in flexsim's native CSV format.
+    Synth {
+        /// Number of jobs.
+        #[arg(long, default_value_t = 10_000)]
+        jobs: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Start from a preset: openb (the openb default trace's mix) or small-model-heavy.
+        #[arg(long, default_value = "openb")]
+        preset: String,
+        /// Override one parameter, key=value (repeatable); an unknown key lists the known ones.
+        #[arg(long = "set")]
+        set: Vec<String>,
+        /// Output CSV file (refused if it exists, unless --force).
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -123,6 +151,9 @@ enum Command {
         #[arg(long = "tolerance")]
         tolerances: Vec<String>,
     },
+    /// Trace tools: `flexsim trace synth ...`.
+    #[command(subcommand)]
+    Trace(TraceCommand),
     /// Print several runs' summaries side by side.
     Compare {
         /// Run directories (or summary.json files).
@@ -187,6 +218,34 @@ fn real_main() -> Result<()> {
             }
         },
         Command::Compare { dirs } => compare::compare(&dirs)?,
+        Command::Trace(TraceCommand::Synth {
+            jobs,
+            seed,
+            preset,
+            set,
+            out,
+            force,
+        }) => {
+            use flexsim_sim::synth::SynthParams;
+            let mut params = SynthParams::preset(&preset).map_err(anyhow::Error::msg)?;
+            params
+                .apply_override("jobs", &jobs.to_string())
+                .and_then(|()| params.apply_override("seed", &seed.to_string()))
+                .map_err(anyhow::Error::msg)?;
+            for a in &set {
+                params.apply_assignment(a).map_err(anyhow::Error::msg)?;
+            }
+            params.validate().map_err(anyhow::Error::msg)?;
+            if out.exists() && !force {
+                bail!("{} exists; pass --force to overwrite it", out.display());
+            }
+            let w = flexsim_sim::synth::generate(&params);
+            let file = std::fs::File::create(&out)
+                .with_context(|| format!("creating {}", out.display()))?;
+            flexsim_sim::trace::native::write(&w, std::io::BufWriter::new(file))
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!("wrote {} jobs to {}", w.pods.len(), out.display());
+        }
         Command::Policies => {
             for p in flexsim_policies::registry() {
                 println!("{:<16} {}", p.name, p.description);
@@ -218,13 +277,16 @@ fn real_main() -> Result<()> {
                     PathBuf::from("out").join(format!("{}-{policy}-replay-s{seed}", workload.name))
                 });
                 report::prepare_out_dir(&out, force)?;
+                let demand: flexsim_sim::demand::DemandDistribution =
+                    replay.demand.parse().map_err(anyhow::Error::msg)?;
                 let config = flexsim_sim::replay::ReplayConfig {
                     seed,
+                    demand,
                     restart_cost_ms: (replay.restart_cost_s * 1000.0).round() as u64,
                     slo_slowdown: replay.slo_slowdown,
                     ..Default::default()
                 };
-                let demand = format!("{:?}", config.demand);
+                let demand = config.demand.to_string();
                 let r = run::replay_run(&workload, &fleet, &policy, slicing, &config, &demand)?;
                 run::write_replay(&out, &workload, &r)
                     .with_context(|| format!("writing {}", out.display()))?;

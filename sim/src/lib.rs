@@ -62,4 +62,5 @@ pub mod replay;
 pub mod replay_metrics;
 pub mod report;
 pub mod slicing;
+pub mod synth;
 pub mod trace;

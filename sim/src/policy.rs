@@ -85,7 +85,7 @@ pub struct JobsView<'a> {
     pub now_ms: u64,
     /// Every job of the run, indexed by [`PodId`].
     pub pods: &'a [Pod],
-    /// The running jobs, in start order.
+    /// The running jobs, in no particular order (sort by `started_ms` if order matters).
     pub running: &'a [RunningJob],
 }
 
@@ -143,14 +143,7 @@ impl<S: NodeScorer> Greedy<S> {
 
     /// The node a pod would go to, or `None` if none is feasible.
     pub fn choose_node(&mut self, cluster: &Cluster, pod: &Pod) -> Option<NodeId> {
-        self.feasible.clear();
-        self.feasible.extend(
-            cluster
-                .by_priority()
-                .iter()
-                .copied()
-                .filter(|&n| cluster.node(n).fits(pod)),
-        );
+        cluster.feasible_nodes(pod, &mut self.feasible);
         match self.feasible.len() {
             0 => return None,
             1 => return Some(self.feasible[0]),

@@ -103,6 +103,8 @@ struct Engine<'a> {
     queue: EventQueue<Event>,
     waiting: Vec<QueuedJob>,
     running: Vec<RunningJob>,
+    /// Position of each running job in `running`.
+    running_slot: Vec<usize>,
     now: u64,
     /// Fit class of each job: jobs of one class fit exactly the same places.
     fit_class: Vec<u32>,
@@ -219,6 +221,7 @@ pub fn run(
         queue,
         waiting: Vec::new(),
         running: Vec::new(),
+        running_slot: vec![usize::MAX; pods.len()],
         now: first_arrival,
         fit_class,
         failed_in_pass: vec![0; classes],
@@ -436,6 +439,7 @@ impl Engine<'_> {
         j.since = now;
         j.started_at = now;
         j.rate = 0.0;
+        self.running_slot[id] = self.running.len();
         self.running.push(RunningJob {
             pod: id,
             node,
@@ -453,12 +457,11 @@ impl Engine<'_> {
         self.cluster
             .remove(id, node)
             .expect("a running job is on its node");
-        let at = self
-            .running
-            .iter()
-            .position(|r| r.pod == id)
-            .expect("a running job is listed");
-        self.running.remove(at);
+        let at = self.running_slot[id];
+        self.running.swap_remove(at);
+        if let Some(moved) = self.running.get(at) {
+            self.running_slot[moved.pod] = at;
+        }
         let j = &mut self.jobs[id];
         j.generation += 1;
         j.rate = 0.0;
@@ -803,8 +806,8 @@ mod tests {
             }
             jobs.running
                 .iter()
-                .rev()
-                .find(|r| jobs.pods[r.pod].priority < pod.priority)
+                .filter(|r| jobs.pods[r.pod].priority < pod.priority)
+                .max_by_key(|r| r.started_ms)
                 .map(|r| vec![r.pod])
                 .unwrap_or_default()
         }
