@@ -118,23 +118,31 @@ impl Node {
     pub fn without(&self, pods: &[PodId]) -> Node {
         let mut n = self.clone();
         for &id in pods {
-            let Some(at) = n.residents.iter().position(|r| r.pod == id) else {
-                continue;
-            };
-            let r = n.residents.remove(at);
-            n.cpu_free_milli += r.cpu_milli;
-            n.memory_free_mib += r.memory_mib;
-            n.rdma_used_pct -= r.rdma_pct;
-            if let Some(device) = n.device.clone() {
-                for &g in &r.gpus {
-                    let card = &mut n.cards[g as usize];
-                    slicing::release(card, &device.model, id as u64)
-                        .expect("a resident's cards hold its tenant");
-                    n.gpu_free_milli[g as usize] = GPU_MILLI - clamped(card);
-                }
-            }
+            n.release(id);
         }
         n
+    }
+
+    /// Takes resident `id` off the node; returns it and the GPU milli this freed.
+    fn release(&mut self, id: PodId) -> Option<(Resident, u64)> {
+        let at = self.residents.iter().position(|r| r.pod == id)?;
+        let r = self.residents.remove(at);
+        self.cpu_free_milli += r.cpu_milli;
+        self.memory_free_mib += r.memory_mib;
+        self.rdma_used_pct -= r.rdma_pct;
+        let mut freed = 0;
+        if let Some(device) = self.device.clone() {
+            for &g in &r.gpus {
+                let card = &mut self.cards[g as usize];
+                let before = clamped(card);
+                slicing::release(card, &device.model, id as u64)
+                    .expect("a resident's cards hold its tenant");
+                let after = clamped(card);
+                self.gpu_free_milli[g as usize] = GPU_MILLI - after;
+                freed += u64::from(before - after);
+            }
+        }
+        Some((r, freed))
     }
 
     /// Jobs of `app` on this node.
@@ -490,22 +498,8 @@ impl Cluster {
     /// Removes pod `id` from `node`, returning what it held; `None` if it is not there.
     pub fn remove(&mut self, id: PodId, node: NodeId) -> Option<Resident> {
         let n = self.nodes.get_mut(node)?;
-        let at = n.residents.iter().position(|r| r.pod == id)?;
-        let r = n.residents.remove(at);
-        n.cpu_free_milli += r.cpu_milli;
-        n.memory_free_mib += r.memory_mib;
-        n.rdma_used_pct -= r.rdma_pct;
-        if let Some(device) = n.device.clone() {
-            for &g in &r.gpus {
-                let card = &mut n.cards[g as usize];
-                let before = clamped(card);
-                slicing::release(card, &device.model, id as u64)
-                    .expect("a resident's cards hold its tenant");
-                let after = clamped(card);
-                n.gpu_free_milli[g as usize] = GPU_MILLI - after;
-                self.gpu_used_milli -= u64::from(before - after);
-            }
-        }
+        let (r, freed) = n.release(id)?;
+        self.gpu_used_milli -= freed;
         self.clock += 1;
         n.generation = self.clock;
         Some(r)
