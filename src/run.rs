@@ -153,6 +153,13 @@ pub fn print_replay(s: &flexsim_sim::report::ReplaySummary, out: &std::path::Pat
             "  {m:<13} {} cards, {}: alloc {:.1}%, busy {:.1}%",
             u.cards, u.slicing, u.util_alloc_pct, u.util_busy_pct
         );
+        if let Some(p) = &u.profile {
+            println!(
+                "  {:<13} from profile {p}: {}",
+                "",
+                u.from_profile.join(", ")
+            );
+        }
     }
     println!("policy / seed   {} / {}", s.policy, s.seed);
     println!(

@@ -10,6 +10,8 @@
 
 use crate::catalog::{Catalog, DeviceModel, Vendor, CLASS_DEFAULT};
 use crate::error::InputError;
+use crate::perf::PerfParams;
+use crate::profile::DeviceProfile;
 use crate::slicing::SlicingMode;
 use crate::trace::csv_rows::CsvTable;
 use serde::Deserialize;
@@ -57,6 +59,72 @@ pub struct FleetDevice {
     pub mode: SlicingMode,
     /// Calibration profile the model's parameters came from, if any.
     pub profile: Option<PathBuf>,
+    /// Performance parameters of this model's cards when a profile measured them; `None`:
+    /// the run's defaults (slicing-model §7.2).
+    pub perf: Option<PerfParams>,
+    /// Which parameters came from the profile (`memory_mib`, `interference`, ...).
+    pub from_profile: Vec<String>,
+}
+
+impl FleetDevice {
+    /// A device without a profile.
+    pub fn new(model: DeviceModel, mode: SlicingMode) -> Self {
+        FleetDevice {
+            model,
+            mode,
+            profile: None,
+            perf: None,
+            from_profile: Vec::new(),
+        }
+    }
+
+    /// Applies a calibration profile (slicing-model §7.4): the measured memory and compute
+    /// units replace the preset's; the measured spatial interference ι replaces ι₀ (with
+    /// ι₁ = 0: the measurement already includes the workload's bandwidth-boundness); the
+    /// measured time-slice overheads o_ts(k) give the switch cost as the mean of o_ts(k)/k
+    /// times the period. Demand and throughput describe the calibration workload, not the
+    /// device, so they are reported but not applied (use `--demand fixed:U` to replay with it).
+    pub fn apply_profile(&mut self, path: &Path, profile: &DeviceProfile, defaults: PerfParams) {
+        let mut used = Vec::new();
+        if let Some(m) = profile.inventory.memory_mib {
+            self.model.memory_mib = m;
+            used.push("memory_mib");
+        }
+        if let Some(c) = profile
+            .inventory
+            .sm_count
+            .or(profile.inventory.ai_core_count)
+        {
+            self.model.compute_units = c;
+            used.push("compute_units");
+        }
+        let mut perf = defaults;
+        let mut perf_changed = false;
+        if let Some(i) = profile.measured.interference {
+            perf.interference_base = i.clamp(0.0, 1.0);
+            perf.interference_bandwidth = 0.0;
+            used.push("interference");
+            perf_changed = true;
+        }
+        if let Some(o) = profile.measured.timeslice_overhead.as_deref() {
+            let per_switch: Vec<f64> = o
+                .iter()
+                .filter(|p| p.copies >= 2 && p.value.is_finite())
+                .map(|p| p.value.max(0.0) / f64::from(p.copies))
+                .collect();
+            if !per_switch.is_empty() {
+                let mean = per_switch.iter().sum::<f64>() / per_switch.len() as f64;
+                perf.switch_cost_ms = mean * perf.timeslice_period_ms;
+                used.push("timeslice_overhead");
+                perf_changed = true;
+            }
+        }
+        if perf_changed {
+            self.perf = Some(perf);
+        }
+        self.profile = Some(path.to_owned());
+        self.from_profile = used.into_iter().map(str::to_owned).collect();
+    }
 }
 
 /// A named list of nodes and their device models.
@@ -78,11 +146,7 @@ impl Fleet {
         for n in nodes.iter().filter(|n| n.gpus > 0) {
             devices
                 .entry(n.model.clone())
-                .or_insert_with(|| FleetDevice {
-                    model: openb_device(&n.model),
-                    mode: SlicingMode::SHARE,
-                    profile: None,
-                });
+                .or_insert_with(|| FleetDevice::new(openb_device(&n.model), SlicingMode::SHARE));
         }
         Fleet {
             name,
@@ -216,14 +280,7 @@ impl Fleet {
                     }
                 };
                 let mode = default_mode(&model);
-                devices.insert(
-                    g.model.clone(),
-                    FleetDevice {
-                        model,
-                        mode,
-                        profile: None,
-                    },
-                );
+                devices.insert(g.model.clone(), FleetDevice::new(model, mode));
             }
             for i in 0..g.count {
                 let mut n = NodeSpec::new(
@@ -346,15 +403,14 @@ impl ModelEntry {
                 model.slicing_modes
             ));
         }
-        let profile = self
-            .profile
-            .as_ref()
-            .map(|p| fleet_path.parent().unwrap_or(Path::new(".")).join(p));
-        Ok(FleetDevice {
-            model,
-            mode,
-            profile,
-        })
+        let mut device = FleetDevice::new(model, mode);
+        if let Some(p) = &self.profile {
+            let path = fleet_path.parent().unwrap_or(Path::new(".")).join(p);
+            let profile =
+                DeviceProfile::load(&path).map_err(|e| format!("models.{name}.profile: {e}"))?;
+            device.apply_profile(&path, &profile, PerfParams::DEFAULT);
+        }
+        Ok(device)
     }
 }
 

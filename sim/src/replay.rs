@@ -564,7 +564,8 @@ impl Engine<'_> {
             self.perf_in
                 .push(PerfTenant::from_share(&share, demand, speed));
         }
-        perf::card_rates_into(&self.perf_in, &self.config.perf, &mut self.perf_out)
+        let params = device.perf.as_ref().unwrap_or(&self.config.perf);
+        perf::card_rates_into(&self.perf_in, params, &mut self.perf_out)
     }
 
     fn update_card_use(&mut self, card: CardRef) {
@@ -869,5 +870,112 @@ mod tests {
         assert_eq!(a.jobs, b.jobs);
         assert_eq!(a.figures, b.figures);
         assert_eq!(a.timeseries, b.timeseries);
+    }
+}
+
+#[cfg(test)]
+mod profile_tests {
+    use super::*;
+    use crate::gpu_select;
+    use std::path::Path;
+
+    struct FirstFit;
+    impl Policy for FirstFit {
+        fn name(&self) -> &str {
+            "first-fit"
+        }
+        fn place(&mut self, cluster: &Cluster, pod: &Pod, _: &mut SimRng) -> Option<Placement> {
+            let node = (0..cluster.nodes().len()).find(|&n| cluster.node(n).fits(pod))?;
+            let gpus = gpu_select::best(cluster.node(node), pod)?;
+            Some(Placement { node, gpus })
+        }
+    }
+
+    /// A hand-written calibration profile: ι measured at 0.5, and 32,510 MiB of memory.
+    const PROFILE: &str = r#"
+format_version = 1
+
+[inventory]
+backend = "nvml"
+device_index = 0
+model = "Tesla V100-SXM2-32GB"
+memory_mib = 32510
+sm_count = 80
+
+[measured]
+demand = 0.5
+interference = 0.5
+
+[provenance]
+backend = "nvml"
+command = "written by hand for this test"
+wall_seconds = 0.0
+date = "2026-11-25T00:00:00Z"
+flexsim_version = "0.1.0"
+"#;
+
+    const FLEET: &str = r#"
+[models.V100M32]
+slicing = "flexai"
+PROFILE_LINE
+
+[[groups]]
+name = "g"
+count = 1
+cpu_milli = 64000
+memory_mib = 262144
+model = "V100M32"
+devices = 1
+"#;
+
+    fn two_halves(fleet: &Fleet) -> ReplayOutcome {
+        let job = |name: &str| {
+            let mut p = Pod::new(name, 1000, 1024, 1, 500);
+            p.work_ms = Some(9_000);
+            p.demand_milli = Some(500);
+            p
+        };
+        let w = Workload {
+            name: "w".into(),
+            pods: vec![job("a"), job("b")],
+        };
+        run(fleet, &w, &mut FirstFit, &ReplayConfig::default()).unwrap()
+    }
+
+    #[test]
+    fn a_fleet_using_a_profile_runs_at_the_measured_interference() {
+        let dir = std::env::temp_dir().join(format!("flexsim-profile-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("profiles")).unwrap();
+        std::fs::write(dir.join("profiles/v100.toml"), PROFILE).unwrap();
+        let with = FLEET.replace("PROFILE_LINE", "profile = \"profiles/v100.toml\"");
+        let fleet = Fleet::parse_toml(&dir.join("fleet.toml"), &with).unwrap();
+        let d = &fleet.devices["V100M32"];
+        assert_eq!(d.model.memory_mib, 32_510);
+        assert_eq!(
+            d.from_profile,
+            ["memory_mib", "compute_units", "interference"]
+        );
+        // Two 50 % vGPUs, demand 0.5 each, ι = 0.5 (ι₁ = 0): by hand,
+        // rate = 1.0 · min(1, 0.5/0.5) · (1 − 0.5 · 0.5) = 0.75, so 9 s of work takes 12 s.
+        let o = two_halves(&fleet);
+        assert_eq!(o.jobs[0].finish_ms, Some(12_000));
+        assert_eq!(o.jobs[1].finish_ms, Some(12_000));
+        // Without the profile, the defaults (ι₀ = 0.1, κ = 0): 1 − 0.1 · 0.5 = 0.95 → 9474 ms.
+        let without =
+            Fleet::parse_toml(&dir.join("fleet.toml"), &FLEET.replace("PROFILE_LINE", "")).unwrap();
+        assert_eq!(two_halves(&without).jobs[0].finish_ms, Some(9_474));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_missing_profile_names_the_model_and_file() {
+        let with = FLEET.replace("PROFILE_LINE", "profile = \"nope.toml\"");
+        let e = Fleet::parse_toml(Path::new("/tmp/f.toml"), &with)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("models.V100M32.profile") && e.contains("nope.toml"),
+            "{e}"
+        );
     }
 }

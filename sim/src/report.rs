@@ -122,6 +122,9 @@ pub struct ReplaySummary {
 pub struct ModelSummary {
     pub cards: u64,
     pub slicing: String,
+    /// The calibration profile the model's parameters came from, and which ones.
+    pub profile: Option<String>,
+    pub from_profile: Vec<String>,
     pub util_alloc_pct: f64,
     pub util_busy_pct: f64,
 }
@@ -143,16 +146,17 @@ impl ReplaySummary {
             .per_model
             .iter()
             .map(|m| {
-                let slicing = run
-                    .fleet
-                    .devices
-                    .get(&m.model)
-                    .map_or_else(String::new, |d| d.mode.name());
+                let device = run.fleet.devices.get(&m.model);
+                let slicing = device.map_or_else(String::new, |d| d.mode.name());
                 (
                     m.model.clone(),
                     ModelSummary {
                         cards: m.cards,
                         slicing,
+                        profile: device
+                            .and_then(|d| d.profile.as_ref())
+                            .map(|p| p.display().to_string()),
+                        from_profile: device.map_or_else(Vec::new, |d| d.from_profile.clone()),
                         util_alloc_pct: m.util_alloc_pct,
                         util_busy_pct: m.util_busy_pct,
                     },
