@@ -495,6 +495,65 @@ impl Cluster {
         Ok(())
     }
 
+    /// The two halves of a pod split for remote placement: the host part (CPU, memory, app and
+    /// RDMA, no GPU) and the device part (the GPU request alone).
+    pub fn split_remote(pod: &Pod) -> (Pod, Pod) {
+        let mut host = pod.clone();
+        host.num_gpu = 0;
+        host.gpu_milli = 0;
+        let mut device = pod.clone();
+        device.cpu_milli = 0;
+        device.memory_mib = 0;
+        device.app = None;
+        device.max_per_node = None;
+        device.rdma_pct = 0;
+        (host, device)
+    }
+
+    /// Checks a remote placement of `pod`: the host part on `host`, the device part on
+    /// `device` (two different nodes); the cluster is unchanged.
+    pub fn check_remote(
+        &self,
+        pod: &Pod,
+        host: NodeId,
+        device: &Placement,
+    ) -> Result<(), PlacementError> {
+        if host == device.node || !pod.is_gpu_pod() {
+            return Err(PlacementError::NotRemote);
+        }
+        let (h, d) = Cluster::split_remote(pod);
+        self.check(
+            &h,
+            &Placement {
+                node: host,
+                gpus: Vec::new(),
+            },
+        )?;
+        self.check(&d, device).map(|_| ())
+    }
+
+    /// Places `pod` split over two nodes after [`Cluster::check_remote`]; on error nothing
+    /// changes. [`Cluster::remove`] takes each half off its node.
+    pub fn place_remote(
+        &mut self,
+        id: PodId,
+        pod: &Pod,
+        host: NodeId,
+        device: Placement,
+    ) -> Result<(), PlacementError> {
+        self.check_remote(pod, host, &device)?;
+        let (h, d) = Cluster::split_remote(pod);
+        self.place(
+            id,
+            &h,
+            Placement {
+                node: host,
+                gpus: Vec::new(),
+            },
+        )?;
+        self.place(id, &d, device)
+    }
+
     /// Removes pod `id` from `node`, returning what it held; `None` if it is not there.
     pub fn remove(&mut self, id: PodId, node: NodeId) -> Option<Resident> {
         let n = self.nodes.get_mut(node)?;

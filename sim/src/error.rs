@@ -85,6 +85,8 @@ pub enum PlacementError {
     },
     #[error("node {node}: already holds {max} jobs of app {app}")]
     AppDensity { node: String, app: String, max: u32 },
+    #[error("a remote placement needs a GPU pod and two different nodes")]
+    NotRemote,
     #[error("node {node}: needs {needed}% RDMA bandwidth, {free}% free")]
     Rdma {
         node: String,

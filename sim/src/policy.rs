@@ -47,6 +47,19 @@ pub trait Policy: Send {
     /// the answer. `rng` is the run's generator: draw from it, never from a global one.
     fn place(&mut self, cluster: &Cluster, pod: &Pod, rng: &mut SimRng) -> Option<Placement>;
 
+    /// Replay only: `pod` found no place with [`Policy::place`]; may its host part (CPU,
+    /// memory) and its device part (the GPU slices) go on two different nodes? The job then
+    /// runs remotely and pays the remote penalty ρ (slicing-model §1.5, §7.2). The default
+    /// never places remotely.
+    fn place_remote(
+        &mut self,
+        _cluster: &Cluster,
+        _pod: &Pod,
+        _rng: &mut SimRng,
+    ) -> Option<RemotePlacement> {
+        None
+    }
+
     /// Replay only: the order in which waiting jobs are offered to [`Policy::place`]. `queue`
     /// arrives in enqueue order (FIFO); the default keeps it.
     fn order_queue(&mut self, _jobs: &JobsView<'_>, _queue: &mut [QueuedJob]) {}
@@ -57,6 +70,13 @@ pub trait Policy: Send {
     fn preempt(&mut self, _cluster: &Cluster, _pod: &Pod, _jobs: &JobsView<'_>) -> Vec<PodId> {
         Vec::new()
     }
+}
+
+/// A job split over two nodes: CPU and memory on `host`, GPU slices on `device.node`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemotePlacement {
+    pub host: NodeId,
+    pub device: Placement,
 }
 
 /// A job waiting in the replay queue.

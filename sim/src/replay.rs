@@ -20,7 +20,7 @@ use crate::fragmentation::TypicalPods;
 use crate::inflation::EngineError;
 use crate::job::{Pod, PodId, Workload};
 use crate::perf::{self, PerfParams, PerfTenant, TenantRate};
-use crate::policy::{JobsView, Policy, QueuedJob, RunningJob, Setup, SimRng};
+use crate::policy::{JobsView, Policy, QueuedJob, RemotePlacement, RunningJob, Setup, SimRng};
 use crate::replay_metrics::{JobRecord, Metrics, ReplayOutcome, TimePoint};
 use rand::SeedableRng;
 use std::collections::{BTreeMap, HashMap};
@@ -83,6 +83,8 @@ struct Job {
     generation: u32,
     node: NodeId,
     gpus: Vec<u16>,
+    /// The node holding the job's CPU and memory when it runs remotely.
+    host: Option<NodeId>,
     first_start: Option<u64>,
     finish: Option<u64>,
     enqueued_at: u64,
@@ -170,6 +172,7 @@ pub fn run(
             generation: 0,
             node: 0,
             gpus: Vec::new(),
+            host: None,
             first_start: None,
             finish: None,
             enqueued_at: 0,
@@ -387,6 +390,10 @@ impl Engine<'_> {
                 self.start(id, p, policy)?;
                 continue;
             }
+            if let Some(rp) = policy.place_remote(&self.cluster, pod, rng) {
+                self.start_remote(id, rp, policy)?;
+                continue;
+            }
             let victims = {
                 let view = JobsView {
                     now_ms: self.now,
@@ -420,15 +427,39 @@ impl Engine<'_> {
     }
 
     fn start(&mut self, id: PodId, p: Placement, policy: &dyn Policy) -> Result<(), EngineError> {
-        let node = p.node;
-        let gpus = p.gpus.clone();
+        let (node, gpus) = (p.node, p.gpus.clone());
         self.cluster
             .place(id, &self.pods[id], p)
-            .map_err(|source: PlacementError| EngineError::Refused {
-                policy: policy.name().to_owned(),
-                pod: self.pods[id].name.clone(),
-                source,
-            })?;
+            .map_err(|source| self.refused(id, policy, source))?;
+        self.bind(id, node, gpus, None);
+        Ok(())
+    }
+
+    fn start_remote(
+        &mut self,
+        id: PodId,
+        rp: RemotePlacement,
+        policy: &dyn Policy,
+    ) -> Result<(), EngineError> {
+        let (node, gpus) = (rp.device.node, rp.device.gpus.clone());
+        self.cluster
+            .place_remote(id, &self.pods[id], rp.host, rp.device)
+            .map_err(|source| self.refused(id, policy, source))?;
+        self.bind(id, node, gpus, Some(rp.host));
+        Ok(())
+    }
+
+    fn refused(&self, id: PodId, policy: &dyn Policy, source: PlacementError) -> EngineError {
+        EngineError::Refused {
+            policy: policy.name().to_owned(),
+            pod: self.pods[id].name.clone(),
+            source,
+        }
+    }
+
+    /// Marks a job placed on `node` (cards `gpus`; CPU and memory on `host` if remote) as
+    /// running now, and recomputes the rates on its cards.
+    fn bind(&mut self, id: PodId, node: NodeId, gpus: Vec<u16>, host: Option<NodeId>) {
         let now = self.now;
         let j = &mut self.jobs[id];
         j.state = State::Running;
@@ -436,6 +467,7 @@ impl Engine<'_> {
         j.first_start.get_or_insert(now);
         j.node = node;
         j.gpus = gpus;
+        j.host = host;
         j.since = now;
         j.started_at = now;
         j.rate = 0.0;
@@ -447,7 +479,6 @@ impl Engine<'_> {
             attained_gpu_ms: j.attained_gpu_ms,
         });
         self.refresh(id);
-        Ok(())
     }
 
     /// Removes a running job from its cards, settling its progress and its co-tenants' rates.
@@ -457,6 +488,11 @@ impl Engine<'_> {
         self.cluster
             .remove(id, node)
             .expect("a running job is on its node");
+        if let Some(host) = self.jobs[id].host.take() {
+            self.cluster
+                .remove(id, host)
+                .expect("a remote job's host part is on its host");
+        }
         let at = self.running_slot[id];
         self.running.swap_remove(at);
         if let Some(moved) = self.running.get(at) {
@@ -560,9 +596,10 @@ impl Engine<'_> {
             let share = card.share(i).expect("index in range");
             let pod = &self.pods[t.tenant_id as PodId];
             let speed = device.model.speed(&pod.class).unwrap_or(1.0);
-            let demand = self.jobs[t.tenant_id as PodId].demand;
-            self.perf_in
-                .push(PerfTenant::from_share(&share, demand, speed));
+            let job = &self.jobs[t.tenant_id as PodId];
+            let mut tenant = PerfTenant::from_share(&share, job.demand, speed);
+            tenant.remote = job.host.is_some();
+            self.perf_in.push(tenant);
         }
         let params = device.perf.as_ref().unwrap_or(&self.config.perf);
         perf::card_rates_into(&self.perf_in, params, &mut self.perf_out)
@@ -977,5 +1014,71 @@ devices = 1
             e.contains("models.V100M32.profile") && e.contains("nope.toml"),
             "{e}"
         );
+    }
+}
+
+#[cfg(test)]
+mod remote_tests {
+    use super::*;
+    use crate::fleet::NodeSpec;
+    use crate::gpu_select;
+    use crate::slicing::SlicingMode;
+
+    /// First fit locally; else host on the first node the host part fits, devices on the first
+    /// other node the device part fits.
+    struct RemoteFirstFit;
+    impl Policy for RemoteFirstFit {
+        fn name(&self) -> &str {
+            "remote-first-fit"
+        }
+        fn place(&mut self, c: &Cluster, pod: &Pod, _: &mut SimRng) -> Option<Placement> {
+            let node = (0..c.nodes().len()).find(|&n| c.node(n).fits(pod))?;
+            Some(Placement {
+                node,
+                gpus: gpu_select::best(c.node(node), pod)?,
+            })
+        }
+        fn place_remote(
+            &mut self,
+            c: &Cluster,
+            pod: &Pod,
+            _: &mut SimRng,
+        ) -> Option<RemotePlacement> {
+            let (h, d) = Cluster::split_remote(pod);
+            let host = (0..c.nodes().len()).find(|&n| c.node(n).fits(&h))?;
+            let node = (0..c.nodes().len()).find(|&n| n != host && c.node(n).fits(&d))?;
+            Some(RemotePlacement {
+                host,
+                device: Placement {
+                    node,
+                    gpus: gpu_select::best(c.node(node), &d)?,
+                },
+            })
+        }
+    }
+
+    #[test]
+    fn a_job_too_big_for_the_gpu_node_runs_remotely_at_rho() {
+        let mut f = Fleet::new(
+            "t".into(),
+            vec![
+                NodeSpec::new("front".into(), 96_000, 1 << 20, 0, String::new()),
+                NodeSpec::new("gpu".into(), 8_000, 1 << 16, 1, "V100M32".into()),
+            ],
+        );
+        f.set_mode(SlicingMode::Whole).unwrap();
+        // 32 cores: more than the GPU node has, so it must run its front end on "front".
+        let mut p = Pod::new("big-front-end", 32_000, 4096, 1, 1000);
+        p.work_ms = Some(9_000);
+        p.demand_milli = Some(1000);
+        let w = Workload {
+            name: "w".into(),
+            pods: vec![p],
+        };
+        let o = run(&f, &w, &mut RemoteFirstFit, &ReplayConfig::default()).unwrap();
+        // Remote penalty ρ = 0.9 by default: 9 s of work takes 10 s.
+        assert_eq!(o.jobs[0].finish_ms, Some(10_000));
+        assert_eq!(o.jobs[0].node.as_deref(), Some("gpu"));
+        assert_eq!(o.figures.jobs_finished, 1);
     }
 }
