@@ -541,7 +541,15 @@ mod tests {
     fn without_is_a_what_if_copy() {
         let mut c = Cluster::new(&fleet());
         let p = Pod::new("p", 1000, 10, 1, 1000);
-        c.place(3, &p, Placement { node: 1, gpus: vec![0] }).unwrap();
+        c.place(
+            3,
+            &p,
+            Placement {
+                node: 1,
+                gpus: vec![0],
+            },
+        )
+        .unwrap();
         assert!(!c.node(1).fits(&p));
         assert!(c.node(1).without(&[3]).fits(&p));
         assert!(!c.node(1).fits(&p), "the cluster is unchanged");
