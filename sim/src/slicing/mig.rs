@@ -813,7 +813,7 @@ mod tests {
         );
         assert!(MigGeometry::new(&[i(1, 2, 7)]).is_none(), "off the axis");
         assert_eq!(
-            MigGeometry::new(&MigGeometry::G3_2_1_1.instances().to_vec()),
+            MigGeometry::new(MigGeometry::G3_2_1_1.instances()),
             Some(MigGeometry::G3_2_1_1)
         );
     }
