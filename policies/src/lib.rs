@@ -8,8 +8,14 @@
 //! 1. Write `src/<cli-name>.rs` with a type implementing
 //!    [`NodeScorer`](flexsim_sim::policy::NodeScorer) (filter/score/tie-break/GPU choice come
 //!    from [`Greedy`](flexsim_sim::policy::Greedy)) or [`Policy`](flexsim_sim::policy::Policy).
+//!    A policy defined for one slicing mode says so with `preferred_slicing` (on the
+//!    [`NodeScorer`](flexsim_sim::policy::NodeScorer) too, which `Greedy` passes on); replay
+//!    policies may also order the queue (`order_queue`) and preempt (`preempt`;
+//!    [`JobsView::id_of`](flexsim_sim::policy::JobsView::id_of) finds the waiting job's id).
 //! 2. Declare the module below and add one [`PolicyInfo`] line to [`registry`].
-//! 3. `flexsim run --policy <cli-name>` runs it; `flexsim policies` lists it.
+//! 3. Pin the rule with unit tests on small hand-built clusters; the crate's test helpers
+//!    (`tests::cluster_in`, `placed`, `replay_on`) build them from catalog models.
+//! 4. `flexsim run --policy <cli-name>` runs it; `flexsim policies` lists it.
 //!
 //! ```
 //! use flexsim_sim::cluster::{Cluster, NodeId};
@@ -39,7 +45,23 @@ pub mod fgd;
 pub mod gpu_clustering;
 #[path = "gpu-packing.rs"]
 pub mod gpu_packing;
+pub mod hami;
+#[path = "hi-binpack.rs"]
+pub mod hi_binpack;
+#[path = "hi-hetero.rs"]
+pub mod hi_hetero;
+#[path = "hi-priority.rs"]
+pub mod hi_priority;
+#[path = "hi-timeshare.rs"]
+pub mod hi_timeshare;
+#[path = "k8s-default.rs"]
+pub mod k8s_default;
+#[path = "mig-static.rs"]
+pub mod mig_static;
 pub mod random;
+pub mod tiresias;
+#[path = "volcano-binpack.rs"]
+pub mod volcano_binpack;
 
 /// Max specs that DotProd and BestFit divide by, whatever the node (fgd-protocol §2.7:
 /// 128 cores, 8 GPUs).
@@ -53,7 +75,8 @@ pub struct PolicyInfo {
     pub make: fn() -> Box<dyn Policy>,
 }
 
-/// Every shipped policy, in the order the FGD paper lists its baselines.
+/// Every shipped policy: the FGD paper's baselines in its order, the cluster baselines, then
+/// the Hi Scheduler variants.
 pub fn registry() -> Vec<PolicyInfo> {
     vec![
         PolicyInfo {
@@ -85,6 +108,51 @@ pub fn registry() -> Vec<PolicyInfo> {
             name: "fgd",
             description: "Fragmentation Gradient Descent (Weng et al., ATC'23)",
             make: || Box::new(Greedy::new(fgd::Fgd::default())),
+        },
+        PolicyInfo {
+            name: "k8s-default",
+            description: "Kubernetes default: whole cards, spread by LeastAllocated",
+            make: || Box::new(Greedy::new(k8s_default::K8sDefault::default())),
+        },
+        PolicyInfo {
+            name: "volcano-binpack",
+            description: "Volcano binpack plugin (default weights) on whole cards",
+            make: || Box::new(Greedy::new(volcano_binpack::VolcanoBinpack::default())),
+        },
+        PolicyInfo {
+            name: "hami",
+            description: "HAMi vGPU: node binpack, card spread, priority queue",
+            make: || Box::new(hami::Hami::default()),
+        },
+        PolicyInfo {
+            name: "mig-static",
+            description: "MIG with a fixed zero-waste geometry (3g+2g+1g+1g) on every card",
+            make: || Box::new(mig_static::MigStatic::default()),
+        },
+        PolicyInfo {
+            name: "tiresias",
+            description: "Tiresias 2D-LAS: least attained GPU-time first, preemptive, whole cards",
+            make: || Box::new(tiresias::Tiresias::default()),
+        },
+        PolicyInfo {
+            name: "hi-binpack",
+            description: "Hi Scheduler model: Flex:ai vGPU (5 %), binpack at node and card",
+            make: || Box::new(hi_binpack::HiBinpack::default()),
+        },
+        PolicyInfo {
+            name: "hi-priority",
+            description: "hi-binpack + priority classes, preempting the fewest lower-class jobs",
+            make: || Box::new(hi_priority::HiPriority::default()),
+        },
+        PolicyInfo {
+            name: "hi-timeshare",
+            description: "hi-priority + Flex:ai time-sharing: low classes oversubscribe compute",
+            make: || Box::new(hi_timeshare::hi_timeshare()),
+        },
+        PolicyInfo {
+            name: "hi-hetero",
+            description: "hi-binpack + heterogeneity: job speed per device model vs stranded share",
+            make: || Box::new(hi_hetero::HiHetero::default()),
         },
     ]
 }
@@ -125,6 +193,84 @@ impl std::error::Error for UnknownPolicy {}
 mod tests {
     use super::*;
 
+    use flexsim_sim::catalog::Catalog;
+    use flexsim_sim::cluster::{Cluster, NodeId, Placement};
+    use flexsim_sim::fleet::{Fleet, NodeSpec};
+    use flexsim_sim::job::{Pod, PodId, Workload};
+    use flexsim_sim::policy::SimRng;
+    use flexsim_sim::replay::{self, ReplayConfig};
+    use flexsim_sim::replay_metrics::ReplayOutcome;
+    use flexsim_sim::slicing::SlicingMode;
+    use rand::SeedableRng;
+
+    /// A fleet of `(name, cpu_milli, memory_mib, gpus, model)` nodes whose device models are
+    /// the catalog presets (real memory and speeds), all in `mode`.
+    pub(crate) fn fleet_in(nodes: &[(&str, u64, u64, u32, &str)], mode: SlicingMode) -> Fleet {
+        let mut f = Fleet::new(
+            "t".into(),
+            nodes
+                .iter()
+                .map(|&(n, c, m, g, model)| NodeSpec::new(n.into(), c, m, g, model.into()))
+                .collect(),
+        );
+        for (name, d) in f.devices.iter_mut() {
+            d.model = Catalog::preset(name).expect("a catalog model");
+        }
+        f.set_mode(mode).expect("the models support the mode");
+        f
+    }
+
+    pub(crate) fn cluster_in(nodes: &[(&str, u64, u64, u32, &str)], mode: SlicingMode) -> Cluster {
+        Cluster::new(&fleet_in(nodes, mode))
+    }
+
+    /// Whole-card nodes of one model.
+    pub(crate) fn cluster_of(nodes: &[(&str, u64, u64, u32)], model: &str) -> Cluster {
+        let n: Vec<_> = nodes
+            .iter()
+            .map(|&(a, b, c, d)| (a, b, c, d, model))
+            .collect();
+        cluster_in(&n, SlicingMode::Whole)
+    }
+
+    pub(crate) fn placed(c: &mut Cluster, id: PodId, pod: Pod, node: NodeId, gpus: &[u16]) {
+        c.place(
+            id,
+            &pod,
+            Placement {
+                node,
+                gpus: gpus.to_vec(),
+            },
+        )
+        .unwrap();
+    }
+
+    pub(crate) fn rng() -> SimRng {
+        SimRng::seed_from_u64(7)
+    }
+
+    /// Replays `pods` on the nodes in the policy's preferred mode, restart cost as given.
+    pub(crate) fn replay_on(
+        nodes: &[(&str, u64, u64, u32, &str)],
+        pods: Vec<Pod>,
+        policy: &mut dyn Policy,
+        restart_cost_ms: u64,
+    ) -> ReplayOutcome {
+        let f = fleet_in(
+            nodes,
+            policy.preferred_slicing().unwrap_or(SlicingMode::Whole),
+        );
+        let w = Workload {
+            name: "w".into(),
+            pods,
+        };
+        let config = ReplayConfig {
+            restart_cost_ms,
+            ..Default::default()
+        };
+        replay::run(&f, &w, policy, &config).unwrap()
+    }
+
     #[test]
     fn every_registered_name_builds_a_policy_of_that_name() {
         for info in registry() {
@@ -137,7 +283,9 @@ mod tests {
         let e = by_name("fdg").err().unwrap();
         assert_eq!(
             e.to_string(),
-            "unknown policy \"fdg\"; known policies: random, dot-product, gpu-clustering, gpu-packing, best-fit, fgd"
+            "unknown policy \"fdg\"; known policies: random, dot-product, gpu-clustering, \
+             gpu-packing, best-fit, fgd, k8s-default, volcano-binpack, hami, mig-static, \
+             tiresias, hi-binpack, hi-priority, hi-timeshare, hi-hetero"
         );
     }
 }

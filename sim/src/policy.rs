@@ -109,11 +109,30 @@ pub struct JobsView<'a> {
     pub running: &'a [RunningJob],
 }
 
+impl JobsView<'_> {
+    /// The id of `pod` if it is one of this run's jobs, by address (O(1)): the pod the engine
+    /// passes to [`Policy::place`] and [`Policy::preempt`] is always `&pods[id]`, so a policy
+    /// can find the job's queue entry or remembered state. A copy of a pod has no id.
+    pub fn id_of(&self, pod: &Pod) -> Option<PodId> {
+        let size = std::mem::size_of::<Pod>();
+        let offset = (pod as *const Pod as usize).wrapping_sub(self.pods.as_ptr() as usize);
+        let id = offset / size;
+        (offset.is_multiple_of(size) && id < self.pods.len() && std::ptr::eq(&self.pods[id], pod))
+            .then_some(id)
+    }
+}
+
 /// Scores one feasible node for a pod; higher is better. Wrap in [`Greedy`] to get a policy.
 pub trait NodeScorer: Send {
     fn name(&self) -> &str;
 
     fn prepare(&mut self, _setup: &Setup<'_>) {}
+
+    /// The slicing mode the scorer is defined for; [`Greedy`] passes it on as
+    /// [`Policy::preferred_slicing`].
+    fn preferred_slicing(&self) -> Option<crate::slicing::SlicingMode> {
+        None
+    }
 
     /// Called once per pod before its nodes are scored (the framework's PreScore): the place
     /// for per-pod work such as finding the pod's cache table.
@@ -197,6 +216,10 @@ impl<S: NodeScorer> Policy for Greedy<S> {
         self.scorer.prepare(setup);
     }
 
+    fn preferred_slicing(&self) -> Option<crate::slicing::SlicingMode> {
+        self.scorer.preferred_slicing()
+    }
+
     fn place(&mut self, cluster: &Cluster, pod: &Pod, rng: &mut SimRng) -> Option<Placement> {
         let node = self.choose_node(cluster, pod)?;
         let gpus = self.scorer.select_gpus(cluster, node, pod, rng)?;
@@ -222,6 +245,21 @@ pub fn normalize_scores(scores: &mut [i64]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn id_of_finds_a_run_pod_by_address_only() {
+        let pods: Vec<Pod> = (0..3)
+            .map(|i| Pod::new(&format!("p{i}"), 1, 1, 1, 100))
+            .collect();
+        let view = JobsView {
+            now_ms: 0,
+            pods: &pods,
+            running: &[],
+        };
+        assert_eq!(view.id_of(&pods[2]), Some(2));
+        assert_eq!(view.id_of(&pods[0]), Some(0));
+        assert_eq!(view.id_of(&pods[1].clone()), None);
+    }
 
     #[test]
     fn normalize_is_integer_min_max() {

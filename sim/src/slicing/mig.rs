@@ -76,6 +76,113 @@ pub enum MigPlacement {
     /// afterwards; ties to the lowest start. A scheduler choosing placements explicitly (NVML
     /// create-with-placement) can do this; it keeps zero-waste geometries reachable in any order.
     LeastLoss,
+    /// A static geometry: every card is pre-partitioned into the geometry's instances, and a
+    /// slice may only take a free instance of its own size (lowest start first). Requests
+    /// normalise to the smallest profile the geometry has (see [`normalise_in`]). Models a
+    /// cluster whose MIG layout an administrator fixed in advance (slicing-model §7.3 "static
+    /// MIG geometries").
+    Static(MigGeometry),
+}
+
+/// One GPU instance of a [`MigGeometry`]: a profile named by its size (compute slices,
+/// memory slices) — not by table index, so one geometry serves every device model with the
+/// A100/H100/H200 layout — at a start slot of the 8-wide memory axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MigInstance {
+    pub compute_slices: u8,
+    pub memory_slices: u8,
+    pub start: u8,
+}
+
+impl MigInstance {
+    pub const fn new(compute_slices: u8, memory_slices: u8, start: u8) -> Self {
+        MigInstance {
+            compute_slices,
+            memory_slices,
+            start,
+        }
+    }
+
+    /// Whether `profile` is an instance of this size.
+    pub fn is_profile(&self, profile: &MigProfile) -> bool {
+        profile.compute_slices == self.compute_slices && profile.memory_slices == self.memory_slices
+    }
+}
+
+/// A fixed MIG layout of one card: up to 8 non-overlapping instances (`Copy`, so it can live
+/// in a [`SlicingMode`](super::SlicingMode)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigGeometry {
+    instances: [MigInstance; 8],
+    len: u8,
+}
+
+impl MigGeometry {
+    /// 2g@0 + 1g@2 + 1g@3 + 3g@4: the zero-waste {3g+2g+1g+1g} set (slicing-model §3.1) in
+    /// its only legal layout (3g@0 would leave 1g a start of 7, which is not legal).
+    pub const G3_2_1_1: MigGeometry = MigGeometry::fixed(&[
+        MigInstance::new(2, 2, 0),
+        MigInstance::new(1, 1, 2),
+        MigInstance::new(1, 1, 3),
+        MigInstance::new(3, 4, 4),
+    ]);
+    /// 2g@0 + 2g@2 + 3g@4: the zero-waste {3g+2g+2g} set.
+    pub const G3_2_2: MigGeometry = MigGeometry::fixed(&[
+        MigInstance::new(2, 2, 0),
+        MigInstance::new(2, 2, 2),
+        MigInstance::new(3, 4, 4),
+    ]);
+    /// 4g@0 + 3g@4: the zero-waste {4g+3g} set.
+    pub const G4_3: MigGeometry =
+        MigGeometry::fixed(&[MigInstance::new(4, 4, 0), MigInstance::new(3, 4, 4)]);
+    /// 7g@0: one instance, the whole card.
+    pub const G7: MigGeometry = MigGeometry::fixed(&[MigInstance::new(7, 8, 0)]);
+
+    const fn fixed(list: &[MigInstance]) -> MigGeometry {
+        let mut instances = [MigInstance::new(0, 0, 0); 8];
+        let mut i = 0;
+        while i < list.len() {
+            instances[i] = list[i];
+            i += 1;
+        }
+        MigGeometry {
+            instances,
+            len: list.len() as u8,
+        }
+    }
+
+    /// A geometry of these instances, or `None` if there are more than 8, one is empty, one
+    /// leaves the 8-slice axis, two overlap, or they need more than 7 compute slices. Whether
+    /// each start is legal for its profile is the device table's business: an instance at an
+    /// illegal start is never used.
+    pub fn new(list: &[MigInstance]) -> Option<MigGeometry> {
+        if list.len() > 8 {
+            return None;
+        }
+        let (mut mask, mut compute) = (0u8, 0u32);
+        for i in list {
+            if i.memory_slices == 0 || u16::from(i.start) + u16::from(i.memory_slices) > 8 {
+                return None;
+            }
+            let m = slot_mask(i.start, i.memory_slices);
+            if m & mask != 0 {
+                return None;
+            }
+            mask |= m;
+            compute += u32::from(i.compute_slices);
+        }
+        (compute <= 7).then(|| MigGeometry::fixed(list))
+    }
+
+    /// The instances, in the order given.
+    pub fn instances(&self) -> &[MigInstance] {
+        &self.instances[..usize::from(self.len)]
+    }
+
+    /// Whether the geometry has an instance the size of `profile`.
+    pub fn has_profile(&self, profile: &MigProfile) -> bool {
+        self.instances().iter().any(|i| i.is_profile(profile))
+    }
 }
 
 /// Parameters of MIG mode.
@@ -110,13 +217,35 @@ pub(crate) fn slot_mask(start: u8, size: u8) -> u8 {
 /// Compute is matched in compute slices rather than in SM fraction so that a whole-card
 /// request (1000 milli) maps to 7g although 7g.40gb exposes only 98 of 108 SMs on A100.
 pub fn normalise(device: &DeviceModel, request: &CardRequest) -> Result<SliceRequest, Refusal> {
+    normalise_among(device, request, |_| true)
+}
+
+/// [`normalise`] under `params`: with a [`MigPlacement::Static`] geometry only the geometry's
+/// profile sizes are candidates (a 1g job on a 3g+2g+1g+1g card maps to 1g, a 1g.10gb
+/// double-memory request to 2g); otherwise the same as [`normalise`].
+pub fn normalise_in(
+    params: &MigParams,
+    device: &DeviceModel,
+    request: &CardRequest,
+) -> Result<SliceRequest, Refusal> {
+    match &params.placement {
+        MigPlacement::Static(g) => normalise_among(device, request, |p| g.has_profile(p)),
+        _ => normalise(device, request),
+    }
+}
+
+fn normalise_among(
+    device: &DeviceModel,
+    request: &CardRequest,
+    allowed: impl Fn(&MigProfile) -> bool,
+) -> Result<SliceRequest, Refusal> {
     let table = device.mig.as_ref().ok_or(Refusal::NoMigTable)?;
     let want = u64::from(request.compute_milli) * u64::from(table.compute_slices);
     let best = table
         .profiles
         .iter()
         .enumerate()
-        .filter(|(_, p)| !p.media_extensions)
+        .filter(|(_, p)| !p.media_extensions && allowed(p))
         .filter(|(_, p)| want <= u64::from(p.compute_slices) * u64::from(WHOLE_CARD_MILLI))
         .filter(|(_, p)| request.memory_mib <= p.memory_mib)
         .min_by_key(|(i, p)| (p.compute_slices, p.memory_slices, p.memory_mib, *i));
@@ -226,6 +355,18 @@ pub fn fits(
                 _ => Some((s, n)),
             })
             .map(|(s, _)| s),
+        MigPlacement::Static(g) => g
+            .instances()
+            .iter()
+            .filter(|i| i.is_profile(profile))
+            .map(|i| i.start)
+            .filter(|&s| {
+                profile.legal_starts.contains(&s)
+                    && u16::from(s) + u16::from(profile.memory_slices)
+                        <= u16::from(table.memory_slices)
+                    && slot_mask(s, profile.memory_slices) & used == 0
+            })
+            .min(),
     };
     start
         .map(|start_slot| Slot::Mig { start_slot })
@@ -620,5 +761,60 @@ mod tests {
                 assert!(card.allocated_memory_mib() <= d.memory_mib);
             }
         }
+    }
+
+    #[test]
+    fn static_geometry_takes_only_its_instances_in_any_order() {
+        let a100 = Catalog::preset("A100-40").unwrap();
+        let mode = SlicingMode::Mig(MigParams {
+            placement: MigPlacement::Static(MigGeometry::G3_2_1_1),
+        });
+        let req = |milli| normalise_any(&mode, &a100, &CardRequest::new(milli, 0)).unwrap();
+        // 1g, 2g and 3g requests in the order that breaks first-free (a 1g would take slot 0).
+        let mut card = CardState::new(mode);
+        let mig = |s| Slot::Mig { start_slot: s };
+        assert_eq!(allocate(&mut card, &a100, 1, &req(100)), Ok(mig(2)));
+        assert_eq!(allocate(&mut card, &a100, 2, &req(400)), Ok(mig(4)));
+        assert_eq!(allocate(&mut card, &a100, 3, &req(100)), Ok(mig(3)));
+        assert_eq!(allocate(&mut card, &a100, 4, &req(250)), Ok(mig(0)));
+        assert_eq!(card.mig_memory_mask(), 0xff);
+        // With the 3g gone, a third 1g still has no instance (slots 4..8 are the 3g's),
+        // though the 1g profile allows 7 instances.
+        release(&mut card, &a100, 2).unwrap();
+        assert_eq!(
+            fits_any(&card, &a100, &req(100)),
+            Err(Refusal::NoLegalStartSlot { profile_id: 19 })
+        );
+        // Released instances are reused at the same slot.
+        release(&mut card, &a100, 1).unwrap();
+        assert_eq!(allocate(&mut card, &a100, 5, &req(100)), Ok(mig(2)));
+        assert_eq!(allocate(&mut card, &a100, 6, &req(300)), Ok(mig(4)));
+        // A double-memory 1g request maps to the geometry's 2g; a whole card fits nowhere.
+        let big_mem = CardRequest::new(100, 8000);
+        let s = normalise_any(&mode, &a100, &big_mem).unwrap();
+        assert_eq!(s.kind, SliceKind::Mig { profile_index: 3 });
+        assert_eq!(
+            normalise_any(&mode, &a100, &CardRequest::new(1000, 0)),
+            Err(Refusal::NoProfileFits)
+        );
+    }
+
+    #[test]
+    fn geometry_validation() {
+        let i = MigInstance::new;
+        assert!(MigGeometry::new(&[i(4, 4, 0), i(3, 4, 4)]).is_some());
+        assert!(
+            MigGeometry::new(&[i(4, 4, 0), i(3, 4, 2)]).is_none(),
+            "overlap"
+        );
+        assert!(
+            MigGeometry::new(&[i(4, 4, 0), i(4, 4, 4)]).is_none(),
+            "8 compute slices"
+        );
+        assert!(MigGeometry::new(&[i(1, 2, 7)]).is_none(), "off the axis");
+        assert_eq!(
+            MigGeometry::new(MigGeometry::G3_2_1_1.instances()),
+            Some(MigGeometry::G3_2_1_1)
+        );
     }
 }

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::DeviceModel;
 
 pub use fractional::{CapPolicy, FractionalParams};
-pub use mig::{MigParams, MigPlacement, MigProfile, MigTable};
+pub use mig::{MigGeometry, MigInstance, MigParams, MigPlacement, MigProfile, MigTable};
 pub use timeshare::TimeshareParams;
 pub use vnpu::{VnpuTable, VnpuTemplate};
 
@@ -322,7 +322,7 @@ pub fn normalise(
     match mode {
         SlicingMode::Whole => whole::normalise(device, request),
         SlicingMode::Fractional(p) => fractional::normalise(p, device, request),
-        SlicingMode::Mig(_) => mig::normalise(device, request),
+        SlicingMode::Mig(p) => mig::normalise_in(p, device, request),
         SlicingMode::Vnpu => vnpu::normalise(device, request),
         SlicingMode::Timeshare(p) => timeshare::normalise(p, device, request),
     }
