@@ -66,37 +66,48 @@ impl Policy for HiHetero {
     }
 
     fn place(&mut self, cluster: &Cluster, pod: &Pod, _rng: &mut SimRng) -> Option<Placement> {
-        let candidates = self.core.candidates(cluster, pod);
-        let s_max = candidates
-            .iter()
-            .map(|(n, _)| speed(cluster, *n, pod))
-            .fold(0.0f64, f64::max);
-        let w = self.speed_weight;
-        HiCore::best(candidates, |n, gpus| {
-            let node = cluster.node(n);
-            let grant = match node.slice_for(pod) {
-                Some(Ok(s)) => s.compute_milli,
-                _ => 0,
-            };
-            let left = if gpus.is_empty() {
-                0.0
-            } else {
-                gpus.iter()
-                    .map(|&g| {
-                        let free = node.gpu_free_milli()[usize::from(g)];
-                        f64::from(free.saturating_sub(grant))
-                    })
-                    .sum::<f64>()
-                    / gpus.len() as f64
-            };
-            let rel = if s_max > 0.0 {
-                speed(cluster, n, pod) / s_max
-            } else {
-                1.0
-            };
-            100.0 * (w * rel + (1.0 - w) * (1.0 - left / f64::from(GPU_MILLI)))
-        })
+        hetero_place(&self.core, self.speed_weight, cluster, pod)
     }
+}
+
+/// The `hi-hetero` choice: among `core`'s candidates, the highest
+/// `100·(w·S/S_max + (1 − w)·(1 − left/1000))` (module docs).
+pub fn hetero_place(
+    core: &HiCore,
+    speed_weight: f64,
+    cluster: &Cluster,
+    pod: &Pod,
+) -> Option<Placement> {
+    let candidates = core.candidates(cluster, pod);
+    let s_max = candidates
+        .iter()
+        .map(|(n, _)| speed(cluster, *n, pod))
+        .fold(0.0f64, f64::max);
+    let w = speed_weight;
+    HiCore::best(candidates, |n, gpus| {
+        let node = cluster.node(n);
+        let grant = match node.slice_for(pod) {
+            Some(Ok(s)) => s.compute_milli,
+            _ => 0,
+        };
+        let left = if gpus.is_empty() {
+            0.0
+        } else {
+            gpus.iter()
+                .map(|&g| {
+                    let free = node.gpu_free_milli()[usize::from(g)];
+                    f64::from(free.saturating_sub(grant))
+                })
+                .sum::<f64>()
+                / gpus.len() as f64
+        };
+        let rel = if s_max > 0.0 {
+            speed(cluster, n, pod) / s_max
+        } else {
+            1.0
+        };
+        100.0 * (w * rel + (1.0 - w) * (1.0 - left / f64::from(GPU_MILLI)))
+    })
 }
 
 #[cfg(test)]

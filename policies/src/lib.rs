@@ -46,12 +46,15 @@ pub mod gpu_clustering;
 #[path = "gpu-packing.rs"]
 pub mod gpu_packing;
 pub mod hami;
+pub mod hi;
 #[path = "hi-binpack.rs"]
 pub mod hi_binpack;
 #[path = "hi-hetero.rs"]
 pub mod hi_hetero;
 #[path = "hi-priority.rs"]
 pub mod hi_priority;
+#[path = "hi-remote.rs"]
+pub mod hi_remote;
 #[path = "hi-timeshare.rs"]
 pub mod hi_timeshare;
 #[path = "k8s-default.rs"]
@@ -153,6 +156,17 @@ pub fn registry() -> Vec<PolicyInfo> {
             name: "hi-hetero",
             description: "hi-binpack + heterogeneity: job speed per device model vs stranded share",
             make: || Box::new(hi_hetero::HiHetero::default()),
+        },
+        PolicyInfo {
+            name: "hi-remote",
+            description:
+                "hi-binpack + remote pooling: a job that fits nowhere uses a slice elsewhere",
+            make: || Box::new(hi_remote::HiRemote::default()),
+        },
+        PolicyInfo {
+            name: "hi",
+            description: "Hi Scheduler model, all together: timeshare, priority, hetero, remote",
+            make: || Box::new(hi::Hi::default()),
         },
     ]
 }
@@ -285,7 +299,7 @@ mod tests {
             e.to_string(),
             "unknown policy \"fdg\"; known policies: random, dot-product, gpu-clustering, \
              gpu-packing, best-fit, fgd, k8s-default, volcano-binpack, hami, mig-static, \
-             tiresias, hi-binpack, hi-priority, hi-timeshare, hi-hetero"
+             tiresias, hi-binpack, hi-priority, hi-timeshare, hi-hetero, hi-remote, hi"
         );
     }
 }
