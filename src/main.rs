@@ -1,5 +1,6 @@
 //! `flexsim`: the command line.
 
+mod claim;
 mod compare;
 mod inputs;
 mod plot;
@@ -137,6 +138,9 @@ enum Command {
         /// Hide the progress bar.
         #[arg(long)]
         quiet: bool,
+        /// Run every device model in this slicing mode (default: each policy's, else the fleet's).
+        #[arg(long)]
+        slicing: Option<String>,
     },
     /// List the policies with a one-line description each.
     Policies,
@@ -150,6 +154,27 @@ enum Command {
         /// util_busy_pct=0.5 or per_device_model.G2.util_alloc_pct=1.
         #[arg(long = "tolerance")]
         tolerances: Vec<String>,
+    },
+    /// The Flex:ai utilization claim check: replay openb and a synthetic small-model-heavy
+    /// workload under the baselines and every Hi variant (results/flexai-claim).
+    ClaimCheck {
+        #[arg(long, default_value = "results/flexai-claim")]
+        out: PathBuf,
+        /// Seeds: an inclusive range a..b or a comma list.
+        #[arg(long, default_value = "42..46")]
+        seeds: String,
+        /// Jobs in the synthetic workload.
+        #[arg(long, default_value_t = 20_000)]
+        synth_jobs: u64,
+        /// Mean seconds between synthetic arrivals (small-model-heavy; openb-mix gets twice).
+        #[arg(long, default_value_t = 4.0)]
+        synth_interarrival_s: f64,
+        #[arg(long)]
+        force: bool,
+        #[arg(long)]
+        threads: Option<usize>,
+        #[arg(long)]
+        quiet: bool,
     },
     /// Trace tools: `flexsim trace synth ...`.
     #[command(subcommand)]
@@ -218,6 +243,33 @@ fn real_main() -> Result<()> {
             }
         },
         Command::Compare { dirs } => compare::compare(&dirs)?,
+        Command::ClaimCheck {
+            out,
+            seeds,
+            synth_jobs,
+            synth_interarrival_s,
+            force,
+            threads,
+            quiet,
+        } => {
+            let seeds = seeds::parse(&seeds).map_err(anyhow::Error::msg)?;
+            if threads == Some(0) {
+                bail!("--threads must be at least 1");
+            }
+            if !(synth_interarrival_s.is_finite() && synth_interarrival_s > 0.0) {
+                bail!("invalid --synth-interarrival-s: expected seconds > 0");
+            }
+            report::prepare_out_dir(&out, force)?;
+            let spec = claim::ClaimSpec {
+                seeds,
+                synth_jobs,
+                synth_interarrival_s,
+                threads,
+                progress: !quiet,
+            };
+            claim::run(&spec, &out)?;
+            println!("wrote {}/summary.csv, table.md and plots", out.display());
+        }
         Command::Trace(TraceCommand::Synth {
             jobs,
             seed,
@@ -333,8 +385,10 @@ fn real_main() -> Result<()> {
             force,
             threads,
             quiet,
+            slicing,
         } => {
             check_tune(tune)?;
+            let slicing = run::slicing_mode(slicing.as_deref())?;
             let seeds = seeds::parse(&seeds).map_err(anyhow::Error::msg)?;
             let policies: Vec<String> = policy
                 .split(',')
@@ -371,7 +425,7 @@ fn real_main() -> Result<()> {
                 policies: &policies,
                 seeds: &seeds,
                 tune_ratio: tune,
-                slicing: None,
+                slicing,
                 threads,
                 progress: !quiet,
             };

@@ -90,14 +90,14 @@ fn write_sweep_csv(path: &Path, results: &[RunResult]) -> Result<()> {
     );
     writeln!(
         f,
-        "trace,policy,seed,alloc_pct_at_100,alloc_pct_at_130,frag_ratio_pct_at_100,frag_pct_at_100,pods_arrived,pods_failed"
+        "trace,policy,seed,alloc_pct_at_100,alloc_pct_at_130,frag_ratio_pct_at_100,frag_pct_at_100,pods_arrived,pods_failed,alloc_pct_final,placed_request_pct_final"
     )?;
     let opt = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:.2}"));
     for r in results {
         let s = &r.summary;
         writeln!(
             f,
-            "{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{:.2},{:.2}",
             s.trace,
             s.policy,
             s.seed,
@@ -106,7 +106,9 @@ fn write_sweep_csv(path: &Path, results: &[RunResult]) -> Result<()> {
             opt(s.frag_ratio_pct_at_100),
             opt(s.frag_pct_at_100),
             s.pods_arrived,
-            s.pods_failed
+            s.pods_failed,
+            s.alloc_pct_final,
+            s.placed_request_pct_final
         )?;
     }
     f.flush()?;

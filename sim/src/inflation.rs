@@ -40,6 +40,9 @@ pub struct InflationOutcome {
     pub pods_arrived: usize,
     pub pods_failed: usize,
     pub gpu_capacity_milli: u64,
+    /// Σ GPU milli the placed pods *requested* (without a slicing mode's rounding or whole
+    /// cards): what allocation would be if every grant were exactly the request.
+    pub placed_request_milli: u64,
 }
 
 /// A run that could not complete.
@@ -140,6 +143,7 @@ pub fn run(
     let mut samples = Vec::with_capacity(pods.len());
     let mut arrived = 0u64;
     let mut failed = 0usize;
+    let mut placed_request = 0u64;
     while let Some((_, id)) = queue.pop() {
         let pod = &pods[id];
         arrived += pod.total_gpu_milli();
@@ -153,6 +157,7 @@ pub fn run(
                         pod: pod.name.clone(),
                         source,
                     })?;
+                placed_request += pod.total_gpu_milli();
                 let n = cluster.node(node);
                 node_frag[node] =
                     typical.node_frag(n.cpu_free_milli(), n.gpu_free_milli(), &n.model);
@@ -171,6 +176,7 @@ pub fn run(
         pods_arrived: pods.len(),
         pods_failed: failed,
         gpu_capacity_milli: capacity,
+        placed_request_milli: placed_request,
     })
 }
 

@@ -530,6 +530,8 @@ impl Engine<'_> {
             return;
         }
         let dt = now - j.since;
+        self.metrics
+            .add_goodput(j.since, now, j.rate, j.demand, j.gpus.len());
         j.remaining = (j.remaining - j.rate * dt as f64).max(0.0);
         j.attained_gpu_ms += dt * j.gpus.len().max(1) as u64;
         j.since = now;
@@ -752,6 +754,7 @@ mod tests {
         assert_eq!(j.slowdown(), Some(1.0));
         assert_eq!(o.figures.util_alloc_pct, 100.0);
         assert_eq!(o.figures.util_busy_pct, 100.0);
+        assert_eq!(o.figures.util_goodput_pct, 100.0);
     }
 
     #[test]

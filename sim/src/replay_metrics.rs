@@ -102,6 +102,10 @@ impl Percentiles {
 pub struct ReplayFigures {
     pub util_alloc_pct: f64,
     pub util_busy_pct: f64,
+    /// Useful busy work: the busy card-time the work done in the window would have taken alone
+    /// on reference cards (speed 1.0), % of capacity. Unlike `util_busy_pct` it does not grow
+    /// when co-tenants slow each other down, and it credits faster devices for their speed.
+    pub util_goodput_pct: f64,
     pub frag_ratio_pct_mean: f64,
     pub wait_s: Percentiles,
     pub jct_s: Percentiles,
@@ -147,6 +151,8 @@ pub struct Metrics {
     model_now: Vec<(u64, u64)>,
     busy_integral: u128,
     alloc_integral: u128,
+    /// Σ solo-equivalent busy card-ms done inside the window (see `util_goodput_pct`).
+    goodput_card_ms: f64,
     model_integral: Vec<(u128, u128)>,
     pub preemptions: u64,
     rows: Vec<TimeRow>,
@@ -177,6 +183,7 @@ impl Metrics {
             model_now: vec![(0, 0); n],
             busy_integral: 0,
             alloc_integral: 0,
+            goodput_card_ms: 0.0,
             model_integral: vec![(0, 0); n],
             preemptions: 0,
             rows: Vec::new(),
@@ -219,6 +226,15 @@ impl Metrics {
         for (acc, now) in self.model_integral.iter_mut().zip(&self.model_now) {
             acc.0 += u128::from(now.0) * dt;
             acc.1 += u128::from(now.1) * dt;
+        }
+    }
+
+    /// A job progressed at `rate` (work-ms per ms) over [from, to) on `cards` cards with solo
+    /// demand `demand`: adds the part inside the window to the goodput.
+    pub fn add_goodput(&mut self, from: u64, to: u64, rate: f64, demand: f64, cards: usize) {
+        let (from, to) = (from.max(self.start_ms), to.min(self.window_end_ms));
+        if to > from {
+            self.goodput_card_ms += rate * (to - from) as f64 * demand * cards as f64;
         }
     }
 
@@ -310,6 +326,11 @@ impl Metrics {
         let figures = ReplayFigures {
             util_alloc_pct: Self::integral_pct(self.alloc_integral, self.cards, span),
             util_busy_pct: Self::integral_pct(self.busy_integral, self.cards, span),
+            util_goodput_pct: if self.cards == 0 {
+                0.0
+            } else {
+                100.0 * self.goodput_card_ms / (self.cards as f64 * span as f64)
+            },
             frag_ratio_pct_mean,
             wait_s,
             jct_s,

@@ -30,6 +30,10 @@ pub struct InflationSummary {
     pub frag_pct_at_100: Option<f64>,
     /// Allocation after the last pod, unbucketed (the peer's final `MilliGpu` ratio).
     pub alloc_pct_final: f64,
+    /// What the placed pods requested, % of capacity, at the end: equals `alloc_pct_final` in
+    /// the openb share mode; lower when a slicing mode grants more than asked (rounding up,
+    /// whole cards), so the difference is the padding.
+    pub placed_request_pct_final: f64,
     pub wall_ms: u64,
     pub flexsim_version: &'static str,
 }
@@ -62,6 +66,8 @@ impl InflationSummary {
             alloc_pct_final: last.map_or(0.0, |s| {
                 100.0 * s.used_gpu_milli as f64 / outcome.gpu_capacity_milli as f64
             }),
+            placed_request_pct_final: 100.0 * outcome.placed_request_milli as f64
+                / outcome.gpu_capacity_milli as f64,
             wall_ms,
             flexsim_version: env!("CARGO_PKG_VERSION"),
         }
@@ -87,6 +93,8 @@ pub struct ReplaySummary {
     pub frag_ratio_pct_at_100: Option<f64>,
     pub util_alloc_pct: f64,
     pub util_busy_pct: f64,
+    /// Useful busy work in reference-device units (see `ReplayFigures::util_goodput_pct`).
+    pub util_goodput_pct: f64,
     pub frag_ratio_pct_mean: f64,
     pub wait_p50_s: Option<f64>,
     pub wait_p95_s: Option<f64>,
@@ -177,6 +185,7 @@ impl ReplaySummary {
             frag_ratio_pct_at_100: None,
             util_alloc_pct: f.util_alloc_pct,
             util_busy_pct: f.util_busy_pct,
+            util_goodput_pct: f.util_goodput_pct,
             frag_ratio_pct_mean: f.frag_ratio_pct_mean,
             wait_p50_s: f.wait_s.p50,
             wait_p95_s: f.wait_s.p95,
