@@ -197,11 +197,7 @@ impl Fleet {
 
     /// Reads an openb node CSV from `path`.
     pub fn read_openb_csv(path: &Path) -> Result<Fleet, InputError> {
-        let file = std::fs::File::open(path).map_err(|source| InputError::Io {
-            file: path.to_owned(),
-            source,
-        })?;
-        Fleet::parse_openb_csv(path, std::io::BufReader::new(file))
+        Fleet::parse_openb_csv(path, crate::trace::csv_rows::open(path)?)
     }
 
     /// Parses an openb node CSV; `path` names the source in messages and gives the fleet name.
@@ -215,13 +211,7 @@ impl Fleet {
         let mut nodes = Vec::new();
         let mut names = std::collections::BTreeSet::new();
         table.for_each_row(|row| {
-            let name = row.text(sn).to_owned();
-            if name.is_empty() {
-                return Err(row.error(sn, "a node name"));
-            }
-            if !names.insert(name.clone()) {
-                return Err(row.error(sn, "a node name not used on an earlier line"));
-            }
+            let name = row.unique_name(sn, &mut names, "a node name")?;
             let node = NodeSpec::new(
                 name,
                 row.parse(cpu, "milli-CPU as a non-negative integer")?,

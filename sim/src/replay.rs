@@ -699,7 +699,7 @@ mod tests {
     use crate::slicing::SlicingMode;
 
     /// First node (in fleet order) where the pod fits; tightest GPU.
-    struct FirstFit;
+    pub(super) struct FirstFit;
     impl Policy for FirstFit {
         fn name(&self) -> &str {
             "first-fit"
@@ -915,21 +915,9 @@ mod tests {
 
 #[cfg(test)]
 mod profile_tests {
+    use super::tests::FirstFit;
     use super::*;
-    use crate::gpu_select;
     use std::path::Path;
-
-    struct FirstFit;
-    impl Policy for FirstFit {
-        fn name(&self) -> &str {
-            "first-fit"
-        }
-        fn place(&mut self, cluster: &Cluster, pod: &Pod, _: &mut SimRng) -> Option<Placement> {
-            let node = (0..cluster.nodes().len()).find(|&n| cluster.node(n).fits(pod))?;
-            let gpus = gpu_select::best(cluster.node(node), pod)?;
-            Some(Placement { node, gpus })
-        }
-    }
 
     /// A hand-written calibration profile: ι measured at 0.5, and 32,510 MiB of memory.
     const PROFILE: &str = r#"

@@ -7,6 +7,16 @@ use crate::error::InputError;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+/// Opens `path` for a reader, naming the file in the error.
+pub fn open(path: &Path) -> Result<std::io::BufReader<std::fs::File>, InputError> {
+    std::fs::File::open(path)
+        .map(std::io::BufReader::new)
+        .map_err(|source| InputError::Io {
+            file: path.to_owned(),
+            source,
+        })
+}
+
 /// A CSV source whose header has been checked for the columns a format needs.
 pub struct CsvTable<R: std::io::Read> {
     file: PathBuf,
@@ -107,6 +117,24 @@ impl Row<'_> {
             Some(c) if !self.text(c).is_empty() => self.parse(c, expected).map(Some),
             _ => Ok(None),
         }
+    }
+
+    /// The non-empty name in column `col`, not seen on an earlier line (`seen` remembers);
+    /// `what` names it in errors ("a pod name").
+    pub fn unique_name(
+        &self,
+        col: usize,
+        seen: &mut std::collections::BTreeSet<String>,
+        what: &str,
+    ) -> Result<String, InputError> {
+        let name = self.text(col);
+        if name.is_empty() {
+            return Err(self.error(col, what));
+        }
+        if !seen.insert(name.to_owned()) {
+            return Err(self.error(col, &format!("{what} not used on an earlier line")));
+        }
+        Ok(name.to_owned())
     }
 
     /// An error about column `col` of this row.

@@ -51,11 +51,7 @@ pub const DLRM_PRIORITY: i32 = 3;
 
 /// Reads the DLRM trace CSV from `path`.
 pub fn read(path: &Path) -> Result<Workload, InputError> {
-    let file = std::fs::File::open(path).map_err(|source| InputError::Io {
-        file: path.to_owned(),
-        source,
-    })?;
-    parse(path, std::io::BufReader::new(file))
+    parse(path, crate::trace::csv_rows::open(path)?)
 }
 
 /// One row's times, in ms, before the window end is known.
@@ -84,13 +80,7 @@ pub fn parse(path: &Path, source: impl std::io::Read) -> Result<Workload, InputE
     let mut times = Vec::new();
     let mut names = std::collections::BTreeSet::new();
     table.for_each_row(|row| {
-        let name = row.text(sn).to_owned();
-        if name.is_empty() {
-            return Err(row.error(sn, "an instance name"));
-        }
-        if !names.insert(name.clone()) {
-            return Err(row.error(sn, "an instance name not used on an earlier line"));
-        }
+        let name = row.unique_name(sn, &mut names, "an instance name")?;
         let num_gpu: u32 = row.parse(gpu, "a GPU count as a non-negative integer")?;
         match row.text(role) {
             "CN" if num_gpu > 0 => {

@@ -106,11 +106,7 @@ impl FromStr for TraceFormat {
 
 /// The format of the trace at `path`, from its header line.
 pub fn detect_file(path: &Path) -> Result<TraceFormat, InputError> {
-    let file = std::fs::File::open(path).map_err(|source| InputError::Io {
-        file: path.to_owned(),
-        source,
-    })?;
-    detect_source(path, std::io::BufReader::new(file))
+    detect_source(path, crate::trace::csv_rows::open(path)?)
 }
 
 /// The format of a trace whose text is `source`; `path` names it in messages.

@@ -55,11 +55,7 @@ pub const COLUMNS: [&str; 16] = [
 
 /// Reads a native trace CSV from `path`.
 pub fn read(path: &Path) -> Result<Workload, InputError> {
-    let file = std::fs::File::open(path).map_err(|source| InputError::Io {
-        file: path.to_owned(),
-        source,
-    })?;
-    parse(path, std::io::BufReader::new(file))
+    parse(path, crate::trace::csv_rows::open(path)?)
 }
 
 const SECONDS: &str = "seconds as a non-negative decimal";
@@ -86,13 +82,7 @@ pub fn parse(path: &Path, source: impl std::io::Read) -> Result<Workload, InputE
     let mut pods = Vec::new();
     let mut names = std::collections::BTreeSet::new();
     table.for_each_row(|row| {
-        let pod_name = row.text(name).to_owned();
-        if pod_name.is_empty() {
-            return Err(row.error(name, "a job name"));
-        }
-        if !names.insert(pod_name.clone()) {
-            return Err(row.error(name, "a job name not used on an earlier line"));
-        }
+        let pod_name = row.unique_name(name, &mut names, "a job name")?;
         let n: u32 = row.parse(num_gpu, "a GPU count as a non-negative integer")?;
         let m: u32 = row.parse(gpu_milli, "per-GPU milli, an integer from 0 to 1000")?;
         if m > GPU_MILLI || (n == 0) != (m == 0) {

@@ -11,11 +11,7 @@ use std::path::Path;
 
 /// Reads an openb pod CSV from `path`.
 pub fn read(path: &Path) -> Result<Workload, InputError> {
-    let file = std::fs::File::open(path).map_err(|source| InputError::Io {
-        file: path.to_owned(),
-        source,
-    })?;
-    parse(path, std::io::BufReader::new(file))
+    parse(path, crate::trace::csv_rows::open(path)?)
 }
 
 /// Parses an openb pod CSV; `path` names the source in messages and gives the trace name.
@@ -35,13 +31,7 @@ pub fn parse(path: &Path, source: impl std::io::Read) -> Result<Workload, InputE
     let mut names = std::collections::BTreeSet::new();
     const SECONDS: &str = "seconds as a non-negative integer, or empty";
     table.for_each_row(|row| {
-        let pod_name = row.text(name).to_owned();
-        if pod_name.is_empty() {
-            return Err(row.error(name, "a pod name"));
-        }
-        if !names.insert(pod_name.clone()) {
-            return Err(row.error(name, "a pod name not used on an earlier line"));
-        }
+        let pod_name = row.unique_name(name, &mut names, "a pod name")?;
         let mut pod = Pod::new(
             &pod_name,
             row.parse(cpu, "milli-CPU as a non-negative integer")?,
