@@ -1,9 +1,13 @@
 //! # flexsim-sim: the model, the engine, trace readers, metrics and reports
 //!
-//! Data flows one way: a trace file becomes a [`Workload`](job::Workload), a fleet file a
-//! [`Fleet`](fleet::Fleet); a protocol ([`inflation`]) drives the engine, which asks a
-//! [`Policy`](policy::Policy) where each pod goes, checks the answer against the
-//! [`Cluster`](cluster::Cluster), and samples [`curve`] metrics that [`report`] writes out.
+//! Data flows one way: a trace file becomes a [`Workload`](job::Workload) ([`trace`], or
+//! [`synth`] for a synthetic one), a fleet file a [`Fleet`](fleet::Fleet) (device models from
+//! the [`catalog`], each in a [`slicing`] mode, optionally calibrated by a [`profile`]); a
+//! protocol drives the engine — [`inflation`] (the FGD paper's snapshot experiment) or
+//! [`replay`] (time-faithful, with the [`perf`] rate model) — which asks a
+//! [`Policy`](policy::Policy) where each job goes, checks the answer against the
+//! [`Cluster`](cluster::Cluster), and samples metrics ([`curve`], [`replay_metrics`]) that
+//! [`report`] writes out and [`regress`] compares with golden ones.
 //! This crate never depends on the policies, the CLI or any FFI.
 //!
 //! ## A complete policy
