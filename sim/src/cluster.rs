@@ -52,6 +52,8 @@ pub struct Node {
     rdma_capacity_pct: Option<u32>,
     rdma_used_pct: u32,
     residents: Vec<Resident>,
+    /// Resident jobs per app, for per-app density limits.
+    apps: std::collections::BTreeMap<String, u32>,
     generation: u64,
 }
 
@@ -127,6 +129,13 @@ impl Node {
     fn release(&mut self, id: PodId) -> Option<(Resident, u64)> {
         let at = self.residents.iter().position(|r| r.pod == id)?;
         let r = self.residents.remove(at);
+        if let Some(app) = &r.app {
+            let n = self.apps.get_mut(app).expect("a resident's app is counted");
+            *n -= 1;
+            if *n == 0 {
+                self.apps.remove(app);
+            }
+        }
         self.cpu_free_milli += r.cpu_milli;
         self.memory_free_mib += r.memory_mib;
         self.rdma_used_pct -= r.rdma_pct;
@@ -147,10 +156,7 @@ impl Node {
 
     /// Jobs of `app` on this node.
     fn app_count(&self, app: &str) -> u32 {
-        self.residents
-            .iter()
-            .filter(|r| r.app.as_deref() == Some(app))
-            .count() as u32
+        self.apps.get(app).copied().unwrap_or(0)
     }
     pub fn cpu_free_milli(&self) -> u64 {
         self.cpu_free_milli
@@ -283,6 +289,7 @@ impl Cluster {
                     rdma_capacity_pct: n.rdma_pct,
                     rdma_used_pct: 0,
                     residents: Vec::new(),
+                    apps: std::collections::BTreeMap::new(),
                     generation: 0,
                 }
             })
@@ -483,6 +490,9 @@ impl Cluster {
             }
         }
         node.generation = self.clock;
+        if let Some(app) = &pod.app {
+            *node.apps.entry(app.clone()).or_insert(0) += 1;
+        }
         node.residents.push(Resident {
             pod: id,
             cpu_milli: pod.cpu_milli,

@@ -111,6 +111,8 @@ struct Engine<'a> {
     /// Fit class of each job: jobs of one class fit exactly the same places.
     fit_class: Vec<u32>,
     failed_in_pass: Vec<u64>,
+    /// Classes that fit nowhere even on the empty cluster.
+    never_fits: Vec<bool>,
     pass: u64,
     metrics: Metrics,
     /// Per card: the (busy, allocated) it contributes now, micro-cards.
@@ -184,6 +186,27 @@ pub fn run(
     }
 
     let (fit_class, classes) = fit_classes(pods);
+    // A class that fits no node of the empty cluster, whole or split for remote placement,
+    // never will: its jobs wait to the end (reported pending) without being offered again.
+    let mut never_fits = vec![false; classes];
+    let mut checked = vec![false; classes];
+    for (id, p) in pods.iter().enumerate() {
+        let c = fit_class[id] as usize;
+        if checked[c] || jobs[id].state == State::Skipped {
+            continue;
+        }
+        checked[c] = true;
+        let fits_whole = cluster.nodes().iter().any(|n| n.fits(p));
+        let fits_split = p.is_gpu_pod() && {
+            let (host, device) = Cluster::split_remote(p);
+            let hosts: Vec<usize> = (0..cluster.nodes().len())
+                .filter(|&n| cluster.node(n).fits(&host))
+                .collect();
+            (0..cluster.nodes().len())
+                .any(|n| cluster.node(n).fits(&device) && hosts.iter().any(|&h| h != n))
+        };
+        never_fits[c] = !fits_whole && !fits_split;
+    }
     let models: Vec<String> = fleet.devices.keys().cloned().collect();
     let node_model: Vec<Option<usize>> = cluster
         .nodes()
@@ -228,6 +251,7 @@ pub fn run(
         now: first_arrival,
         fit_class,
         failed_in_pass: vec![0; classes],
+        never_fits,
         pass: 0,
         metrics,
         card_use: HashMap::new(),
@@ -381,7 +405,7 @@ impl Engine<'_> {
                 continue; // defensive: a job is queued once
             }
             let class = self.fit_class[id] as usize;
-            if self.failed_in_pass[class] == self.pass {
+            if self.failed_in_pass[class] == self.pass || self.never_fits[class] {
                 still_waiting.push(q);
                 continue;
             }
