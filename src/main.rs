@@ -138,9 +138,8 @@ enum Command {
         /// Hide the progress bar.
         #[arg(long)]
         quiet: bool,
-        /// Run every device model in this slicing mode (default: each policy's, else the fleet's).
-        #[arg(long)]
-        slicing: Option<String>,
+        #[command(flatten)]
+        replay: ReplayArgs,
     },
     /// List the policies with a one-line description each.
     Policies,
@@ -207,6 +206,25 @@ fn check_tune(tune: f64) -> Result<()> {
         bail!("invalid --tune {tune}: expected a share of capacity in (0, 10], e.g. 1.3");
     }
     Ok(())
+}
+
+/// The replay configuration the flags describe.
+fn replay_config(args: &ReplayArgs, seed: u64) -> Result<flexsim_sim::replay::ReplayConfig> {
+    if !(args.restart_cost_s.is_finite() && args.restart_cost_s >= 0.0) {
+        bail!("invalid --restart-cost-s: expected seconds >= 0");
+    }
+    if !(args.slo_slowdown.is_finite() && args.slo_slowdown >= 1.0) {
+        bail!("invalid --slo-slowdown: expected a factor >= 1");
+    }
+    let demand: flexsim_sim::demand::DemandDistribution =
+        args.demand.parse().map_err(anyhow::Error::msg)?;
+    Ok(flexsim_sim::replay::ReplayConfig {
+        seed,
+        demand,
+        restart_cost_ms: (args.restart_cost_s * 1000.0).round() as u64,
+        slo_slowdown: args.slo_slowdown,
+        ..Default::default()
+    })
 }
 
 fn real_main() -> Result<()> {
@@ -319,25 +337,11 @@ fn real_main() -> Result<()> {
             let fleet = inputs::fleet(fleet.as_deref())?;
             let slicing = run::slicing_mode(replay.slicing.as_deref())?;
             if replay.protocol == Protocol::Replay {
-                if !(replay.restart_cost_s.is_finite() && replay.restart_cost_s >= 0.0) {
-                    bail!("invalid --restart-cost-s: expected seconds >= 0");
-                }
-                if !(replay.slo_slowdown.is_finite() && replay.slo_slowdown >= 1.0) {
-                    bail!("invalid --slo-slowdown: expected a factor >= 1");
-                }
                 let out = out.unwrap_or_else(|| {
                     PathBuf::from("out").join(format!("{}-{policy}-replay-s{seed}", workload.name))
                 });
+                let config = replay_config(&replay, seed)?;
                 report::prepare_out_dir(&out, force)?;
-                let demand: flexsim_sim::demand::DemandDistribution =
-                    replay.demand.parse().map_err(anyhow::Error::msg)?;
-                let config = flexsim_sim::replay::ReplayConfig {
-                    seed,
-                    demand,
-                    restart_cost_ms: (replay.restart_cost_s * 1000.0).round() as u64,
-                    slo_slowdown: replay.slo_slowdown,
-                    ..Default::default()
-                };
                 let demand = config.demand.to_string();
                 let r = run::replay_run(&workload, &fleet, &policy, slicing, &config, &demand)?;
                 run::write_replay(&out, &workload, &r)
@@ -385,10 +389,13 @@ fn real_main() -> Result<()> {
             force,
             threads,
             quiet,
-            slicing,
+            replay,
         } => {
             check_tune(tune)?;
-            let slicing = run::slicing_mode(slicing.as_deref())?;
+            let slicing = run::slicing_mode(replay.slicing.as_deref())?;
+            let replay_config = (replay.protocol == Protocol::Replay)
+                .then(|| replay_config(&replay, 0))
+                .transpose()?;
             let seeds = seeds::parse(&seeds).map_err(anyhow::Error::msg)?;
             let policies: Vec<String> = policy
                 .split(',')
@@ -426,11 +433,12 @@ fn real_main() -> Result<()> {
                 seeds: &seeds,
                 tune_ratio: tune,
                 slicing,
+                replay: replay_config,
                 threads,
                 progress: !quiet,
             };
             sweep::sweep(&spec, &out)?;
-            println!("wrote {}/sweep.csv and alloc_vs_arrived.svg", out.display());
+            println!("wrote {}/sweep.csv and plots", out.display());
         }
     }
     Ok(())

@@ -1,15 +1,18 @@
 //! `flexsim sweep`: a grid of traces × policies × seeds, one run per rayon task.
 //!
-//! Runs never split across threads and each run's seed is its own identity, so results are the
+//! Both protocols: `--protocol inflation` (the FGD experiment; `sweep.csv` of allocation
+//! figures, `alloc_vs_arrived.svg`) and `--protocol replay` (`sweep.csv` of utilization, wait
+//! and JCT figures, `busy_util.svg`). Runs never split across threads and each run's seed is its own identity, so results are the
 //! same whatever the thread count (DESIGN "Speed").
 
-use crate::plot::{self, Series};
-use crate::run::{inflation_run, pct, RunResult};
+use crate::plot::{self, Bar, Series};
+use crate::run::{inflation_run, pct, replay_run, write_replay, RunResult};
 use anyhow::{Context, Result};
 use flexsim_sim::fleet::Fleet;
 use flexsim_sim::inflation::InflationConfig;
 use flexsim_sim::job::Workload;
-use flexsim_sim::report;
+use flexsim_sim::replay::ReplayConfig;
+use flexsim_sim::report::{self, ReplaySummary};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -23,12 +26,19 @@ pub struct SweepSpec<'a> {
     pub seeds: &'a [u64],
     pub tune_ratio: f64,
     pub slicing: Option<flexsim_sim::slicing::SlicingMode>,
+    /// `Some`: replay protocol with this configuration (its seed is replaced per run);
+    /// `None`: the inflation protocol.
+    pub replay: Option<ReplayConfig>,
     pub threads: Option<usize>,
     pub progress: bool,
 }
 
-/// Runs the grid and writes everything under `out` (which must be ready for writing).
-pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<()> {
+/// Runs `f` on every (workload, policy, seed) of the grid in parallel, one run per task, and
+/// returns the results in grid order.
+fn run_grid<T: Send>(
+    spec: &SweepSpec<'_>,
+    f: impl Fn(&Workload, &str, u64) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
     let mut tasks = Vec::new();
     for w in spec.workloads {
         for p in spec.policies {
@@ -46,20 +56,11 @@ pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<()> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed} elapsed, eta {eta}")
             .expect("static template"),
     );
-    let run_all = || -> Result<Vec<RunResult>> {
+    let run_all = || -> Result<Vec<T>> {
         tasks
             .par_iter()
             .map(|&(w, p, seed)| {
-                let config = InflationConfig {
-                    seed,
-                    tune_ratio: spec.tune_ratio,
-                };
-                let r = inflation_run(w, spec.fleet, p, spec.slicing, config)
-                    .with_context(|| format!("{} / {p} / seed {seed}", w.name))?;
-                let dir = out.join(&w.name).join(p).join(format!("s{seed}"));
-                std::fs::create_dir_all(&dir)
-                    .and_then(|()| report::write_inflation_run(&dir, &r.summary, &r.curve))
-                    .with_context(|| format!("writing {}", dir.display()))?;
+                let r = f(w, p, seed).with_context(|| format!("{} / {p} / seed {seed}", w.name))?;
                 bar.inc(1);
                 Ok(r)
             })
@@ -74,6 +75,48 @@ pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<()> {
         None => run_all()?,
     };
     bar.finish_and_clear();
+    Ok(results)
+}
+
+/// Runs the grid and writes everything under `out` (which must be ready for writing).
+pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<()> {
+    let run_dir = |w: &Workload, p: &str, seed: u64| -> Result<std::path::PathBuf> {
+        let dir = out.join(&w.name).join(p).join(format!("s{seed}"));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(dir)
+    };
+    if let Some(template) = &spec.replay {
+        let demand = template.demand.to_string();
+        let results = run_grid(spec, |w, p, seed| {
+            let config = ReplayConfig {
+                seed,
+                ..template.clone()
+            };
+            let r = replay_run(w, spec.fleet, p, spec.slicing, &config, &demand)?;
+            let dir = run_dir(w, p, seed)?;
+            write_replay(&dir, w, &r).with_context(|| format!("writing {}", dir.display()))?;
+            Ok(r.summary)
+        })?;
+        write_replay_csv(&out.join("sweep.csv"), &results)?;
+        plot_replay_means(
+            &out.join("busy_util.svg"),
+            &results,
+            spec.workloads.len() > 1,
+        )?;
+        print_replay_means(&results);
+        return Ok(());
+    }
+    let results = run_grid(spec, |w, p, seed| {
+        let config = InflationConfig {
+            seed,
+            tune_ratio: spec.tune_ratio,
+        };
+        let r = inflation_run(w, spec.fleet, p, spec.slicing, config)?;
+        let dir = run_dir(w, p, seed)?;
+        report::write_inflation_run(&dir, &r.summary, &r.curve)
+            .with_context(|| format!("writing {}", dir.display()))?;
+        Ok(r)
+    })?;
     write_sweep_csv(&out.join("sweep.csv"), &results)?;
     plot_means(
         &out.join("alloc_vs_arrived.svg"),
@@ -82,6 +125,93 @@ pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<()> {
     )?;
     print_means(&results);
     Ok(())
+}
+
+/// `sweep.csv` of a replay sweep: one row per run, in grid order.
+fn write_replay_csv(path: &Path, results: &[ReplaySummary]) -> Result<()> {
+    let mut f = std::io::BufWriter::new(
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+    );
+    writeln!(
+        f,
+        "trace,policy,seed,util_busy_pct,util_alloc_pct,util_goodput_pct,wait_p50_s,wait_p99_s,jct_p50_s,jct_p99_s,slowdown_p99,slo_attainment_pct,preemptions,jobs_finished,jobs_pending,jobs_skipped"
+    )?;
+    let o = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:.3}"));
+    for s in results {
+        writeln!(
+            f,
+            "{},{},{},{:.3},{:.3},{:.3},{},{},{},{},{},{},{},{},{},{}",
+            s.trace,
+            s.policy,
+            s.seed,
+            s.util_busy_pct,
+            s.util_alloc_pct,
+            s.util_goodput_pct,
+            o(s.wait_p50_s),
+            o(s.wait_p99_s),
+            o(s.jct_p50_s),
+            o(s.jct_p99_s),
+            o(s.slowdown_p99),
+            o(s.slo_attainment_pct),
+            s.preemptions,
+            s.jobs_finished,
+            s.jobs_pending,
+            s.jobs_skipped
+        )?;
+    }
+    f.flush()?;
+    Ok(())
+}
+
+fn print_replay_means(results: &[ReplaySummary]) {
+    println!(
+        "{:<28} {:<16} {:>5}  {:>14}  {:>14}  {:>16}  {:>18}",
+        "trace", "policy", "runs", "util busy %", "util alloc %", "wait p50 s", "JCT p99 s"
+    );
+    for ((trace, policy), runs) in groups(results, |s| (s.trace.clone(), s.policy.clone())) {
+        let stat = |f: fn(&ReplaySummary) -> Option<f64>| {
+            let xs: Vec<f64> = runs.iter().filter_map(|r| f(r)).collect();
+            if xs.is_empty() {
+                return pct(None);
+            }
+            let (m, s) = mean_std(&xs);
+            format!("{m:.2} ± {s:.2}")
+        };
+        println!(
+            "{:<28} {:<16} {:>5}  {:>14}  {:>14}  {:>16}  {:>18}",
+            trace,
+            policy,
+            runs.len(),
+            stat(|s| Some(s.util_busy_pct)),
+            stat(|s| Some(s.util_alloc_pct)),
+            stat(|s| s.wait_p50_s),
+            stat(|s| s.jct_p99_s),
+        );
+    }
+}
+
+fn plot_replay_means(path: &Path, results: &[ReplaySummary], label_trace: bool) -> Result<()> {
+    let bars: Vec<Bar> = groups(results, |s| (s.trace.clone(), s.policy.clone()))
+        .into_iter()
+        .map(|((trace, policy), runs)| {
+            let (value, err) = mean_std(&runs.iter().map(|s| s.util_busy_pct).collect::<Vec<_>>());
+            Bar {
+                label: if label_trace {
+                    format!("{trace} / {policy}")
+                } else {
+                    policy
+                },
+                value,
+                err,
+            }
+        })
+        .collect();
+    plot::bars(
+        path,
+        "Mean busy utilization (± std over seeds)",
+        "busy % of GPU capacity",
+        &bars,
+    )
 }
 
 fn write_sweep_csv(path: &Path, results: &[RunResult]) -> Result<()> {
@@ -116,15 +246,18 @@ fn write_sweep_csv(path: &Path, results: &[RunResult]) -> Result<()> {
 }
 
 /// Groups results by (trace, policy), keeping the grid's order.
-fn groups(results: &[RunResult]) -> Vec<((String, String), Vec<&RunResult>)> {
+fn groups<T>(
+    results: &[T],
+    key: impl Fn(&T) -> (String, String),
+) -> Vec<((String, String), Vec<&T>)> {
     let mut order: Vec<(String, String)> = Vec::new();
-    let mut map: BTreeMap<(String, String), Vec<&RunResult>> = BTreeMap::new();
+    let mut map: BTreeMap<(String, String), Vec<&T>> = BTreeMap::new();
     for r in results {
-        let key = (r.summary.trace.clone(), r.summary.policy.clone());
-        if !map.contains_key(&key) {
-            order.push(key.clone());
+        let k = key(r);
+        if !map.contains_key(&k) {
+            order.push(k.clone());
         }
-        map.entry(key).or_default().push(r);
+        map.entry(k).or_default().push(r);
     }
     order
         .into_iter()
@@ -133,6 +266,10 @@ fn groups(results: &[RunResult]) -> Vec<((String, String), Vec<&RunResult>)> {
             (k, v)
         })
         .collect()
+}
+
+fn inflation_key(r: &RunResult) -> (String, String) {
+    (r.summary.trace.clone(), r.summary.policy.clone())
 }
 
 /// Mean and sample standard deviation.
@@ -152,7 +289,7 @@ fn print_means(results: &[RunResult]) {
         "{:<32} {:<16} {:>5}  {:>15}  {:>15}  {:>15}",
         "trace", "policy", "runs", "alloc@100 %", "alloc@130 %", "frag ratio@100"
     );
-    for ((trace, policy), runs) in groups(results) {
+    for ((trace, policy), runs) in groups(results, inflation_key) {
         let stat = |f: fn(&RunResult) -> Option<f64>| {
             let xs: Vec<f64> = runs.iter().filter_map(|r| f(r)).collect();
             if xs.is_empty() {
@@ -175,7 +312,7 @@ fn print_means(results: &[RunResult]) {
 
 fn plot_means(path: &Path, results: &[RunResult], label_trace: bool) -> Result<()> {
     let mut series = Vec::new();
-    for ((trace, policy), runs) in groups(results) {
+    for ((trace, policy), runs) in groups(results, inflation_key) {
         let mut by_x: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
         for r in &runs {
             for p in &r.curve {

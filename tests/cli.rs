@@ -436,3 +436,40 @@ fn trace_synth_writes_a_native_trace_that_replays() {
     assert_eq!(s["jobs_total"], 200);
     assert_eq!(s["per_device_model"]["A100-80"]["slicing"], "mig");
 }
+
+#[test]
+fn replay_sweep_is_identical_with_one_and_two_threads() {
+    let d = tmp();
+    let mut csv = Vec::new();
+    for threads in ["1", "2"] {
+        let out = format!("rs{threads}");
+        let o = flexsim(
+            &[
+                "sweep",
+                "--protocol",
+                "replay",
+                "--policy",
+                "best-fit,hami",
+                "--seeds",
+                "42..43",
+                "--threads",
+                threads,
+                "--quiet",
+                "--out",
+                &out,
+            ],
+            d.path(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        csv.push(std::fs::read_to_string(d.path().join(&out).join("sweep.csv")).unwrap());
+        assert!(d.path().join(&out).join("busy_util.svg").exists());
+        assert!(d
+            .path()
+            .join(&out)
+            .join("openb_pod_list_default/hami/s43/timeseries.csv")
+            .exists());
+    }
+    assert_eq!(csv[0], csv[1]);
+    assert!(csv[0].starts_with("trace,policy,seed,util_busy_pct,util_alloc_pct"));
+    assert_eq!(csv[0].lines().count(), 1 + 4);
+}
