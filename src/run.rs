@@ -191,6 +191,11 @@ pub fn print_replay(s: &flexsim_sim::report::ReplaySummary, out: &std::path::Pat
         "wall            {} ms ({} events, {:.0} events/s)",
         s.wall_ms, s.events, s.events_per_s
     );
+    if s.jobs_total > 0 && s.jobs_skipped == s.jobs_total {
+        println!(
+            "note            no job of this trace has a work time (does the format carry times?)"
+        );
+    }
     println!(
         "wrote           {}/summary.json, timeseries.csv, jobs.csv, *.svg",
         out.display()
