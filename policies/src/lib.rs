@@ -10,8 +10,9 @@
 //!    from [`Greedy`](flexsim_sim::policy::Greedy)) or [`Policy`](flexsim_sim::policy::Policy).
 //!    A policy defined for one slicing mode says so with `preferred_slicing` (on the
 //!    [`NodeScorer`](flexsim_sim::policy::NodeScorer) too, which `Greedy` passes on); replay
-//!    policies may also order the queue (`order_queue`) and preempt (`preempt`;
-//!    [`JobsView::id_of`](flexsim_sim::policy::JobsView::id_of) finds the waiting job's id).
+//!    policies may also order the queue (`order_queue`), preempt (`preempt`;
+//!    [`JobsView::id_of`](flexsim_sim::policy::JobsView::id_of) finds the waiting job's id) and
+//!    split a job over two nodes when nothing fits locally (`place_remote`).
 //! 2. Declare the module below and add one [`PolicyInfo`] line to [`registry`].
 //! 3. Pin the rule with unit tests on small hand-built clusters; the crate's test helpers
 //!    (`tests::cluster_in`, `placed`, `replay_on`) build them from catalog models.
