@@ -7,7 +7,7 @@
 //!
 //! 1. Write `src/<cli-name>.rs` with a type implementing
 //!    [`NodeScorer`](flexsim_sim::policy::NodeScorer) (filter/score/tie-break/GPU choice come
-//!    from [`Greedy`](flexsim_sim::policy::Greedy)) or [`Policy`](flexsim_sim::policy::Policy).
+//!    from [`Greedy`]) or [`Policy`].
 //!    A policy defined for one slicing mode says so with `preferred_slicing` (on the
 //!    [`NodeScorer`](flexsim_sim::policy::NodeScorer) too, which `Greedy` passes on); replay
 //!    policies may also order the queue (`order_queue`), preempt (`preempt`;
