@@ -45,6 +45,11 @@ pub trait Policy: Send {
 
     /// Where `pod` should go now, or `None` if the policy finds no place. The engine validates
     /// the answer. `rng` is the run's generator: draw from it, never from a global one.
+    ///
+    /// In replay, a `None` (with no remote placement either) parks the job's shape until
+    /// resources are released — a job finishes or is preempted — as Kubernetes parks
+    /// unschedulable pods until a cluster event: the engine assumes a policy that found no
+    /// place finds none while the cluster only fills up.
     fn place(&mut self, cluster: &Cluster, pod: &Pod, rng: &mut SimRng) -> Option<Placement>;
 
     /// Replay only: `pod` found no place with [`Policy::place`]; may its host part (CPU,

@@ -113,6 +113,10 @@ struct Engine<'a> {
     failed_in_pass: Vec<u64>,
     /// Classes that fit nowhere even on the empty cluster.
     never_fits: Vec<bool>,
+    /// Counts releases of resources (finishes and preemptions).
+    release_epoch: u64,
+    /// The release epoch at which each class last found no place.
+    unplaceable_epoch: Vec<u64>,
     pass: u64,
     metrics: Metrics,
     /// Per card: the (busy, allocated) it contributes now, micro-cards.
@@ -252,6 +256,8 @@ pub fn run(
         fit_class,
         failed_in_pass: vec![0; classes],
         never_fits,
+        release_epoch: 0,
+        unplaceable_epoch: vec![u64::MAX; classes],
         pass: 0,
         metrics,
         card_use: HashMap::new(),
@@ -410,13 +416,19 @@ impl Engine<'_> {
                 continue;
             }
             let pod = &self.pods[id];
-            if let Some(p) = policy.place(&self.cluster, pod, rng) {
-                self.start(id, p, policy)?;
-                continue;
-            }
-            if let Some(rp) = policy.place_remote(&self.cluster, pod, rng) {
-                self.start_remote(id, rp, policy)?;
-                continue;
+            // Like Kubernetes' unschedulable queue: a class the policy found no place for is
+            // not offered again until resources are released (a job finished or was
+            // preempted); placements since then only filled the cluster.
+            if self.unplaceable_epoch[class] != self.release_epoch {
+                if let Some(p) = policy.place(&self.cluster, pod, rng) {
+                    self.start(id, p, policy)?;
+                    continue;
+                }
+                if let Some(rp) = policy.place_remote(&self.cluster, pod, rng) {
+                    self.start_remote(id, rp, policy)?;
+                    continue;
+                }
+                self.unplaceable_epoch[class] = self.release_epoch;
             }
             let victims = {
                 let view = JobsView {
@@ -508,6 +520,7 @@ impl Engine<'_> {
     /// Removes a running job from its cards, settling its progress and its co-tenants' rates.
     fn unbind(&mut self, id: PodId) {
         self.settle(id);
+        self.release_epoch += 1;
         let node = self.jobs[id].node;
         self.cluster
             .remove(id, node)
