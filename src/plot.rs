@@ -1,4 +1,5 @@
-//! The sweep's figure: mean allocation vs arrived workload per policy (the FGD paper's Fig. 9).
+//! The plots flexsim writes (SVG, plotters): line charts (allocation vs arrived workload,
+//! utilization over time), bar charts with error bars, and the JCT CDF.
 
 use anyhow::{anyhow, Result};
 use plotters::prelude::*;
@@ -10,10 +11,88 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
-/// Draws `series` into an SVG at `path`.
-pub fn alloc_vs_arrived(path: &Path, title: &str, series: &[Series]) -> Result<()> {
-    let root = SVGBackend::new(path, (900, 600)).into_drawing_area();
+/// Axes of a line chart: fixed ranges, or fitted to the data (x from min to max, y from 0).
+pub struct Axes<'a> {
+    pub x_desc: &'a str,
+    pub y_desc: &'a str,
+    pub x_range: Option<(f64, f64)>,
+    pub y_range: Option<(f64, f64)>,
+    pub legend: SeriesLabelPosition,
+}
+
+/// Draws labelled line series into an SVG at `path`; points outside a fixed x range are left
+/// out.
+pub fn lines_with(path: &Path, title: &str, axes: &Axes<'_>, series: &[Series]) -> Result<()> {
+    let (mut x0, mut x1, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, 0f64);
+    for &(x, y) in series.iter().flat_map(|s| s.points.iter()) {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y1 = y1.max(y);
+    }
+    if !x0.is_finite() || x1 <= x0 {
+        (x0, x1) = (0.0, 1.0);
+    }
+    let (x0, x1) = axes.x_range.unwrap_or((x0, x1));
+    let (y0, y1) = axes
+        .y_range
+        .unwrap_or((0.0, if y1 > 0.0 { y1 * 1.05 } else { 1.0 }));
+    let root = SVGBackend::new(path, (1000, 560)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 20))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(|e| anyhow!("{e}"))?;
+    chart
+        .configure_mesh()
+        .x_desc(axes.x_desc)
+        .y_desc(axes.y_desc)
+        .draw()
+        .map_err(|e| anyhow!("{e}"))?;
+    for (i, s) in series.iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        let points = s.points.iter().copied().filter(|p| p.0 >= x0 && p.0 <= x1);
+        chart
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))
+            .map_err(|e| anyhow!("{e}"))?
+            .label(&s.label)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(axes.legend.clone())
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| anyhow!("{e}"))?;
+    root.present().map_err(|e| anyhow!("{e}"))?;
+    Ok(())
+}
+
+/// Labelled line series with axes fitted to the data.
+pub fn lines(
+    path: &Path,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[Series],
+) -> Result<()> {
+    let axes = Axes {
+        x_desc,
+        y_desc,
+        x_range: None,
+        y_range: None,
+        legend: SeriesLabelPosition::UpperRight,
+    };
+    lines_with(path, title, &axes, series)
+}
+
+/// The FGD paper's Fig. 9 view: allocation against arrived workload from 60 % to 130 %.
+pub fn alloc_vs_arrived(path: &Path, title: &str, series: &[Series]) -> Result<()> {
     let y_min = series
         .iter()
         .flat_map(|s| s.points.iter().filter(|p| p.0 >= 60.0).map(|p| p.1))
@@ -23,41 +102,14 @@ pub fn alloc_vs_arrived(path: &Path, title: &str, series: &[Series]) -> Result<(
     } else {
         0.0
     };
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(55)
-        .build_cartesian_2d(60f64..131f64, y_min..100f64)
-        .map_err(|e| anyhow!("{e}"))?;
-    chart
-        .configure_mesh()
-        .x_desc("arrived workload (% of GPU capacity)")
-        .y_desc("GPU allocation (% of capacity)")
-        .draw()
-        .map_err(|e| anyhow!("{e}"))?;
-    for (i, s) in series.iter().enumerate() {
-        let color = Palette99::pick(i).to_rgba();
-        chart
-            .draw_series(LineSeries::new(
-                s.points.iter().copied().filter(|p| p.0 >= 60.0),
-                color.stroke_width(2),
-            ))
-            .map_err(|e| anyhow!("{e}"))?
-            .label(&s.label)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-            });
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| anyhow!("{e}"))?;
-    root.present().map_err(|e| anyhow!("{e}"))?;
-    Ok(())
+    let axes = Axes {
+        x_desc: "arrived workload (% of GPU capacity)",
+        y_desc: "GPU allocation (% of capacity)",
+        x_range: Some((60.0, 131.0)),
+        y_range: Some((y_min, 100.0)),
+        legend: SeriesLabelPosition::LowerRight,
+    };
+    lines_with(path, title, &axes, series)
 }
 
 /// Allocated and busy utilization over time (replay `timeseries.csv`).
@@ -66,51 +118,26 @@ pub fn utilization_over_time(
     rows: &[flexsim_sim::replay_metrics::TimeRow],
 ) -> Result<()> {
     let to_h = |ms: u64| ms as f64 / 3_600_000.0;
-    let x_max = rows.last().map_or(1.0, |r| to_h(r.time_ms)).max(1e-3);
-    let x_min = rows
-        .first()
-        .map_or(0.0, |r| to_h(r.time_ms))
-        .min(x_max - 1e-3);
-    let root = SVGBackend::new(path, (900, 500)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption("Utilization over time", ("sans-serif", 22))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(55)
-        .build_cartesian_2d(x_min..x_max, 0f64..100f64)
-        .map_err(|e| anyhow!("{e}"))?;
-    chart
-        .configure_mesh()
-        .x_desc("time (h)")
-        .y_desc("% of GPU capacity")
-        .draw()
-        .map_err(|e| anyhow!("{e}"))?;
-    type Pick = fn(&flexsim_sim::replay_metrics::TimeRow) -> f64;
-    let series: [(&str, RGBColor, Pick); 2] = [
-        ("allocated", BLUE, |r| r.util_alloc_pct),
-        ("busy", RED, |r| r.util_busy_pct),
-    ];
-    for (label, color, f) in series {
-        chart
-            .draw_series(LineSeries::new(
-                rows.iter().map(|r| (to_h(r.time_ms), f(r))),
-                color.stroke_width(2),
-            ))
-            .map_err(|e| anyhow!("{e}"))?
-            .label(label)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-            });
-    }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| anyhow!("{e}"))?;
-    root.present().map_err(|e| anyhow!("{e}"))?;
-    Ok(())
+    let series = |label: &str, f: fn(&flexsim_sim::replay_metrics::TimeRow) -> f64| Series {
+        label: label.to_owned(),
+        points: rows.iter().map(|r| (to_h(r.time_ms), f(r))).collect(),
+    };
+    let axes = Axes {
+        x_desc: "time (h)",
+        y_desc: "% of GPU capacity",
+        x_range: None,
+        y_range: None,
+        legend: SeriesLabelPosition::UpperRight,
+    };
+    lines_with(
+        path,
+        "Utilization over time",
+        &axes,
+        &[
+            series("allocated", |r| r.util_alloc_pct),
+            series("busy", |r| r.util_busy_pct),
+        ],
+    )
 }
 
 /// Empirical CDF of job completion times (log-scaled x).
@@ -140,64 +167,6 @@ pub fn jct_cdf(path: &Path, jct_s: &[f64]) -> Result<()> {
             xs.iter().enumerate().map(|(i, &x)| (x, (i + 1) as f64 / n)),
             BLUE.stroke_width(2),
         ))
-        .map_err(|e| anyhow!("{e}"))?;
-    root.present().map_err(|e| anyhow!("{e}"))?;
-    Ok(())
-}
-
-/// Labelled line series with axes fitted to the data.
-pub fn lines(
-    path: &Path,
-    title: &str,
-    x_desc: &str,
-    y_desc: &str,
-    series: &[Series],
-) -> Result<()> {
-    let all = series.iter().flat_map(|s| s.points.iter());
-    let (mut x0, mut x1, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, 0f64);
-    for &(x, y) in all {
-        x0 = x0.min(x);
-        x1 = x1.max(x);
-        y1 = y1.max(y);
-    }
-    if !x0.is_finite() || x1 <= x0 {
-        (x0, x1) = (0.0, 1.0);
-    }
-    let y1 = if y1 > 0.0 { y1 * 1.05 } else { 1.0 };
-    let root = SVGBackend::new(path, (1000, 560)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 20))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(60)
-        .build_cartesian_2d(x0..x1, 0f64..y1)
-        .map_err(|e| anyhow!("{e}"))?;
-    chart
-        .configure_mesh()
-        .x_desc(x_desc)
-        .y_desc(y_desc)
-        .draw()
-        .map_err(|e| anyhow!("{e}"))?;
-    for (i, s) in series.iter().enumerate() {
-        let color = Palette99::pick(i).to_rgba();
-        chart
-            .draw_series(LineSeries::new(
-                s.points.iter().copied(),
-                color.stroke_width(2),
-            ))
-            .map_err(|e| anyhow!("{e}"))?
-            .label(&s.label)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-            });
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
         .map_err(|e| anyhow!("{e}"))?;
     root.present().map_err(|e| anyhow!("{e}"))?;
     Ok(())
