@@ -78,12 +78,7 @@ pub fn normalise(
     device: &DeviceModel,
     request: &CardRequest,
 ) -> Result<SliceRequest, Refusal> {
-    if request.memory_mib > device.memory_mib {
-        return Err(Refusal::MemoryTooLarge {
-            requested_mib: request.memory_mib,
-            limit_mib: device.memory_mib,
-        });
-    }
+    super::memory_within(request.memory_mib, device.memory_mib)?;
     let compute_milli = round_up(request.compute_milli, params.unit_milli).min(WHOLE_CARD_MILLI);
     let cap_milli = match params.cap {
         CapPolicy::Hard | CapPolicy::HamiPriority if compute_milli > 0 => compute_milli,
@@ -121,15 +116,7 @@ pub fn fits(
         });
     }
     if slice.memory != MemoryEnforcement::None {
-        let free_mib = device
-            .memory_mib
-            .saturating_sub(card.allocated_memory_mib());
-        if slice.memory_mib > free_mib {
-            return Err(Refusal::MemoryExhausted {
-                requested_mib: slice.memory_mib,
-                free_mib,
-            });
-        }
+        super::memory_free(card, device, slice.memory_mib)?;
     }
     Ok(Slot::Card)
 }

@@ -256,14 +256,11 @@ fn normalise_among(
             .map(|p| p.memory_mib)
             .max()
             .unwrap_or(0);
-        return Err(if request.memory_mib > largest {
-            Refusal::MemoryTooLarge {
-                requested_mib: request.memory_mib,
-                limit_mib: largest,
-            }
-        } else {
-            Refusal::NoProfileFits
-        });
+        return Err(super::no_fit(
+            request.memory_mib,
+            largest,
+            Refusal::NoProfileFits,
+        ));
     };
     let profile_index = u8::try_from(index).map_err(|_| Refusal::UnknownSlice)?;
     Ok(slice_for(

@@ -575,6 +575,43 @@ impl CardState {
     }
 }
 
+/// Refuses a request for more memory than `limit_mib`, the most any slice of the mode can give.
+pub(crate) fn memory_within(requested_mib: u64, limit_mib: u64) -> Result<(), Refusal> {
+    if requested_mib > limit_mib {
+        return Err(Refusal::MemoryTooLarge {
+            requested_mib,
+            limit_mib,
+        });
+    }
+    Ok(())
+}
+
+/// Memory admission: the card's unallocated memory must hold `requested_mib`.
+pub(crate) fn memory_free(
+    card: &CardState,
+    device: &DeviceModel,
+    requested_mib: u64,
+) -> Result<(), Refusal> {
+    let free_mib = device
+        .memory_mib
+        .saturating_sub(card.allocated_memory_mib());
+    if requested_mib > free_mib {
+        return Err(Refusal::MemoryExhausted {
+            requested_mib,
+            free_mib,
+        });
+    }
+    Ok(())
+}
+
+/// Why no profile/template of a table serves a request: too much memory for the largest one
+/// (`largest_mib`), else `none_fits`.
+pub(crate) fn no_fit(requested_mib: u64, largest_mib: u64, none_fits: Refusal) -> Refusal {
+    memory_within(requested_mib, largest_mib)
+        .err()
+        .unwrap_or(none_fits)
+}
+
 /// Round `value` up to a multiple of `unit` (`unit` 0 or 1 = no rounding).
 pub(crate) fn round_up(value: u32, unit: u32) -> u32 {
     if unit <= 1 {

@@ -73,14 +73,11 @@ pub fn normalise(device: &DeviceModel, request: &CardRequest) -> Result<SliceReq
             .map(|t| t.memory_mib)
             .max()
             .unwrap_or(0);
-        return Err(if request.memory_mib > largest {
-            Refusal::MemoryTooLarge {
-                requested_mib: request.memory_mib,
-                limit_mib: largest,
-            }
-        } else {
-            Refusal::NoTemplateFits
-        });
+        return Err(super::no_fit(
+            request.memory_mib,
+            largest,
+            Refusal::NoTemplateFits,
+        ));
     };
     let index = u8::try_from(index).map_err(|_| Refusal::UnknownSlice)?;
     slice_for(device, index, request.priority_class)
@@ -146,15 +143,7 @@ pub fn fits(card: &CardState, device: &DeviceModel, template_index: u8) -> Resul
             free: free_cpus,
         });
     }
-    let free_mib = device
-        .memory_mib
-        .saturating_sub(card.allocated_memory_mib());
-    if t.memory_mib > free_mib {
-        return Err(Refusal::MemoryExhausted {
-            requested_mib: t.memory_mib,
-            free_mib,
-        });
-    }
+    super::memory_free(card, device, t.memory_mib)?;
     Ok(Slot::Card)
 }
 

@@ -9,12 +9,7 @@ use crate::catalog::DeviceModel;
 
 /// Any compute request becomes the whole card; memory beyond the card is refused.
 pub fn normalise(device: &DeviceModel, request: &CardRequest) -> Result<SliceRequest, Refusal> {
-    if request.memory_mib > device.memory_mib {
-        return Err(Refusal::MemoryTooLarge {
-            requested_mib: request.memory_mib,
-            limit_mib: device.memory_mib,
-        });
-    }
+    super::memory_within(request.memory_mib, device.memory_mib)?;
     Ok(SliceRequest {
         kind: SliceKind::Whole,
         compute_milli: WHOLE_CARD_MILLI,
