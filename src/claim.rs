@@ -18,7 +18,7 @@
 
 use crate::plot::{self, Bar, Series};
 use crate::run::replay_run;
-use crate::sweep::mean_std;
+use crate::sweep::{fmt_mean_std, mean_std};
 use anyhow::{Context, Result};
 use flexsim_sim::fleet::Fleet;
 use flexsim_sim::job::Workload;
@@ -249,11 +249,7 @@ fn by_policy<'a>(
 }
 
 fn stat(xs: &[f64]) -> String {
-    if xs.is_empty() {
-        return "n/a".into();
-    }
-    let (m, s) = mean_std(xs);
-    format!("{m:.2} ± {s:.2}")
+    fmt_mean_std(xs).unwrap_or_else(|| "n/a".into())
 }
 
 fn table(outcomes: &[Outcome], cases: &[Case], spec: &ClaimSpec) -> String {

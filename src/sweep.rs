@@ -164,30 +164,16 @@ fn write_replay_csv(path: &Path, results: &[ReplaySummary]) -> Result<()> {
 }
 
 fn print_replay_means(results: &[ReplaySummary]) {
-    println!(
-        "{:<28} {:<16} {:>5}  {:>14}  {:>14}  {:>16}  {:>18}",
-        "trace", "policy", "runs", "util busy %", "util alloc %", "wait p50 s", "JCT p99 s"
+    print_means_table(
+        results,
+        |s| (s.trace.clone(), s.policy.clone()),
+        &[
+            ("util busy %", |s| Some(s.util_busy_pct)),
+            ("util alloc %", |s| Some(s.util_alloc_pct)),
+            ("wait p50 s", |s| s.wait_p50_s),
+            ("JCT p99 s", |s| s.jct_p99_s),
+        ],
     );
-    for ((trace, policy), runs) in groups(results, |s| (s.trace.clone(), s.policy.clone())) {
-        let stat = |f: fn(&ReplaySummary) -> Option<f64>| {
-            let xs: Vec<f64> = runs.iter().filter_map(|r| f(r)).collect();
-            if xs.is_empty() {
-                return pct(None);
-            }
-            let (m, s) = mean_std(&xs);
-            format!("{m:.2} ± {s:.2}")
-        };
-        println!(
-            "{:<28} {:<16} {:>5}  {:>14}  {:>14}  {:>16}  {:>18}",
-            trace,
-            policy,
-            runs.len(),
-            stat(|s| Some(s.util_busy_pct)),
-            stat(|s| Some(s.util_alloc_pct)),
-            stat(|s| s.wait_p50_s),
-            stat(|s| s.jct_p99_s),
-        );
-    }
 }
 
 fn plot_replay_means(path: &Path, results: &[ReplaySummary], label_trace: bool) -> Result<()> {
@@ -285,28 +271,43 @@ pub fn mean_std(xs: &[f64]) -> (f64, f64) {
 }
 
 fn print_means(results: &[RunResult]) {
-    println!(
-        "{:<32} {:<16} {:>5}  {:>15}  {:>15}  {:>15}",
-        "trace", "policy", "runs", "alloc@100 %", "alloc@130 %", "frag ratio@100"
+    print_means_table(
+        results,
+        inflation_key,
+        &[
+            ("alloc@100 %", |r| r.summary.alloc_pct_at_100),
+            ("alloc@130 %", |r| r.summary.alloc_pct_at_130),
+            ("frag ratio@100", |r| r.summary.frag_ratio_pct_at_100),
+        ],
     );
-    for ((trace, policy), runs) in groups(results, inflation_key) {
-        let stat = |f: fn(&RunResult) -> Option<f64>| {
+}
+
+/// "mean ± std" of `xs`, or `None` when empty.
+pub fn fmt_mean_std(xs: &[f64]) -> Option<String> {
+    (!xs.is_empty()).then(|| {
+        let (m, s) = mean_std(xs);
+        format!("{m:.2} ± {s:.2}")
+    })
+}
+
+/// Prints one row per (trace, policy) with the mean ± std of each column over its runs.
+fn print_means_table<T>(
+    results: &[T],
+    key: impl Fn(&T) -> (String, String),
+    columns: &[(&str, fn(&T) -> Option<f64>)],
+) {
+    print!("{:<32} {:<16} {:>5}", "trace", "policy", "runs");
+    for (name, _) in columns {
+        print!("  {name:>16}");
+    }
+    println!();
+    for ((trace, policy), runs) in groups(results, key) {
+        print!("{trace:<32} {policy:<16} {:>5}", runs.len());
+        for (_, f) in columns {
             let xs: Vec<f64> = runs.iter().filter_map(|r| f(r)).collect();
-            if xs.is_empty() {
-                return pct(None);
-            }
-            let (m, s) = mean_std(&xs);
-            format!("{m:.2} ± {s:.2}")
-        };
-        println!(
-            "{:<32} {:<16} {:>5}  {:>15}  {:>15}  {:>15}",
-            trace,
-            policy,
-            runs.len(),
-            stat(|r| r.summary.alloc_pct_at_100),
-            stat(|r| r.summary.alloc_pct_at_130),
-            stat(|r| r.summary.frag_ratio_pct_at_100),
-        );
+            print!("  {:>16}", fmt_mean_std(&xs).unwrap_or_else(|| pct(None)));
+        }
+        println!();
     }
 }
 
