@@ -290,11 +290,14 @@ pub fn fmt_mean_std(xs: &[f64]) -> Option<String> {
     })
 }
 
+/// A column of a means table: its title and the figure it reads from a run.
+type Column<'a, T> = (&'a str, fn(&T) -> Option<f64>);
+
 /// Prints one row per (trace, policy) with the mean ± std of each column over its runs.
 fn print_means_table<T>(
     results: &[T],
     key: impl Fn(&T) -> (String, String),
-    columns: &[(&str, fn(&T) -> Option<f64>)],
+    columns: &[Column<'_, T>],
 ) {
     print!("{:<32} {:<16} {:>5}", "trace", "policy", "runs");
     for (name, _) in columns {
