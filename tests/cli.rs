@@ -22,6 +22,11 @@ fn repo(path: &str) -> String {
         .to_string()
 }
 
+/// The `summary.json` of run directory `dir`.
+fn summary(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -32,8 +37,7 @@ fn default_run_works_from_any_directory_and_writes_both_files() {
     let o = flexsim(&["run"], d.path());
     assert!(o.status.success(), "{}", stderr(&o));
     let out = d.path().join("out/openb_pod_list_default-fgd-s42");
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary = summary(&out);
     for key in [
         "protocol",
         "trace",
@@ -233,9 +237,7 @@ fn calibrate_without_vendor_libraries_exits_2_naming_them() {
 fn regress_fails_when_a_golden_figure_is_nudged_beyond_its_tolerance() {
     let d = tmp();
     assert!(flexsim(&["run", "--out", "run"], d.path()).status.success());
-    let golden: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.path().join("run/summary.json")).unwrap())
-            .unwrap();
+    let golden = summary(&d.path().join("run"));
     // Identical: passes.
     let same = flexsim(&["regress", "run/summary.json", "run"], d.path());
     assert_eq!(same.status.code(), Some(0), "{}", stderr(&same));
@@ -307,10 +309,7 @@ fn replay_run_writes_its_files_and_compare_reads_them() {
         ] {
             assert!(d.path().join(&out).join(f).exists(), "{mode}: {f}");
         }
-        let s: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(d.path().join(&out).join("summary.json")).unwrap(),
-        )
-        .unwrap();
+        let s = summary(&d.path().join(&out));
         let total = s["jobs_total"].as_u64().unwrap();
         let accounted = [
             "jobs_finished",
@@ -430,9 +429,7 @@ fn trace_synth_writes_a_native_trace_that_replays() {
         d.path(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let s: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.path().join("r/summary.json")).unwrap())
-            .unwrap();
+    let s = summary(&d.path().join("r"));
     assert_eq!(s["jobs_total"], 200);
     assert_eq!(s["per_device_model"]["A100-80"]["slicing"], "mig");
 }

@@ -435,10 +435,11 @@ impl Cluster {
                     refusal,
                 })
             }
+            // A node without cards: the first GPU the placement names does not exist.
             None => {
                 return Err(PlacementError::NoSuchGpu {
                     node: name(),
-                    gpu: 0,
+                    gpu: usize::from(placement.gpus[0]),
                 })
             }
         };
