@@ -94,3 +94,17 @@ pub enum PlacementError {
         free: u32,
     },
 }
+
+/// A run (of either protocol) that could not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("policy {policy} proposed an illegal placement for pod {pod}: {source}")]
+    Refused {
+        policy: String,
+        pod: String,
+        #[source]
+        source: PlacementError,
+    },
+    #[error("the fleet has no GPU capacity")]
+    NoGpuCapacity,
+}

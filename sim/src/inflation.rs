@@ -6,7 +6,7 @@
 
 use crate::cluster::Cluster;
 use crate::curve::Sample;
-use crate::error::PlacementError;
+use crate::error::EngineError;
 use crate::event_queue::EventQueue;
 use crate::fleet::Fleet;
 use crate::fragmentation::TypicalPods;
@@ -43,20 +43,6 @@ pub struct InflationOutcome {
     /// Σ GPU milli the placed pods *requested* (without a slicing mode's rounding or whole
     /// cards): what allocation would be if every grant were exactly the request.
     pub placed_request_milli: u64,
-}
-
-/// A run that could not complete.
-#[derive(Debug, thiserror::Error)]
-pub enum EngineError {
-    #[error("policy {policy} proposed an illegal placement for pod {pod}: {source}")]
-    Refused {
-        policy: String,
-        pod: String,
-        #[source]
-        source: PlacementError,
-    },
-    #[error("the fleet has no GPU capacity to tune against")]
-    NoGpuCapacity,
 }
 
 /// The arrival list (§2.3 then §2.2): originals sorted by name and shuffled, then tuned to

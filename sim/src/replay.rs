@@ -13,11 +13,10 @@
 
 use crate::cluster::{Cluster, NodeId, Placement};
 use crate::demand::DemandDistribution;
-use crate::error::PlacementError;
+use crate::error::{EngineError, PlacementError};
 use crate::event_queue::EventQueue;
 use crate::fleet::{Fleet, GPU_MILLI};
 use crate::fragmentation::TypicalPods;
-use crate::inflation::EngineError;
 use crate::job::{Pod, PodId, Workload};
 use crate::perf::{self, PerfParams, PerfTenant, TenantRate};
 use crate::policy::{JobsView, Policy, QueuedJob, RemotePlacement, RunningJob, Setup, SimRng};
