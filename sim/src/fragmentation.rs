@@ -105,6 +105,40 @@ impl TypicalPods {
     }
 }
 
+/// Σ F(n) over a cluster's nodes, recomputing only the nodes whose generation changed since
+/// the last call (§2.8: the fragmentation is reported after every event).
+#[derive(Debug, Clone)]
+pub struct FragTracker {
+    typical: TypicalPods,
+    /// (generation, F) per node.
+    cache: Vec<(u64, f64)>,
+}
+
+impl FragTracker {
+    pub fn new(typical: TypicalPods, nodes: usize) -> Self {
+        FragTracker {
+            typical,
+            cache: vec![(u64::MAX, 0.0); nodes],
+        }
+    }
+
+    /// Σ F(n) now, milli-GPU, summed in node order.
+    pub fn total(&mut self, cluster: &crate::cluster::Cluster) -> f64 {
+        let mut frag = 0.0;
+        for (n, cache) in cluster.nodes().iter().zip(&mut self.cache) {
+            if cache.0 != n.generation() {
+                *cache = (
+                    n.generation(),
+                    self.typical
+                        .node_frag(n.cpu_free_milli(), n.gpu_free_milli(), &n.model),
+                );
+            }
+            frag += cache.1;
+        }
+        frag
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use crate::curve::Sample;
 use crate::error::EngineError;
 use crate::event_queue::EventQueue;
 use crate::fleet::Fleet;
-use crate::fragmentation::TypicalPods;
+use crate::fragmentation::{FragTracker, TypicalPods};
 use crate::job::{Pod, Workload};
 use crate::policy::{Policy, Setup, SimRng};
 use rand::seq::SliceRandom;
@@ -121,11 +121,7 @@ pub fn run(
     for id in 0..pods.len() {
         queue.push(0, id);
     }
-    let mut node_frag: Vec<f64> = cluster
-        .nodes()
-        .iter()
-        .map(|n| typical.node_frag(n.cpu_free_milli(), n.gpu_free_milli(), &n.model))
-        .collect();
+    let mut frag = FragTracker::new(typical, cluster.nodes().len());
     let mut samples = Vec::with_capacity(pods.len());
     let mut arrived = 0u64;
     let mut failed = 0usize;
@@ -135,7 +131,6 @@ pub fn run(
         arrived += pod.total_gpu_milli();
         match policy.place(&cluster, pod, &mut rng) {
             Some(placement) => {
-                let node = placement.node;
                 cluster
                     .place(id, pod, placement)
                     .map_err(|source| EngineError::Refused {
@@ -144,16 +139,13 @@ pub fn run(
                         source,
                     })?;
                 placed_request += pod.total_gpu_milli();
-                let n = cluster.node(node);
-                node_frag[node] =
-                    typical.node_frag(n.cpu_free_milli(), n.gpu_free_milli(), &n.model);
             }
             None => failed += 1,
         }
         samples.push(Sample {
             arrived_gpu_milli: arrived,
             used_gpu_milli: cluster.gpu_used_milli(),
-            frag_gpu_milli: node_frag.iter().sum(),
+            frag_gpu_milli: frag.total(&cluster),
             idle_gpu_milli: capacity - cluster.gpu_used_milli(),
         });
     }

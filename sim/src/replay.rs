@@ -16,7 +16,7 @@ use crate::demand::DemandDistribution;
 use crate::error::{EngineError, PlacementError};
 use crate::event_queue::EventQueue;
 use crate::fleet::{Fleet, GPU_MILLI};
-use crate::fragmentation::TypicalPods;
+use crate::fragmentation::{FragTracker, TypicalPods};
 use crate::job::{Pod, PodId, Workload};
 use crate::perf::{self, PerfParams, PerfTenant, TenantRate};
 use crate::policy::{JobsView, Policy, QueuedJob, RemotePlacement, RunningJob, Setup, SimRng};
@@ -123,8 +123,7 @@ struct Engine<'a> {
     node_model: Vec<Option<usize>>,
     perf_in: Vec<PerfTenant>,
     perf_out: Vec<TenantRate>,
-    typical: TypicalPods,
-    node_frag: Vec<(u64, f64)>,
+    frag: FragTracker,
     events: u64,
 }
 
@@ -241,7 +240,7 @@ pub fn run(
         models,
         cards_per_model,
     );
-    let node_frag = vec![(u64::MAX, 0.0); cluster.nodes().len()];
+    let frag = FragTracker::new(typical, cluster.nodes().len());
     let mut engine = Engine {
         pods,
         config,
@@ -263,8 +262,7 @@ pub fn run(
         node_model,
         perf_in: Vec::new(),
         perf_out: Vec::new(),
-        typical,
-        node_frag,
+        frag,
         events: 0,
     };
     engine.run(policy, &mut rng)?;
@@ -357,18 +355,7 @@ impl Engine<'_> {
     }
 
     fn frag_ratio_pct(&mut self) -> f64 {
-        let mut frag = 0.0;
-        for (i, n) in self.cluster.nodes().iter().enumerate() {
-            let cache = &mut self.node_frag[i];
-            if cache.0 != n.generation() {
-                *cache = (
-                    n.generation(),
-                    self.typical
-                        .node_frag(n.cpu_free_milli(), n.gpu_free_milli(), &n.model),
-                );
-            }
-            frag += cache.1;
-        }
+        let frag = self.frag.total(&self.cluster);
         let idle = self.cluster.gpu_capacity_milli() - self.cluster.gpu_used_milli();
         if idle == 0 {
             0.0
