@@ -161,11 +161,11 @@ impl HiCore {
 
     /// The feasible nodes in priority order, each with the cards binpack would use.
     pub fn candidates(&self, cluster: &Cluster, pod: &Pod) -> Vec<(NodeId, Vec<u16>)> {
-        cluster
-            .by_priority()
-            .iter()
-            .filter(|&&n| cluster.node(n).fits(pod))
-            .filter_map(|&n| self.select(cluster.node(n), pod).map(|g| (n, g)))
+        let mut feasible = Vec::new();
+        cluster.feasible_nodes(pod, &mut feasible);
+        feasible
+            .into_iter()
+            .filter_map(|n| self.select(cluster.node(n), pod).map(|g| (n, g)))
             .collect()
     }
 
