@@ -10,8 +10,8 @@ mod sweep;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use flexsim_sim::inflation::InflationConfig;
-use flexsim_sim::report;
+use flexsim_sim::engine::inflation::InflationConfig;
+use flexsim_sim::output::report;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -209,16 +209,19 @@ fn check_tune(tune: f64) -> Result<()> {
 }
 
 /// The replay configuration the flags describe.
-fn replay_config(args: &ReplayArgs, seed: u64) -> Result<flexsim_sim::replay::ReplayConfig> {
+fn replay_config(
+    args: &ReplayArgs,
+    seed: u64,
+) -> Result<flexsim_sim::engine::replay::ReplayConfig> {
     if !(args.restart_cost_s.is_finite() && args.restart_cost_s >= 0.0) {
         bail!("invalid --restart-cost-s: expected seconds >= 0");
     }
     if !(args.slo_slowdown.is_finite() && args.slo_slowdown >= 1.0) {
         bail!("invalid --slo-slowdown: expected a factor >= 1");
     }
-    let demand: flexsim_sim::demand::DemandDistribution =
+    let demand: flexsim_sim::model::demand::DemandDistribution =
         args.demand.parse().map_err(anyhow::Error::msg)?;
-    Ok(flexsim_sim::replay::ReplayConfig {
+    Ok(flexsim_sim::engine::replay::ReplayConfig {
         seed,
         demand,
         restart_cost_ms: (args.restart_cost_s * 1000.0).round() as u64,
@@ -296,7 +299,7 @@ fn real_main() -> Result<()> {
             out,
             force,
         }) => {
-            use flexsim_sim::synth::SynthParams;
+            use flexsim_sim::input::synth::SynthParams;
             let mut params = SynthParams::preset(&preset).map_err(anyhow::Error::msg)?;
             params
                 .apply_override("jobs", &jobs.to_string())
@@ -309,10 +312,10 @@ fn real_main() -> Result<()> {
             if out.exists() && !force {
                 bail!("{} exists; pass --force to overwrite it", out.display());
             }
-            let w = flexsim_sim::synth::generate(&params);
+            let w = flexsim_sim::input::synth::generate(&params);
             let file = std::fs::File::create(&out)
                 .with_context(|| format!("creating {}", out.display()))?;
-            flexsim_sim::trace::native::write(&w, std::io::BufWriter::new(file))
+            flexsim_sim::input::trace::native::write(&w, std::io::BufWriter::new(file))
                 .with_context(|| format!("writing {}", out.display()))?;
             println!("wrote {} jobs to {}", w.pods.len(), out.display());
         }

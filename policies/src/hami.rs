@@ -15,10 +15,10 @@
 //!   not change placement. The queue is kube-scheduler's `PrioritySort`: higher pod priority
 //!   first, then arrival (FIFO). HAMi never preempts.
 
-use flexsim_sim::cluster::{Cluster, Node, NodeId, Placement};
-use flexsim_sim::job::Pod;
+use flexsim_sim::model::cluster::{Cluster, Node, NodeId, Placement};
+use flexsim_sim::model::job::Pod;
+use flexsim_sim::model::slicing::{CardState, SlicingMode};
 use flexsim_sim::policy::{Greedy, JobsView, NodeScorer, Policy, QueuedJob, SimRng};
-use flexsim_sim::slicing::{CardState, SlicingMode};
 
 /// Which end of a score HAMi prefers at one level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

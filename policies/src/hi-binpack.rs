@@ -17,13 +17,13 @@
 //! Memory is accounted in MiB by the engine; Flex:ai's 1 GiB request unit is not rounded to.
 //! [`HiCore`] is the shared engine of all `hi-*` policies.
 
-use flexsim_sim::cluster::{Cluster, Node, NodeId, Placement};
-use flexsim_sim::fleet::GPU_MILLI;
-use flexsim_sim::job::Pod;
-use flexsim_sim::policy::{Policy, SimRng};
-use flexsim_sim::slicing::{
+use flexsim_sim::model::cluster::{Cluster, Node, NodeId, Placement};
+use flexsim_sim::model::job::Pod;
+use flexsim_sim::model::slicing::{
     CapPolicy, FractionalParams, MemoryEnforcement, SliceRequest, SlicingMode,
 };
+use flexsim_sim::model::units::GPU_MILLI;
+use flexsim_sim::policy::{Policy, SimRng};
 
 use crate::volcano_binpack::{binpack_score, host_terms, BinpackTerm};
 

@@ -5,7 +5,7 @@
 //! parameters" — no formula. Our definition, on Flex:ai vGPUs like `hi-binpack`:
 //!
 //! For each feasible node (cards chosen as in `hi-binpack`), with `S` the job's speed on the
-//! node's device model ([`DeviceModel::speed`](flexsim_sim::catalog::DeviceModel::speed) for
+//! node's device model ([`DeviceModel::speed`](flexsim_sim::model::catalog::DeviceModel::speed) for
 //! its class, 1.0 if unknown):
 //!
 //! ```text
@@ -18,11 +18,11 @@
 //! ([`HiHetero::new`]). Highest wins, ties by node priority. So a job goes to a faster model
 //! unless a slower one has a card it fills much better.
 
-use flexsim_sim::cluster::{Cluster, Placement};
-use flexsim_sim::fleet::GPU_MILLI;
-use flexsim_sim::job::Pod;
+use flexsim_sim::model::cluster::{Cluster, Placement};
+use flexsim_sim::model::job::Pod;
+use flexsim_sim::model::slicing::SlicingMode;
+use flexsim_sim::model::units::GPU_MILLI;
 use flexsim_sim::policy::{Policy, SimRng};
-use flexsim_sim::slicing::SlicingMode;
 
 use crate::hi_binpack::HiCore;
 

@@ -15,10 +15,10 @@
 //!   (and a budget of what-if checks); beyond that, victims are added lowest class first and
 //!   unneeded ones dropped again. The engine requeues the victims (restart cost paid).
 
-use flexsim_sim::cluster::{Cluster, Node, Placement};
-use flexsim_sim::job::{Pod, PodId};
+use flexsim_sim::model::cluster::{Cluster, Node, Placement};
+use flexsim_sim::model::job::{Pod, PodId};
+use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::policy::{JobsView, Policy, QueuedJob, SimRng};
-use flexsim_sim::slicing::SlicingMode;
 
 use crate::hami::priority_then_fifo;
 use crate::hi_binpack::HiCore;

@@ -15,10 +15,10 @@
 //! * the job then runs at the remote penalty ρ (`PerfParams::remote_penalty`, default 0.9 — a
 //!   scenario parameter, no published number).
 
-use flexsim_sim::cluster::{Cluster, NodeId, Placement};
-use flexsim_sim::job::Pod;
+use flexsim_sim::model::cluster::{Cluster, NodeId, Placement};
+use flexsim_sim::model::job::Pod;
+use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::policy::{Policy, RemotePlacement, SimRng};
-use flexsim_sim::slicing::SlicingMode;
 
 use crate::hi_binpack::HiCore;
 
@@ -87,7 +87,7 @@ impl Policy for HiRemote {
 mod tests {
     use super::*;
     use crate::tests::{cluster_in, replay_on, rng};
-    use flexsim_sim::slicing::SlicingMode;
+    use flexsim_sim::model::slicing::SlicingMode;
 
     const NODES: &[(&str, u64, u64, u32, &str)] = &[
         ("gpu-a", 8_000, 65_536, 2, "V100M32"),

@@ -14,7 +14,7 @@
 //! * otherwise as `hi-priority`: Volcano binpack at node and card level, class-ordered queue,
 //!   fewest-victims preemption of lower classes.
 
-use flexsim_sim::slicing::SlicingMode;
+use flexsim_sim::model::slicing::SlicingMode;
 
 use crate::hi_binpack::HiCore;
 use crate::hi_priority::HiPriority;
@@ -37,7 +37,7 @@ pub fn hi_timeshare() -> HiPriority {
 mod tests {
     use super::*;
     use crate::tests::{cluster_in, rng};
-    use flexsim_sim::job::Pod;
+    use flexsim_sim::model::job::Pod;
     use flexsim_sim::policy::Policy;
 
     fn job(milli: u32, mib: u64, priority: i32) -> Pod {
@@ -111,7 +111,7 @@ mod tests {
         c.place(
             0,
             &job(900, 1000, 0),
-            flexsim_sim::cluster::Placement {
+            flexsim_sim::model::cluster::Placement {
                 node: 0,
                 gpus: vec![0],
             },

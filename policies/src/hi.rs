@@ -4,10 +4,10 @@
 //! (`hi-hetero`), and remote placement when nothing fits locally (`hi-remote`). Each part's
 //! module documents what is published and what is our choice.
 
-use flexsim_sim::cluster::{Cluster, Placement};
-use flexsim_sim::job::{Pod, PodId};
+use flexsim_sim::model::cluster::{Cluster, Placement};
+use flexsim_sim::model::job::{Pod, PodId};
+use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::policy::{JobsView, Policy, QueuedJob, RemotePlacement, SimRng};
-use flexsim_sim::slicing::SlicingMode;
 
 use crate::hami::priority_then_fifo;
 use crate::hi_binpack::HiCore;

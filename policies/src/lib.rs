@@ -19,8 +19,8 @@
 //! 4. `flexsim run --policy <cli-name>` runs it; `flexsim policies` lists it.
 //!
 //! ```
-//! use flexsim_sim::cluster::{Cluster, NodeId};
-//! use flexsim_sim::job::Pod;
+//! use flexsim_sim::model::cluster::{Cluster, NodeId};
+//! use flexsim_sim::model::job::Pod;
 //! use flexsim_sim::policy::{Greedy, NodeScorer, Policy};
 //!
 //! /// Fewest free GPU milli first: a one-line binpack.
@@ -208,14 +208,14 @@ impl std::error::Error for UnknownPolicy {}
 mod tests {
     use super::*;
 
-    use flexsim_sim::catalog::Catalog;
-    use flexsim_sim::cluster::{Cluster, NodeId, Placement};
-    use flexsim_sim::fleet::{Fleet, NodeSpec};
-    use flexsim_sim::job::{Pod, PodId, Workload};
+    use flexsim_sim::engine::replay::{self, ReplayConfig};
+    use flexsim_sim::metrics::replay_metrics::ReplayOutcome;
+    use flexsim_sim::model::catalog::Catalog;
+    use flexsim_sim::model::cluster::{Cluster, NodeId, Placement};
+    use flexsim_sim::model::fleet::{Fleet, NodeSpec};
+    use flexsim_sim::model::job::{Pod, PodId, Workload};
+    use flexsim_sim::model::slicing::SlicingMode;
     use flexsim_sim::policy::SimRng;
-    use flexsim_sim::replay::{self, ReplayConfig};
-    use flexsim_sim::replay_metrics::ReplayOutcome;
-    use flexsim_sim::slicing::SlicingMode;
     use rand::SeedableRng;
 
     /// A fleet of `(name, cpu_milli, memory_mib, gpus, model)` nodes whose device models are

@@ -18,12 +18,12 @@
 //! taking a larger free instance (the engine grants the profile the request maps to).
 //! Requests larger than the geometry's largest instance (whole cards, 4g) never fit.
 
-use flexsim_sim::cluster::{Cluster, Node, NodeId, Placement};
-use flexsim_sim::job::Pod;
-use flexsim_sim::policy::{Policy, SimRng};
-use flexsim_sim::slicing::{
+use flexsim_sim::model::cluster::{Cluster, Node, NodeId, Placement};
+use flexsim_sim::model::job::Pod;
+use flexsim_sim::model::slicing::{
     self, MigGeometry, MigParams, MigPlacement, SliceKind, SlicingMode, Slot,
 };
+use flexsim_sim::policy::{Policy, SimRng};
 
 pub struct MigStatic {
     geometry: MigGeometry,
@@ -137,7 +137,7 @@ impl Policy for MigStatic {
 mod tests {
     use super::*;
     use crate::tests::{cluster_in, rng};
-    use flexsim_sim::slicing::MigInstance;
+    use flexsim_sim::model::slicing::MigInstance;
 
     /// Places and removes jobs of mixed sizes; every tenant ever on a card is an instance of the
     /// geometry, under the static mode and under plain first-free MIG.

@@ -16,11 +16,11 @@
 //! periodic re-evaluation: the engine schedules at arrivals and completions, so a job crossing a
 //! threshold is demoted at the next such event.
 
-use flexsim_sim::cluster::{Cluster, Node, Placement};
-use flexsim_sim::gpu_select;
-use flexsim_sim::job::{Pod, PodId};
+use flexsim_sim::model::cluster::{Cluster, Node, Placement};
+use flexsim_sim::model::job::{Pod, PodId};
+use flexsim_sim::model::slicing::SlicingMode;
+use flexsim_sim::policy::gpu_select;
 use flexsim_sim::policy::{JobsView, Policy, QueuedJob, RunningJob, SimRng};
-use flexsim_sim::slicing::SlicingMode;
 
 /// One GPU-hour in GPU-milliseconds.
 pub const GPU_HOUR_MS: u64 = 3_600_000;
