@@ -5,7 +5,7 @@
 //! lack them). GPU fields follow the converter's rules ([`Pod::normalise_gpu`]).
 
 use crate::error::InputError;
-use crate::input::csv_rows::CsvTable;
+use crate::input::csv_rows::{CsvTable, Row};
 use crate::model::job::{GpuSpec, Pod, Workload};
 use std::path::Path;
 
@@ -29,7 +29,16 @@ pub fn parse(path: &Path, source: impl std::io::Read) -> Result<Workload, InputE
     let deleted = table.optional_column("deletion_time");
     let mut pods = Vec::new();
     let mut names = std::collections::BTreeSet::new();
-    const SECONDS: &str = "seconds as a non-negative integer, or empty";
+    const SECONDS: &str = "seconds as a non-negative integer up to 9007199254740, or empty";
+    // At most 2^53 ms, as the native and DLRM readers: the ms conversion below cannot
+    // overflow, nor can arrival + work in the engine.
+    let seconds = |row: &Row<'_>, col: Option<usize>| -> Result<Option<u64>, InputError> {
+        let s: Option<u64> = row.parse_opt(col, SECONDS)?;
+        match (s, col) {
+            (Some(v), Some(c)) if v > MAX_SECONDS => Err(row.error(c, SECONDS)),
+            _ => Ok(s),
+        }
+    };
     table.for_each_row(|row| {
         let pod_name = row.unique_name(name, &mut names, "a pod name")?;
         let mut pod = Pod::new(
@@ -43,9 +52,9 @@ pub fn parse(path: &Path, source: impl std::io::Read) -> Result<Workload, InputE
         pod.qos = qos
             .map(|c| row.text(c).to_owned())
             .filter(|q| !q.is_empty());
-        pod.creation_time_s = row.parse_opt(created, SECONDS)?;
-        pod.scheduled_time_s = row.parse_opt(scheduled, SECONDS)?;
-        pod.deletion_time_s = row.parse_opt(deleted, SECONDS)?;
+        pod.creation_time_s = seconds(row, created)?;
+        pod.scheduled_time_s = seconds(row, scheduled)?;
+        pod.deletion_time_s = seconds(row, deleted)?;
         set_replay_fields(&mut pod);
         pods.push(pod);
         Ok(())
@@ -61,6 +70,9 @@ pub fn parse(path: &Path, source: impl std::io::Read) -> Result<Workload, InputE
         pods,
     })
 }
+
+/// The largest time a row may give, seconds: 2^53 ms.
+const MAX_SECONDS: u64 = (1 << 53) / 1000;
 
 /// Replay fields from the openb columns. A pod arrives at its creation time and its work is
 /// its scheduled→deletion span: how long it really ran. Pods that never ran (no scheduled or
@@ -107,6 +119,24 @@ mod tests {
             e.to_string(),
             "pods.csv:3: column num_gpu: expected a GPU count as a non-negative integer, got \"one\""
         );
+    }
+
+    #[test]
+    fn times_beyond_2_pow_53_ms_are_refused_not_overflowed() {
+        // Found by fuzzing (fuzz/README.md): 18446744073709552 s × 1000 overflowed u64.
+        for (created, scheduled, deleted) in [
+            ("18446744073709552", "", ""),
+            ("0", "0", "18446744073709552"),
+            ("9007199254741", "", ""),
+        ] {
+            let row = format!("{HEAD}p0,1,1,1,500,,LS,Running,{created},{deleted},{scheduled}\n");
+            let e = parse(Path::new("pods.csv"), row.as_bytes()).unwrap_err();
+            assert!(e.to_string().contains("up to 9007199254740"), "{e}");
+        }
+        let max = format!("{HEAD}p0,1,1,1,500,,LS,Running,9007199254740,9007199254740,0\n");
+        let w = parse(Path::new("pods.csv"), max.as_bytes()).unwrap();
+        assert_eq!(w.pods[0].arrival_ms, 9_007_199_254_740_000);
+        assert_eq!(w.pods[0].work_ms, Some(9_007_199_254_740_000));
     }
 
     #[test]
