@@ -41,6 +41,17 @@ pub enum InputError {
     /// A whole-file problem (empty trace, duplicate names, ...).
     #[error("{file}: {message}")]
     Invalid { file: PathBuf, message: String },
+    /// Values of a column that name nothing flexsim knows (a QoS class, a device model, ...):
+    /// the first, at its line, then every other one of the file (`rest`), with suggestions.
+    #[error("{file}:{line}: column {column}: expected {expected}, got \"{got}\"{rest}")]
+    Unknown {
+        file: PathBuf,
+        line: u64,
+        column: String,
+        expected: String,
+        got: String,
+        rest: String,
+    },
 }
 
 /// Why the engine refused a placement a policy proposed.
