@@ -201,6 +201,61 @@ fn main() -> ExitCode {
     }
 }
 
+/// The protocol each flag of `run` and `sweep` belongs to (`None`: both). A flag given on the
+/// command line for the other protocol is an error: it would silently do nothing. Every flag
+/// of the two commands must be listed (a test checks).
+const FLAG_PROTOCOL: &[(&str, Option<Protocol>)] = &[
+    ("tune", Some(Protocol::Inflation)),
+    ("restart_cost_s", Some(Protocol::Replay)),
+    ("slo_slowdown", Some(Protocol::Replay)),
+    ("demand", Some(Protocol::Replay)),
+    ("protocol", None),
+    ("slicing", None),
+    ("trace", None),
+    ("fleet", None),
+    ("policy", None),
+    ("seed", None),
+    ("seeds", None),
+    ("out", None),
+    ("force", None),
+    ("threads", None),
+    ("quiet", None),
+];
+
+/// Refuses flags given for the protocol `protocol` does not run (see [`FLAG_PROTOCOL`]).
+fn check_protocol_flags(args: Option<&clap::ArgMatches>, protocol: Protocol) -> Result<()> {
+    let Some(args) = args else { return Ok(()) };
+    let (this, other) = match protocol {
+        Protocol::Inflation => ("inflation", "replay"),
+        Protocol::Replay => ("replay", "inflation"),
+    };
+    let given: Vec<String> = FLAG_PROTOCOL
+        .iter()
+        .filter(|(id, p)| {
+            p.is_some_and(|p| p != protocol)
+                && args.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+        })
+        .map(|(id, _)| format!("--{}", id.replace('_', "-")))
+        .collect();
+    if !given.is_empty() {
+        let one = given.len() == 1;
+        let default =
+            if args.value_source("protocol") == Some(clap::parser::ValueSource::CommandLine) {
+                ""
+            } else {
+                " (the default)"
+            };
+        bail!(
+            "{} appl{} only to --protocol {other}, and this run is --protocol {this}{default}; \
+             drop {}",
+            given.join(", "),
+            if one { "ies" } else { "y" },
+            if one { "it" } else { "them" }
+        );
+    }
+    Ok(())
+}
+
 fn check_tune(tune: f64) -> Result<()> {
     if !(tune.is_finite() && tune > 0.0 && tune <= 10.0) {
         bail!("invalid --tune {tune}: expected a share of capacity in (0, 10], e.g. 1.3");
@@ -231,7 +286,11 @@ fn replay_config(
 }
 
 fn real_main() -> Result<()> {
-    match Cli::parse().command {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let sub = matches.subcommand().map(|(_, m)| m);
+    match cli.command {
         Command::Calibrate { args } => match flexsim_calibrate::run(&args) {
             Ok(profile) => {
                 println!(
@@ -334,10 +393,12 @@ fn real_main() -> Result<()> {
             force,
             replay,
         } => {
+            check_protocol_flags(sub, replay.protocol)?;
             check_tune(tune)?;
             flexsim_policies::by_name(&policy)?;
             let workload = inputs::trace(trace.as_deref())?;
             let fleet = inputs::fleet(fleet.as_deref())?;
+            inputs::check_models(&workload, &fleet)?;
             let slicing = run::slicing_mode(replay.slicing.as_deref())?;
             if replay.protocol == Protocol::Replay {
                 let out = out.unwrap_or_else(|| {
@@ -394,6 +455,7 @@ fn real_main() -> Result<()> {
             quiet,
             replay,
         } => {
+            check_protocol_flags(sub, replay.protocol)?;
             check_tune(tune)?;
             let slicing = run::slicing_mode(replay.slicing.as_deref())?;
             let replay_config = (replay.protocol == Protocol::Replay)
@@ -408,8 +470,11 @@ fn real_main() -> Result<()> {
             if policies.is_empty() {
                 bail!("--policy names no policy");
             }
-            for p in &policies {
+            for (i, p) in policies.iter().enumerate() {
                 flexsim_policies::by_name(p)?;
+                if policies[..i].contains(p) {
+                    bail!("--policy lists {p} twice; its runs would share one folder");
+                }
             }
             if threads == Some(0) {
                 bail!("--threads must be at least 1");
@@ -421,6 +486,7 @@ fn real_main() -> Result<()> {
                     if paths.is_empty() {
                         bail!("--trace names no file");
                     }
+                    sweep::check_unique_traces(&paths)?;
                     paths
                         .iter()
                         .map(|p| inputs::trace(Some(p)))
@@ -428,6 +494,9 @@ fn real_main() -> Result<()> {
                 }
             };
             let fleet = inputs::fleet(fleet.as_deref())?;
+            for w in &workloads {
+                inputs::check_models(w, &fleet)?;
+            }
             report::prepare_out_dir(&out, force)?;
             let spec = sweep::SweepSpec {
                 workloads: &workloads,
@@ -445,4 +514,28 @@ fn real_main() -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn every_run_and_sweep_flag_is_classified_by_protocol() {
+        let cli = Cli::command();
+        for name in ["run", "sweep"] {
+            let cmd = cli.find_subcommand(name).unwrap();
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" {
+                    continue;
+                }
+                assert!(
+                    FLAG_PROTOCOL.iter().any(|(f, _)| *f == id),
+                    "flexsim {name} --{id}: add it to FLAG_PROTOCOL (which protocol uses it?)"
+                );
+            }
+        }
+    }
 }

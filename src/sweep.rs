@@ -33,6 +33,25 @@ pub struct SweepSpec<'a> {
     pub progress: bool,
 }
 
+/// Refuses two `--trace` files that go by the same name (`a/x.csv` and `b/x.csv`, or one file
+/// listed twice): their runs would be written into one folder and share rows of `sweep.csv`.
+pub fn check_unique_traces(paths: &[std::path::PathBuf]) -> Result<()> {
+    let name = |p: &Path| flexsim_sim::input::file_stem(p);
+    for (i, p) in paths.iter().enumerate() {
+        if let Some(q) = paths[..i].iter().find(|q| name(q) == name(p)) {
+            anyhow::bail!(
+                "--trace: {} and {} both go by the name {:?} (their runs would share the folder \
+                 {}/ and rows of sweep.csv); rename one file, or run them in separate sweeps",
+                q.display(),
+                p.display(),
+                name(p),
+                name(p)
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Runs `f` on every (workload, policy, seed) of the grid in parallel, one run per task, and
 /// returns the results in grid order.
 fn run_grid<T: Send>(

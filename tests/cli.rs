@@ -470,3 +470,133 @@ fn replay_sweep_is_identical_with_one_and_two_threads() {
     assert!(csv[0].starts_with("trace,policy,seed,util_busy_pct,util_alloc_pct"));
     assert_eq!(csv[0].lines().count(), 1 + 4);
 }
+
+#[test]
+fn flag_of_the_other_protocol_is_refused_naming_both() {
+    let d = tmp();
+    let o = flexsim(&["run", "--protocol", "replay", "--tune", "1.2"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "error: --tune applies only to --protocol inflation, and this run is --protocol replay; \
+         drop it\n"
+    );
+    let o = flexsim(
+        &["sweep", "--demand", "fixed:0.5", "--restart-cost-s", "0"],
+        d.path(),
+    );
+    assert_eq!(
+        stderr(&o),
+        "error: --restart-cost-s, --demand apply only to --protocol replay, and this run is \
+         --protocol inflation (the default); drop them\n"
+    );
+    // A flag left at its default is no mistake.
+    assert!(!d.path().join("out").exists());
+}
+
+#[test]
+fn sweep_traces_with_the_same_name_are_refused() {
+    let d = tmp();
+    let trace = "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,1000,10,1,500\n";
+    for dir in ["a", "b"] {
+        std::fs::create_dir(d.path().join(dir)).unwrap();
+        std::fs::write(d.path().join(dir).join("x.csv"), trace).unwrap();
+    }
+    let o = flexsim(
+        &["sweep", "--trace", "a/x.csv,b/x.csv", "--out", "s"],
+        d.path(),
+    );
+    assert!(!o.status.success());
+    assert_eq!(
+        stderr(&o),
+        "error: --trace: a/x.csv and b/x.csv both go by the name \"x\" (their runs would share \
+         the folder x/ and rows of sweep.csv); rename one file, or run them in separate sweeps\n"
+    );
+    let o = flexsim(
+        &["sweep", "--trace", "a/x.csv,a/x.csv", "--out", "s"],
+        d.path(),
+    );
+    assert!(
+        stderr(&o).contains("a/x.csv and a/x.csv both go by"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!d.path().join("s").exists());
+}
+
+#[test]
+fn sweep_policy_listed_twice_is_refused() {
+    let d = tmp();
+    let o = flexsim(
+        &["sweep", "--policy", "fgd,random,fgd", "--out", "s"],
+        d.path(),
+    );
+    assert_eq!(
+        stderr(&o),
+        "error: --policy lists fgd twice; its runs would share one folder\n"
+    );
+    let o = flexsim(&["sweep", "--seeds", "42,43,42", "--out", "s"], d.path());
+    assert!(
+        stderr(&o).contains("a seed is listed twice"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!d.path().join("s").exists());
+}
+
+#[test]
+fn trace_device_models_unknown_to_fleet_and_catalog_are_refused_with_suggestions() {
+    let d = tmp();
+    let trace = d.path().join("t.csv");
+    std::fs::write(
+        &trace,
+        "name,arrival_s,work_s,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_models\n\
+         a,0,10,1000,1024,1,500,V100M61\nb,1,10,1000,1024,1,500,T4|G9\nc,2,10,1000,1024,1,500,V100M61\n",
+    )
+    .unwrap();
+    let o = flexsim(
+        &[
+            "run",
+            "--protocol",
+            "replay",
+            "--trace",
+            "t.csv",
+            "--out",
+            "r",
+        ],
+        d.path(),
+    );
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.starts_with(
+            "error: trace t: jobs accept device models that fleet openb_node_list_gpu_node does \
+             not have and no catalog preset is: \"V100M61\" (job \"a\" and 1 more) (did you mean \
+             \"V100M16\"?), \"G9\" (job \"b\") (did you mean \"G2\"?); the fleet has: A10, G2, G3, \
+             P100, T4, V100M16, V100M32; catalog presets: A10,"
+        ),
+        "{e}"
+    );
+    assert!(!d.path().join("r").exists());
+}
+
+#[test]
+fn openb_trace_with_an_unknown_column_warns_once_and_runs() {
+    let d = tmp();
+    std::fs::write(
+        d.path().join("p.csv"),
+        "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spce\np0,1000,10,1,500,T4\np1,1000,10,1,500,\n",
+    )
+    .unwrap();
+    let o = flexsim(&["run", "--trace", "p.csv", "--out", "r"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert_eq!(e.matches("warning:").count(), 1, "{e}");
+    assert!(
+        e.starts_with(
+            "warning: p.csv:1: ignoring column the openb format does not have: \"gpu_spce\" (did \
+             you mean \"gpu_spec\"?)"
+        ),
+        "{e}"
+    );
+}

@@ -1,6 +1,9 @@
 //! Names a file gives that flexsim must know: "did you mean" suggestions, and the unknown
 //! names of a whole file collected so that one error reports them all (not one per run).
 
+use crate::model::catalog::Catalog;
+use crate::model::fleet::Fleet;
+use crate::model::job::Workload;
 use std::fmt::Write as _;
 
 /// The known name closest to `name` (edit distance with transpositions, ignoring case), if
@@ -84,9 +87,97 @@ impl Unknowns {
     }
 }
 
+/// Checks that every device model a job of `workload` accepts (`gpu_models`, openb
+/// `gpu_spec`) is a device model of `fleet` or a catalog preset: a misspelt name would leave
+/// the job waiting for cards that do not exist. Every unknown name is reported at once, with
+/// the first job that gives it and a suggestion. A preset the fleet lacks is fine (the job
+/// just cannot run on this fleet's other cards).
+pub fn check_trace_models(workload: &Workload, fleet: &Fleet) -> Result<(), String> {
+    let mut unknown: Vec<(&str, &str, usize)> = Vec::new();
+    for pod in &workload.pods {
+        for m in &pod.gpu_spec.models {
+            if fleet.devices.contains_key(m) || Catalog::preset(m).is_some() {
+                continue;
+            }
+            match unknown.iter_mut().find(|(u, _, _)| u == m) {
+                Some((_, _, n)) => *n += 1,
+                None => unknown.push((m, &pod.name, 1)),
+            }
+        }
+    }
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let mut known: Vec<&str> = fleet.devices.keys().map(String::as_str).collect();
+    known.extend(
+        Catalog::names()
+            .iter()
+            .filter(|n| !fleet.devices.contains_key(**n)),
+    );
+    let listed: Vec<String> = unknown
+        .iter()
+        .take(LISTED)
+        .map(|(m, job, n)| {
+            let more = if *n > 1 {
+                format!(" and {} more", n - 1)
+            } else {
+                String::new()
+            };
+            format!("{m:?} (job {job:?}{more}){}", did_you_mean(m, &known))
+        })
+        .collect();
+    let more = if unknown.len() > LISTED {
+        format!(", and {} more", unknown.len() - LISTED)
+    } else {
+        String::new()
+    };
+    Err(format!(
+        "trace {}: jobs accept device model{} that fleet {} does not have and no catalog preset \
+         is: {}{more}; the fleet has: {}; catalog presets: {}",
+        workload.name,
+        if unknown.len() > 1 { "s" } else { "" },
+        fleet.name,
+        listed.join(", "),
+        fleet.devices.keys().cloned().collect::<Vec<_>>().join(", "),
+        Catalog::names().join(", ")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::fleet::NodeSpec;
+    use crate::model::job::{GpuSpec, Pod};
+
+    #[test]
+    fn trace_device_models_unknown_to_fleet_and_catalog_are_reported_together() {
+        let fleet = Fleet::new(
+            "f".into(),
+            vec![NodeSpec::new("n".into(), 1, 1, 2, "T4".into())],
+        );
+        let job = |name: &str, spec: &str| {
+            let mut p = Pod::new(name, 1, 1, 1, 500);
+            p.gpu_spec = GpuSpec::parse(spec);
+            p
+        };
+        let mut w = Workload {
+            name: "w".into(),
+            pods: vec![job("a", "T4|V100M16"), job("b", "")],
+        };
+        check_trace_models(&w, &fleet).unwrap();
+        w.pods
+            .extend([job("c", "V100M61|T4"), job("d", "t4x"), job("e", "V100M61")]);
+        assert_eq!(
+            check_trace_models(&w, &fleet).unwrap_err(),
+            format!(
+                "trace w: jobs accept device models that fleet f does not have and no catalog \
+                 preset is: \"V100M61\" (job \"c\" and 1 more) (did you mean \"V100M16\"?), \
+                 \"t4x\" (job \"d\") (did you mean \"T4\"?); the fleet has: T4; catalog \
+                 presets: {}",
+                Catalog::names().join(", ")
+            )
+        );
+    }
 
     #[test]
     fn suggestions_catch_typos_and_case_but_not_strangers() {
