@@ -30,9 +30,13 @@ pub fn regress(baseline: &Path, run: &Path, tolerances: &[String]) -> Result<boo
         .collect::<Result<_, _>>()
         .map_err(anyhow::Error::msg)?;
     let rows: Vec<Row> = regress::compare(&load_summary(baseline)?, &load_summary(run)?, &tol)?;
-    println!(
+    outln!(
         "{:<40} {:>14} {:>14} {:>12} {:>10}  status",
-        "metric", "baseline", "run", "delta", "tolerance"
+        "metric",
+        "baseline",
+        "run",
+        "delta",
+        "tolerance"
     );
     for r in &rows {
         let delta = match (r.baseline, r.run) {
@@ -45,7 +49,7 @@ pub fn regress(baseline: &Path, run: &Path, tolerances: &[String]) -> Result<boo
             Status::Regression => "REGRESSION",
             Status::Missing => "MISSING",
         };
-        println!(
+        outln!(
             "{:<40} {:>14} {:>14} {:>12} {:>10}  {status}",
             r.metric,
             show(r.baseline),
@@ -55,7 +59,7 @@ pub fn regress(baseline: &Path, run: &Path, tolerances: &[String]) -> Result<boo
         );
     }
     let failed = regress::has_regression(&rows);
-    println!(
+    outln!(
         "{}",
         if failed {
             "regression: at least one metric moved beyond its tolerance"
@@ -84,21 +88,21 @@ pub fn compare(dirs: &[PathBuf]) -> Result<()> {
         .max()
         .unwrap_or(10)
         .max(12);
-    print!("{:<36}", "");
+    out!("{:<36}", "");
     for (n, _) in &summaries {
-        print!(" {n:>width$}");
+        out!(" {n:>width$}");
     }
-    println!();
+    outln!();
     for key in ["protocol", "trace", "fleet", "policy", "seed"] {
-        print!("{key:<36}");
+        out!("{key:<36}");
         for (_, s) in &summaries {
             let v = s.get(key).map_or(String::new(), |v| match v {
                 Value::String(t) => t.clone(),
                 other => other.to_string(),
             });
-            print!(" {v:>width$}");
+            out!(" {v:>width$}");
         }
-        println!();
+        outln!();
     }
     let leaves: Vec<BTreeMap<String, Option<f64>>> = summaries
         .iter()
@@ -111,15 +115,15 @@ pub fn compare(dirs: &[PathBuf]) -> Result<()> {
         if m == "seed" {
             continue;
         }
-        print!("{m:<36}");
+        out!("{m:<36}");
         for l in &leaves {
             let v = l.get(m).copied().flatten();
-            print!(
+            out!(
                 " {:>width$}",
                 v.map_or("-".to_owned(), |x| format!("{x:.2}"))
             );
         }
-        println!();
+        outln!();
     }
     Ok(())
 }

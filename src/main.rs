@@ -1,5 +1,7 @@
 //! `flexsim`: the command line.
 
+#[macro_use]
+mod stdout;
 mod claim;
 mod compare;
 mod inputs;
@@ -12,6 +14,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use flexsim_sim::engine::inflation::InflationConfig;
 use flexsim_sim::output::report;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -191,11 +194,22 @@ enum Command {
     },
 }
 
+/// Exit code of a run ended by Ctrl-C (SIGINT) or SIGTERM, after removing what it was writing.
+const INTERRUPTED_EXIT: i32 = 130;
+
 fn main() -> ExitCode {
+    // Ctrl-C or a job scheduler's SIGTERM: remove the half-written output, keep the old one.
+    let _ = ctrlc::set_handler(|| {
+        report::remove_unfinished();
+        std::process::exit(INTERRUPTED_EXIT);
+    });
     match real_main() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            if let Some(io) = e.chain().find_map(stdout::broken_pipe) {
+                stdout::closed(io);
+            }
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -293,7 +307,7 @@ fn real_main() -> Result<()> {
     match cli.command {
         Command::Calibrate { args } => match flexsim_calibrate::run(&args) {
             Ok(profile) => {
-                println!(
+                outln!(
                     "calibrated {} ({} device {}) in {:.1} s",
                     profile.inventory.model,
                     profile.inventory.backend,
@@ -301,12 +315,12 @@ fn real_main() -> Result<()> {
                     profile.provenance.wall_seconds
                 );
                 for note in &profile.provenance.notes {
-                    println!("note: {note}");
+                    outln!("note: {note}");
                 }
             }
             Err(e) => {
                 // Exit codes are part of the interface: 2 = a vendor library is missing.
-                eprintln!("error: {e}");
+                let _ = writeln!(std::io::stderr(), "error: {e}");
                 std::process::exit(flexsim_calibrate::exit_code(&e));
             }
         },
@@ -318,7 +332,7 @@ fn real_main() -> Result<()> {
             Ok(false) => {}
             Ok(true) => std::process::exit(1),
             Err(e) => {
-                eprintln!("error: {e:#}");
+                let _ = writeln!(std::io::stderr(), "error: {e:#}");
                 std::process::exit(2);
             }
         },
@@ -339,7 +353,7 @@ fn real_main() -> Result<()> {
             if !(synth_interarrival_s.is_finite() && synth_interarrival_s > 0.0) {
                 bail!("invalid --synth-interarrival-s: expected seconds > 0");
             }
-            report::prepare_out_dir(&out, force)?;
+            let staged = report::Staged::new(&out, force)?;
             let spec = claim::ClaimSpec {
                 seeds,
                 synth_jobs,
@@ -347,8 +361,10 @@ fn real_main() -> Result<()> {
                 threads,
                 progress: !quiet,
             };
-            claim::run(&spec, &out)?;
-            println!("wrote {}/summary.csv, table.md and plots", out.display());
+            let table = claim::run(&spec, staged.path())?;
+            staged.commit()?;
+            out!("{table}");
+            outln!("wrote {}/summary.csv, table.md and plots", out.display());
         }
         Command::Trace(TraceCommand::Synth {
             jobs,
@@ -368,19 +384,25 @@ fn real_main() -> Result<()> {
                 params.apply_assignment(a).map_err(anyhow::Error::msg)?;
             }
             params.validate().map_err(anyhow::Error::msg)?;
-            if out.exists() && !force {
-                bail!("{} exists; pass --force to overwrite it", out.display());
-            }
             let w = flexsim_sim::input::synth::generate(&params);
-            let file = std::fs::File::create(&out)
-                .with_context(|| format!("creating {}", out.display()))?;
+            if out.as_os_str() == "-" {
+                let stdout = std::io::stdout().lock();
+                if let Err(e) = flexsim_sim::input::trace::native::write(&w, stdout) {
+                    stdout::closed(&e);
+                }
+                return Ok(());
+            }
+            let staged = report::StagedFile::new(&out, force)?;
+            let file = std::fs::File::create(staged.path())
+                .with_context(|| format!("creating {}", staged.path().display()))?;
             flexsim_sim::input::trace::native::write(&w, std::io::BufWriter::new(file))
-                .with_context(|| format!("writing {}", out.display()))?;
-            println!("wrote {} jobs to {}", w.pods.len(), out.display());
+                .with_context(|| format!("writing {}", staged.path().display()))?;
+            staged.commit()?;
+            outln!("wrote {} jobs to {}", w.pods.len(), out.display());
         }
         Command::Policies => {
             for p in flexsim_policies::registry() {
-                println!("{:<16} {}", p.name, p.description);
+                outln!("{:<16} {}", p.name, p.description);
             }
         }
         Command::Run {
@@ -405,43 +427,46 @@ fn real_main() -> Result<()> {
                     PathBuf::from("out").join(format!("{}-{policy}-replay-s{seed}", workload.name))
                 });
                 let config = replay_config(&replay, seed)?;
-                report::prepare_out_dir(&out, force)?;
+                let staged = report::Staged::new(&out, force)?;
                 let demand = config.demand.to_string();
                 let r = run::replay_run(&workload, &fleet, &policy, slicing, &config, &demand)?;
-                run::write_replay(&out, &workload, &r)
+                run::write_replay(staged.path(), &workload, &r)
                     .with_context(|| format!("writing {}", out.display()))?;
+                staged.commit()?;
                 run::print_replay(&r.summary, &out);
                 return Ok(());
             }
             let out = out.unwrap_or_else(|| {
                 PathBuf::from("out").join(format!("{}-{policy}-s{seed}", workload.name))
             });
-            report::prepare_out_dir(&out, force)?;
+            let staged = report::Staged::new(&out, force)?;
             let config = InflationConfig {
                 seed,
                 tune_ratio: tune,
             };
             let r = run::inflation_run(&workload, &fleet, &policy, slicing, config)?;
-            report::write_inflation_run(&out, &r.summary, &r.curve)
+            report::write_inflation_run(staged.path(), &r.summary, &r.curve)
                 .with_context(|| format!("writing {}", out.display()))?;
+            staged.commit()?;
             let s = &r.summary;
-            println!("protocol        inflation (fgd-protocol), tune {}", s.tune);
-            println!(
+            outln!("protocol        inflation (fgd-protocol), tune {}", s.tune);
+            outln!(
                 "trace           {} ({} pods arrived)",
-                s.trace, s.pods_arrived
+                s.trace,
+                s.pods_arrived
             );
-            println!(
+            outln!(
                 "fleet           {} ({} GPUs)",
                 s.fleet,
                 s.gpu_capacity_milli / 1000
             );
-            println!("policy / seed   {} / {}", s.policy, s.seed);
-            println!("pods failed     {}", s.pods_failed);
-            println!("alloc @100 %    {}", run::pct(s.alloc_pct_at_100));
-            println!("alloc @130 %    {}", run::pct(s.alloc_pct_at_130));
-            println!("frag ratio @100 {}", run::pct(s.frag_ratio_pct_at_100));
-            println!("wall            {} ms", s.wall_ms);
-            println!("wrote           {}/summary.json, curve.csv", out.display());
+            outln!("policy / seed   {} / {}", s.policy, s.seed);
+            outln!("pods failed     {}", s.pods_failed);
+            outln!("alloc @100 %    {}", run::pct(s.alloc_pct_at_100));
+            outln!("alloc @130 %    {}", run::pct(s.alloc_pct_at_130));
+            outln!("frag ratio @100 {}", run::pct(s.frag_ratio_pct_at_100));
+            outln!("wall            {} ms", s.wall_ms);
+            outln!("wrote           {}/summary.json, curve.csv", out.display());
         }
         Command::Sweep {
             trace,
@@ -497,7 +522,7 @@ fn real_main() -> Result<()> {
             for w in &workloads {
                 inputs::check_models(w, &fleet)?;
             }
-            report::prepare_out_dir(&out, force)?;
+            let staged = report::Staged::new(&out, force)?;
             let spec = sweep::SweepSpec {
                 workloads: &workloads,
                 fleet: &fleet,
@@ -509,8 +534,10 @@ fn real_main() -> Result<()> {
                 threads,
                 progress: !quiet,
             };
-            sweep::sweep(&spec, &out)?;
-            println!("wrote {}/sweep.csv and plots", out.display());
+            let table = sweep::sweep(&spec, staged.path())?;
+            staged.commit()?;
+            out!("{table}");
+            outln!("wrote {}/sweep.csv and plots", out.display());
         }
     }
     Ok(())

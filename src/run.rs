@@ -142,61 +142,72 @@ pub fn write_replay(dir: &std::path::Path, workload: &Workload, r: &ReplayResult
 /// Prints the replay summary table.
 pub fn print_replay(s: &flexsim_sim::output::report::ReplaySummary, out: &std::path::Path) {
     let o = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |x| format!("{x:.1}"));
-    println!("protocol        replay");
-    println!(
+    outln!("protocol        replay");
+    outln!(
         "trace           {} ({} jobs, {} skipped: no work in the trace)",
-        s.trace, s.jobs_total, s.jobs_skipped
+        s.trace,
+        s.jobs_total,
+        s.jobs_skipped
     );
-    println!("fleet           {}", s.fleet);
+    outln!("fleet           {}", s.fleet);
     for (m, u) in &s.per_device_model {
-        println!(
+        outln!(
             "  {m:<13} {} cards, {}: alloc {:.1}%, busy {:.1}%",
-            u.cards, u.slicing, u.util_alloc_pct, u.util_busy_pct
+            u.cards,
+            u.slicing,
+            u.util_alloc_pct,
+            u.util_busy_pct
         );
         if let Some(p) = &u.profile {
-            println!(
+            outln!(
                 "  {:<13} from profile {p}: {}",
                 "",
                 u.from_profile.join(", ")
             );
         }
     }
-    println!("policy / seed   {} / {}", s.policy, s.seed);
-    println!(
+    outln!("policy / seed   {} / {}", s.policy, s.seed);
+    outln!(
         "utilization     allocated {:.2}%, busy {:.2}%",
-        s.util_alloc_pct, s.util_busy_pct
+        s.util_alloc_pct,
+        s.util_busy_pct
     );
-    println!("frag ratio      {:.2}% (time mean)", s.frag_ratio_pct_mean);
-    println!(
+    outln!("frag ratio      {:.2}% (time mean)", s.frag_ratio_pct_mean);
+    outln!(
         "wait s          p50 {}  p99 {}",
         o(s.wait_p50_s),
         o(s.wait_p99_s)
     );
-    println!(
+    outln!(
         "JCT s           p50 {}  p99 {}",
         o(s.jct_p50_s),
         o(s.jct_p99_s)
     );
-    println!(
+    outln!(
         "slowdown        p50 {}  p99 {}",
         o(s.slowdown_p50),
         o(s.slowdown_p99)
     );
-    println!("SLO attainment  {}%", o(s.slo_attainment_pct));
-    println!(
+    outln!("SLO attainment  {}%", o(s.slo_attainment_pct));
+    outln!(
         "jobs            {} finished, {} running, {} pending; {} preemptions",
-        s.jobs_finished, s.jobs_running, s.jobs_pending, s.preemptions
+        s.jobs_finished,
+        s.jobs_running,
+        s.jobs_pending,
+        s.preemptions
     );
-    println!(
+    outln!(
         "wall            {} ms ({} events, {:.0} events/s)",
-        s.wall_ms, s.events, s.events_per_s
+        s.wall_ms,
+        s.events,
+        s.events_per_s
     );
     if s.jobs_total > 0 && s.jobs_skipped == s.jobs_total {
-        println!(
+        outln!(
             "note            no job of this trace has a work time (does the format carry times?)"
         );
     }
-    println!(
+    outln!(
         "wrote           {}/summary.json, timeseries.csv, jobs.csv, *.svg",
         out.display()
     );

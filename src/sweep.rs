@@ -97,8 +97,9 @@ fn run_grid<T: Send>(
     Ok(results)
 }
 
-/// Runs the grid and writes everything under `out` (which must be ready for writing).
-pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<()> {
+/// Runs the grid and writes everything under `out` (which must be ready for writing); returns
+/// the table of means to print once the results are in place.
+pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<String> {
     let run_dir = |w: &Workload, p: &str, seed: u64| -> Result<std::path::PathBuf> {
         let dir = out.join(&w.name).join(p).join(format!("s{seed}"));
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -122,8 +123,7 @@ pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<()> {
             &results,
             spec.workloads.len() > 1,
         )?;
-        print_replay_means(&results);
-        return Ok(());
+        return Ok(replay_means(&results));
     }
     let results = run_grid(spec, |w, p, seed| {
         let config = InflationConfig {
@@ -142,8 +142,7 @@ pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<()> {
         &results,
         spec.workloads.len() > 1,
     )?;
-    print_means(&results);
-    Ok(())
+    Ok(means(&results))
 }
 
 /// `sweep.csv` of a replay sweep: one row per run, in grid order.
@@ -182,8 +181,8 @@ fn write_replay_csv(path: &Path, results: &[ReplaySummary]) -> Result<()> {
     Ok(())
 }
 
-fn print_replay_means(results: &[ReplaySummary]) {
-    print_means_table(
+fn replay_means(results: &[ReplaySummary]) -> String {
+    means_table(
         results,
         |s| (s.trace.clone(), s.policy.clone()),
         &[
@@ -192,7 +191,7 @@ fn print_replay_means(results: &[ReplaySummary]) {
             ("wait p50 s", |s| s.wait_p50_s),
             ("JCT p99 s", |s| s.jct_p99_s),
         ],
-    );
+    )
 }
 
 fn plot_replay_means(path: &Path, results: &[ReplaySummary], label_trace: bool) -> Result<()> {
@@ -289,8 +288,8 @@ pub fn mean_std(xs: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-fn print_means(results: &[RunResult]) {
-    print_means_table(
+fn means(results: &[RunResult]) -> String {
+    means_table(
         results,
         inflation_key,
         &[
@@ -298,7 +297,7 @@ fn print_means(results: &[RunResult]) {
             ("alloc@130 %", |r| r.summary.alloc_pct_at_130),
             ("frag ratio@100", |r| r.summary.frag_ratio_pct_at_100),
         ],
-    );
+    )
 }
 
 /// "mean ± std" of `xs`, or `None` when empty.
@@ -312,25 +311,31 @@ pub fn fmt_mean_std(xs: &[f64]) -> Option<String> {
 /// A column of a means table: its title and the figure it reads from a run.
 type Column<'a, T> = (&'a str, fn(&T) -> Option<f64>);
 
-/// Prints one row per (trace, policy) with the mean ± std of each column over its runs.
-fn print_means_table<T>(
+/// One row per (trace, policy) with the mean ± std of each column over its runs.
+fn means_table<T>(
     results: &[T],
     key: impl Fn(&T) -> (String, String),
     columns: &[Column<'_, T>],
-) {
-    print!("{:<32} {:<16} {:>5}", "trace", "policy", "runs");
+) -> String {
+    use std::fmt::Write as _;
+    let mut t = format!("{:<32} {:<16} {:>5}", "trace", "policy", "runs");
     for (name, _) in columns {
-        print!("  {name:>16}");
+        let _ = write!(t, "  {name:>16}");
     }
-    println!();
+    t.push('\n');
     for ((trace, policy), runs) in groups(results, key) {
-        print!("{trace:<32} {policy:<16} {:>5}", runs.len());
+        let _ = write!(t, "{trace:<32} {policy:<16} {:>5}", runs.len());
         for (_, f) in columns {
             let xs: Vec<f64> = runs.iter().filter_map(|r| f(r)).collect();
-            print!("  {:>16}", fmt_mean_std(&xs).unwrap_or_else(|| pct(None)));
+            let _ = write!(
+                t,
+                "  {:>16}",
+                fmt_mean_std(&xs).unwrap_or_else(|| pct(None))
+            );
         }
-        println!();
+        t.push('\n');
     }
+    t
 }
 
 fn plot_means(path: &Path, results: &[RunResult], label_trace: bool) -> Result<()> {

@@ -600,3 +600,191 @@ fn openb_trace_with_an_unknown_column_warns_once_and_runs() {
         "{e}"
     );
 }
+
+/// The names in `dir`, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn forced_run_replaces_the_directory_wholesale() {
+    let d = tmp();
+    let o = flexsim(&["run", "--out", "r"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::create_dir(d.path().join("r/s43")).unwrap();
+    let o = flexsim(
+        &["run", "--protocol", "replay", "--out", "r", "--force"],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // No stale inflation curve.csv or s43/ beside the replay's files.
+    assert_eq!(
+        listing(&d.path().join("r")),
+        [
+            "jct_cdf.svg",
+            "jobs.csv",
+            "summary.json",
+            "timeseries.csv",
+            "utilization.svg"
+        ]
+    );
+    assert_eq!(summary(&d.path().join("r"))["protocol"], "replay");
+    assert_eq!(listing(d.path()), ["r"]);
+}
+
+#[test]
+fn failed_sweep_leaves_the_previous_results_untouched_and_nothing_else() {
+    let d = tmp();
+    let args = [
+        "sweep", "--policy", "random", "--seeds", "1", "--quiet", "--out", "s",
+    ];
+    assert!(flexsim(&args, d.path()).status.success());
+    let before = std::fs::read(d.path().join("s/sweep.csv")).unwrap();
+    // random runs and writes; mig-static then fails (no MIG card in the openb fleet).
+    let o = flexsim(
+        &[
+            "sweep",
+            "--policy",
+            "random,mig-static",
+            "--seeds",
+            "1..2",
+            "--quiet",
+            "--out",
+            "s",
+            "--force",
+        ],
+        d.path(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("mig-static"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(d.path().join("s/sweep.csv")).unwrap(), before);
+    assert_eq!(
+        listing(&d.path().join("s/openb_pod_list_default")),
+        ["random"]
+    );
+    assert_eq!(listing(d.path()), ["s"]);
+    // A first run that fails leaves no directory at all.
+    let o = flexsim(
+        &[
+            "sweep",
+            "--policy",
+            "mig-static",
+            "--seeds",
+            "1",
+            "--quiet",
+            "--out",
+            "new",
+        ],
+        d.path(),
+    );
+    assert!(!o.status.success());
+    assert_eq!(listing(d.path()), ["s"]);
+}
+
+#[test]
+fn forced_run_never_replaces_a_directory_without_results() {
+    let d = tmp();
+    std::fs::create_dir(d.path().join("notes")).unwrap();
+    std::fs::write(d.path().join("notes/thesis.tex"), "precious").unwrap();
+    let o = flexsim(&["run", "--out", "notes", "--force"], d.path());
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("notes holds files but no flexsim results"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(listing(&d.path().join("notes")), ["thesis.tex"]);
+    let o = flexsim(&["run", "--out", ".", "--force"], d.path());
+    assert!(stderr(&o).contains("names no directory"), "{}", stderr(&o));
+}
+
+#[test]
+fn interrupted_sweep_exits_130_and_leaves_the_previous_results() {
+    let d = tmp();
+    let args = [
+        "sweep", "--policy", "random", "--seeds", "1", "--quiet", "--out", "s",
+    ];
+    assert!(flexsim(&args, d.path()).status.success());
+    let before = std::fs::read(d.path().join("s/sweep.csv")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flexsim"))
+        .args([
+            "sweep",
+            "--protocol",
+            "replay",
+            "--policy",
+            "fgd,best-fit",
+            "--seeds",
+            "1..40",
+            "--threads",
+            "1",
+            "--quiet",
+            "--out",
+            "s",
+            "--force",
+        ])
+        .current_dir(d.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it is writing its staged directory, then press Ctrl-C.
+    let staged = || {
+        listing(d.path())
+            .iter()
+            .any(|n| n.starts_with("s.partial-"))
+    };
+    let start = std::time::Instant::now();
+    while !staged() {
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "no staging directory appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(listing(d.path()), ["s"]);
+    assert_eq!(std::fs::read(d.path().join("s/sweep.csv")).unwrap(), before);
+}
+
+/// Runs flexsim with its stdout a pipe whose reading end is closed before it starts.
+fn with_closed_stdout(args: &[&str], dir: &Path) -> Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    Command::new(env!("CARGO_BIN_EXE_flexsim"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn closed_stdout_ends_quietly_with_141() {
+    let d = tmp();
+    assert!(flexsim(&["run", "--out", "r"], d.path()).status.success());
+    for args in [
+        &["policies"][..],
+        &["compare", "r", "r"],
+        &["trace", "synth", "--jobs", "1000", "--out", "-"],
+        &["run", "--policy", "best-fit", "--out", "r2"],
+    ] {
+        let o = with_closed_stdout(args, d.path());
+        assert_eq!(o.status.code(), Some(141), "{args:?}: {}", stderr(&o));
+        assert_eq!(stderr(&o), "", "{args:?}");
+    }
+    // The run's results were complete before it printed: they stay.
+    assert_eq!(summary(&d.path().join("r2"))["policy"], "best-fit");
+}

@@ -10,7 +10,7 @@ use crate::output::replay_csv;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The headline figures and the exact configuration of one inflation run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -273,9 +273,219 @@ pub enum OutDirError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "{0} holds files but no flexsim results (no summary.json, sweep.csv or summary.csv); \
+         --force replaces only an earlier output directory: choose another --out, or remove it \
+         yourself"
+    )]
+    NotResults(PathBuf),
+    #[error("--out {0} names no directory to create (give a path ending in a directory name)")]
+    NoName(PathBuf),
+    #[error("{0} exists and is not a directory")]
+    NotADirectory(PathBuf),
+    #[error("{0} exists; pass --force to overwrite it")]
+    Exists(PathBuf),
 }
 
-/// Creates `dir`, refusing a non-empty one unless `force` (README "nothing is lost").
+/// The files whose presence marks a directory as an earlier run's output, which `--force` may
+/// replace: a run's `summary.json`, a sweep's `sweep.csv`, the claim check's `summary.csv`.
+const RESULT_MARKERS: [&str; 3] = ["summary.json", "sweep.csv", "summary.csv"];
+
+/// Temporary directories and files of [`Staged`] and [`StagedFile`] outputs not yet
+/// committed, for [`remove_unfinished`].
+static UNFINISHED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn unfinished() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    UNFINISHED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Removes the temporary directory (or file) of every output still being written: what a Ctrl-C
+/// handler calls before exiting, so that an interrupted run leaves the previous results and
+/// nothing else. Retries a few times, as threads may still be writing into them.
+pub fn remove_unfinished() {
+    let dirs = unfinished().clone();
+    for dir in dirs {
+        if dir.is_file() {
+            let _ = std::fs::remove_file(&dir);
+            continue;
+        }
+        for _ in 0..5 {
+            if std::fs::remove_dir_all(&dir).is_ok() || !dir.exists() {
+                break;
+            }
+        }
+    }
+}
+
+/// An output directory being written (README "nothing is lost or mixed"). Files go into a
+/// temporary directory beside the target, `NAME.partial-PID`; [`Staged::commit`] moves it into
+/// place only when everything is written, replacing the earlier directory wholesale (so no
+/// stale file of an earlier run survives beside the new ones). Dropped uncommitted — a run
+/// that failed part-way — it removes the temporary directory, and the previous results are
+/// untouched. A directory that holds files is refused unless `force`, and even then unless it
+/// holds an earlier run's results ([`RESULT_MARKERS`]).
+#[derive(Debug)]
+pub struct Staged {
+    target: PathBuf,
+    tmp: PathBuf,
+    committed: bool,
+}
+
+impl Staged {
+    /// Checks `target` and creates the temporary directory beside it.
+    pub fn new(target: &Path, force: bool) -> Result<Staged, OutDirError> {
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| OutDirError::Io { path, source }
+        };
+        let name = target
+            .file_name()
+            .filter(|n| *n != "." && *n != "..")
+            .ok_or_else(|| OutDirError::NoName(target.to_owned()))?;
+        if target.exists() {
+            if !target.is_dir() {
+                return Err(OutDirError::NotADirectory(target.to_owned()));
+            }
+            let mut entries = std::fs::read_dir(target).map_err(io(target))?;
+            if entries.next().is_some() {
+                if !force {
+                    return Err(OutDirError::NotEmpty(target.to_owned()));
+                }
+                if !RESULT_MARKERS.iter().any(|m| target.join(m).exists()) {
+                    return Err(OutDirError::NotResults(target.to_owned()));
+                }
+            }
+        }
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+        let mut tmp_name = name.to_owned();
+        tmp_name.push(format!(".partial-{}", std::process::id()));
+        let tmp = parent.join(tmp_name);
+        if tmp.exists() {
+            // Left by an earlier process with our id that was killed outright.
+            std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
+        }
+        std::fs::create_dir(&tmp).map_err(io(&tmp))?;
+        unfinished().push(tmp.clone());
+        Ok(Staged {
+            target: target.to_owned(),
+            tmp,
+            committed: false,
+        })
+    }
+
+    /// Where to write the files.
+    pub fn path(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// Moves the written directory into place, replacing an earlier one.
+    pub fn commit(mut self) -> Result<(), OutDirError> {
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| OutDirError::Io { path, source }
+        };
+        let old = if self.target.exists() {
+            let mut old_name = self.tmp.file_name().unwrap_or_default().to_owned();
+            old_name.push(".old");
+            let old = self.tmp.with_file_name(old_name);
+            std::fs::rename(&self.target, &old).map_err(io(&self.target))?;
+            Some(old)
+        } else {
+            None
+        };
+        if let Err(e) = std::fs::rename(&self.tmp, &self.target) {
+            if let Some(old) = &old {
+                let _ = std::fs::rename(old, &self.target);
+            }
+            return Err(io(&self.target)(e));
+        }
+        self.committed = true;
+        unfinished().retain(|d| *d != self.tmp);
+        if let Some(old) = old {
+            std::fs::remove_dir_all(&old).map_err(io(&old))?;
+        }
+        Ok(())
+    }
+}
+
+/// A single output file being written ([`Staged`] for one file): written beside the target as
+/// `NAME.partial-PID` and renamed over it by [`StagedFile::commit`]; removed if dropped first.
+#[derive(Debug)]
+pub struct StagedFile {
+    target: PathBuf,
+    tmp: PathBuf,
+    committed: bool,
+}
+
+impl StagedFile {
+    /// Refuses an existing `target` unless `force` (and always a directory).
+    pub fn new(target: &Path, force: bool) -> Result<StagedFile, OutDirError> {
+        let name = target
+            .file_name()
+            .ok_or_else(|| OutDirError::NoName(target.to_owned()))?;
+        if target.is_dir() {
+            return Err(OutDirError::Io {
+                path: target.to_owned(),
+                source: std::io::Error::other("is a directory, not a file"),
+            });
+        }
+        if target.exists() && !force {
+            return Err(OutDirError::Exists(target.to_owned()));
+        }
+        let mut tmp_name = name.to_owned();
+        tmp_name.push(format!(".partial-{}", std::process::id()));
+        let tmp = target.with_file_name(tmp_name);
+        unfinished().push(tmp.clone());
+        Ok(StagedFile {
+            target: target.to_owned(),
+            tmp,
+            committed: false,
+        })
+    }
+
+    /// Where to write the file.
+    pub fn path(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// Renames the written file over the target.
+    pub fn commit(mut self) -> Result<(), OutDirError> {
+        std::fs::rename(&self.tmp, &self.target).map_err(|source| OutDirError::Io {
+            path: self.target.clone(),
+            source,
+        })?;
+        self.committed = true;
+        unfinished().retain(|d| *d != self.tmp);
+        Ok(())
+    }
+}
+
+impl Drop for StagedFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.tmp);
+            unfinished().retain(|d| *d != self.tmp);
+        }
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.tmp);
+            unfinished().retain(|d| *d != self.tmp);
+        }
+    }
+}
+
+/// Creates `dir`, refusing a non-empty one unless `force`. Writing into it directly mixes new
+/// files with an earlier run's and leaves half-written results on failure: use [`Staged`].
 pub fn prepare_out_dir(dir: &Path, force: bool) -> Result<(), OutDirError> {
     let io = |source| OutDirError::Io {
         path: dir.to_owned(),
@@ -308,6 +518,113 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "arrived_pct,alloc_pct,frag_pct,frag_ratio_pct\n7,6.50,0.12,10.00\n"
         );
+    }
+
+    /// Held by the tests that stage outputs: [`remove_unfinished`] removes every staging
+    /// directory of the process, so they must not run side by side.
+    static STAGING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn staging() -> std::sync::MutexGuard<'static, ()> {
+        STAGING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn scratch(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("flexsim-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn forced_output_replaces_the_earlier_directory_wholesale() {
+        let _lock = staging();
+        let root = scratch("staged-force");
+        let out = root.join("run");
+        std::fs::create_dir_all(out.join("s43")).unwrap();
+        std::fs::write(out.join("summary.json"), "old").unwrap();
+        std::fs::write(out.join("curve.csv"), "old").unwrap();
+        assert!(matches!(
+            Staged::new(&out, false),
+            Err(OutDirError::NotEmpty(_))
+        ));
+        let staged = Staged::new(&out, true).unwrap();
+        std::fs::write(staged.path().join("summary.json"), "new").unwrap();
+        assert_eq!(listing(&out), ["curve.csv", "s43", "summary.json"]);
+        staged.commit().unwrap();
+        assert_eq!(listing(&out), ["summary.json"]);
+        assert_eq!(
+            std::fs::read_to_string(out.join("summary.json")).unwrap(),
+            "new"
+        );
+        assert_eq!(listing(&root), ["run"]);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn failed_output_leaves_the_earlier_directory_untouched_and_nothing_else() {
+        let _lock = staging();
+        let root = scratch("staged-fail");
+        let out = root.join("run");
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join("summary.json"), "old").unwrap();
+        {
+            let staged = Staged::new(&out, true).unwrap();
+            std::fs::write(staged.path().join("summary.json"), "half").unwrap();
+            // Dropped without commit: the run failed.
+        }
+        assert_eq!(listing(&root), ["run"]);
+        assert_eq!(
+            std::fs::read_to_string(out.join("summary.json")).unwrap(),
+            "old"
+        );
+        // A fresh target that fails leaves no directory at all.
+        drop(Staged::new(&root.join("fresh"), false).unwrap());
+        assert_eq!(listing(&root), ["run"]);
+        // Interrupted: the handler's clean-up removes what is being written.
+        let staged = Staged::new(&root.join("fresh"), false).unwrap();
+        remove_unfinished();
+        assert!(!staged.path().exists());
+        drop(staged);
+        assert_eq!(listing(&root), ["run"]);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn forced_output_never_replaces_a_directory_without_results() {
+        let _lock = staging();
+        let root = scratch("staged-foreign");
+        std::fs::write(root.join("thesis.tex"), "precious").unwrap();
+        assert!(matches!(
+            Staged::new(&root, true),
+            Err(OutDirError::NotResults(_))
+        ));
+        for bad in [".", "..", "/"] {
+            assert!(
+                matches!(
+                    Staged::new(Path::new(bad), true),
+                    Err(OutDirError::NoName(_))
+                ),
+                "{bad}"
+            );
+        }
+        let file = root.join("thesis.tex");
+        assert!(matches!(
+            Staged::new(&file, true),
+            Err(OutDirError::NotADirectory(_))
+        ));
+        assert_eq!(listing(&root), ["thesis.tex"]);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
