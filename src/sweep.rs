@@ -8,15 +8,16 @@
 use crate::plot::{self, Bar, Series};
 use crate::run::{inflation_run, pct, replay_run, write_replay, RunResult};
 use anyhow::{Context, Result};
+use flexsim_sim::csv_record;
 use flexsim_sim::engine::inflation::InflationConfig;
 use flexsim_sim::engine::replay::ReplayConfig;
 use flexsim_sim::model::fleet::Fleet;
 use flexsim_sim::model::job::Workload;
+use flexsim_sim::output::csv_out::{CsvOut, OptFixed};
 use flexsim_sim::output::report::{self, ReplaySummary};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 pub struct SweepSpec<'a> {
@@ -147,37 +148,49 @@ pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<String> {
 
 /// `sweep.csv` of a replay sweep: one row per run, in grid order.
 fn write_replay_csv(path: &Path, results: &[ReplaySummary]) -> Result<()> {
-    let mut f = std::io::BufWriter::new(
-        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-    );
-    writeln!(
-        f,
-        "trace,policy,seed,util_busy_pct,util_alloc_pct,util_goodput_pct,wait_p50_s,wait_p99_s,jct_p50_s,jct_p99_s,slowdown_p99,slo_attainment_pct,preemptions,jobs_finished,jobs_pending,jobs_skipped"
-    )?;
-    let o = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:.3}"));
+    let file =
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut w = CsvOut::new(std::io::BufWriter::new(file));
+    w.header(&[
+        "trace",
+        "policy",
+        "seed",
+        "util_busy_pct",
+        "util_alloc_pct",
+        "util_goodput_pct",
+        "wait_p50_s",
+        "wait_p99_s",
+        "jct_p50_s",
+        "jct_p99_s",
+        "slowdown_p99",
+        "slo_attainment_pct",
+        "preemptions",
+        "jobs_finished",
+        "jobs_pending",
+        "jobs_skipped",
+    ])?;
+    let o = |v: Option<f64>| OptFixed(v, 3);
     for s in results {
-        writeln!(
-            f,
-            "{},{},{},{:.3},{:.3},{:.3},{},{},{},{},{},{},{},{},{},{}",
-            s.trace,
-            s.policy,
-            s.seed,
-            s.util_busy_pct,
-            s.util_alloc_pct,
-            s.util_goodput_pct,
-            o(s.wait_p50_s),
-            o(s.wait_p99_s),
-            o(s.jct_p50_s),
-            o(s.jct_p99_s),
-            o(s.slowdown_p99),
-            o(s.slo_attainment_pct),
-            s.preemptions,
-            s.jobs_finished,
-            s.jobs_pending,
-            s.jobs_skipped
+        csv_record!(w,
+            "{}", s.trace;
+            "{}", s.policy;
+            "{}", s.seed;
+            "{:.3}", s.util_busy_pct;
+            "{:.3}", s.util_alloc_pct;
+            "{:.3}", s.util_goodput_pct;
+            "{}", o(s.wait_p50_s);
+            "{}", o(s.wait_p99_s);
+            "{}", o(s.jct_p50_s);
+            "{}", o(s.jct_p99_s);
+            "{}", o(s.slowdown_p99);
+            "{}", o(s.slo_attainment_pct);
+            "{}", s.preemptions;
+            "{}", s.jobs_finished;
+            "{}", s.jobs_pending;
+            "{}", s.jobs_skipped
         )?;
     }
-    f.flush()?;
+    w.flush()?;
     Ok(())
 }
 
@@ -219,33 +232,40 @@ fn plot_replay_means(path: &Path, results: &[ReplaySummary], label_trace: bool) 
 }
 
 fn write_sweep_csv(path: &Path, results: &[RunResult]) -> Result<()> {
-    let mut f = std::io::BufWriter::new(
-        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-    );
-    writeln!(
-        f,
-        "trace,policy,seed,alloc_pct_at_100,alloc_pct_at_130,frag_ratio_pct_at_100,frag_pct_at_100,pods_arrived,pods_failed,alloc_pct_final,placed_request_pct_final"
-    )?;
-    let opt = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:.2}"));
+    let file =
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut w = CsvOut::new(std::io::BufWriter::new(file));
+    w.header(&[
+        "trace",
+        "policy",
+        "seed",
+        "alloc_pct_at_100",
+        "alloc_pct_at_130",
+        "frag_ratio_pct_at_100",
+        "frag_pct_at_100",
+        "pods_arrived",
+        "pods_failed",
+        "alloc_pct_final",
+        "placed_request_pct_final",
+    ])?;
+    let opt = |v: Option<f64>| OptFixed(v, 2);
     for r in results {
         let s = &r.summary;
-        writeln!(
-            f,
-            "{},{},{},{},{},{},{},{},{},{:.2},{:.2}",
-            s.trace,
-            s.policy,
-            s.seed,
-            opt(s.alloc_pct_at_100),
-            opt(s.alloc_pct_at_130),
-            opt(s.frag_ratio_pct_at_100),
-            opt(s.frag_pct_at_100),
-            s.pods_arrived,
-            s.pods_failed,
-            s.alloc_pct_final,
-            s.placed_request_pct_final
+        csv_record!(w,
+            "{}", s.trace;
+            "{}", s.policy;
+            "{}", s.seed;
+            "{}", opt(s.alloc_pct_at_100);
+            "{}", opt(s.alloc_pct_at_130);
+            "{}", opt(s.frag_ratio_pct_at_100);
+            "{}", opt(s.frag_pct_at_100);
+            "{}", s.pods_arrived;
+            "{}", s.pods_failed;
+            "{:.2}", s.alloc_pct_final;
+            "{:.2}", s.placed_request_pct_final
         )?;
     }
-    f.flush()?;
+    w.flush()?;
     Ok(())
 }
 

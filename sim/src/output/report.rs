@@ -238,15 +238,17 @@ pub fn write_replay_run(
 
 /// Writes `curve.csv`: `arrived_pct,alloc_pct,frag_pct,frag_ratio_pct`, two decimals.
 pub fn write_curve(out: &mut impl Write, points: &[CurvePoint]) -> std::io::Result<()> {
-    writeln!(out, "arrived_pct,alloc_pct,frag_pct,frag_ratio_pct")?;
+    let mut w = crate::output::csv_out::CsvOut::new(out);
+    w.header(&["arrived_pct", "alloc_pct", "frag_pct", "frag_ratio_pct"])?;
     for p in points {
-        writeln!(
-            out,
-            "{},{:.2},{:.2},{:.2}",
-            p.arrived_pct, p.alloc_pct, p.frag_pct, p.frag_ratio_pct
+        crate::csv_record!(w,
+            "{}", p.arrived_pct;
+            "{:.2}", p.alloc_pct;
+            "{:.2}", p.frag_pct;
+            "{:.2}", p.frag_ratio_pct
         )?;
     }
-    Ok(())
+    w.flush()
 }
 
 /// Writes a run's `summary.json` and `curve.csv` into `dir` (which must exist).
