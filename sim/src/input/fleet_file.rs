@@ -609,7 +609,9 @@ rdma_pct = 100
     }
 
     #[test]
-    fn toml_duplicate_group_names_are_refused() {
+    fn toml_duplicate_group_names_and_model_entries_are_refused() {
+        let e = toml_error("[models.T4]", "[models.T4]\n[models.T4]");
+        assert!(e.starts_with("f.toml: ") && e.contains("duplicate"), "{e}");
         assert_eq!(
             toml_error("name = \"t4\"", "name = \"a100\""),
             "f.toml: two groups are named \"a100\" (their nodes would share names a100-0000, \

@@ -357,6 +357,33 @@ mod tests {
     }
 
     #[test]
+    fn negative_and_non_numbers_are_refused() {
+        let head = "name,arrival_s,work_s,cpu_milli,memory_mib,num_gpu,gpu_milli,demand,priority\n";
+        let cases = [
+            ("j,NaN,1,1,1,1,500,,", "arrival_s", "NaN"),
+            ("j,inf,1,1,1,1,500,,", "arrival_s", "inf"),
+            ("j,1,-0.5,1,1,1,500,,", "work_s", "-0.5"),
+            ("j,1,1,-1,1,1,500,,", "cpu_milli", "-1"),
+            ("j,1,1,1,1e3,1,500,,", "memory_mib", "1e3"),
+            ("j,1,1,1,1,-1,500,,", "num_gpu", "-1"),
+            ("j,1,1,1,1,1,500,NaN,", "demand", "NaN"),
+            ("j,1,1,1,1,1,500,-0.2,", "demand", "-0.2"),
+            ("j,1,1,1,1,1,500,,1.5", "priority", "1.5"),
+        ];
+        for (row, column, got) in cases {
+            let text = format!("{head}{row}\n");
+            let e = parse(Path::new("n.csv"), text.as_bytes())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with(&format!("n.csv:2: column {column}: expected "))
+                    && e.ends_with(&format!("got \"{got}\"")),
+                "{row}: {e}"
+            );
+        }
+    }
+
+    #[test]
     fn decimals_are_short() {
         assert_eq!(milli_decimal(50), "0.05");
     }
