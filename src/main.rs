@@ -76,7 +76,7 @@ enum TraceCommand {
         /// Override one parameter, key=value (repeatable); an unknown key lists the known ones.
         #[arg(long = "set")]
         set: Vec<String>,
-        /// Output CSV file (refused if it exists, unless --force).
+        /// Output CSV file (refused if it exists, unless --force); `-`: standard output.
         #[arg(long)]
         out: PathBuf,
         #[arg(long)]
@@ -384,6 +384,9 @@ fn real_main() -> Result<()> {
                 params.apply_assignment(a).map_err(anyhow::Error::msg)?;
             }
             params.validate().map_err(anyhow::Error::msg)?;
+            if out.as_os_str() == "-" && force {
+                bail!("--force does nothing with --out - (standard output); drop it");
+            }
             let w = flexsim_sim::input::synth::generate(&params);
             if out.as_os_str() == "-" {
                 let stdout = std::io::stdout().lock();

@@ -788,3 +788,46 @@ fn closed_stdout_ends_quietly_with_141() {
     // The run's results were complete before it printed: they stay.
     assert_eq!(summary(&d.path().join("r2"))["policy"], "best-fit");
 }
+
+#[test]
+fn job_names_with_commas_or_quotes_are_quoted_in_jobs_csv() {
+    let d = tmp();
+    std::fs::write(
+        d.path().join("t.csv"),
+        "name,arrival_s,work_s,cpu_milli,memory_mib,num_gpu,gpu_milli\n\
+         \"train, big\",0,10,1000,1024,1,500\n\"say \"\"hi\"\"\",1,10,1000,1024,1,500\n",
+    )
+    .unwrap();
+    let o = flexsim(
+        &[
+            "run",
+            "--protocol",
+            "replay",
+            "--trace",
+            "t.csv",
+            "--out",
+            "r",
+        ],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let jobs = std::fs::read_to_string(d.path().join("r/jobs.csv")).unwrap();
+    let mut lines = jobs.lines().skip(1);
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("\"train, big\",finished,0.000,10.000,"),
+        "{jobs}"
+    );
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("\"say \"\"hi\"\"\",finished,1.000,"),
+        "{jobs}"
+    );
+    let mut r = csv::Reader::from_reader(jobs.as_bytes());
+    let names: Vec<String> = r.records().map(|x| x.unwrap()[0].to_owned()).collect();
+    assert_eq!(names, ["train, big", "say \"hi\""]);
+}

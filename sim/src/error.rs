@@ -42,15 +42,15 @@ pub enum InputError {
     #[error("{file}: {message}")]
     Invalid { file: PathBuf, message: String },
     /// Values of a column that name nothing flexsim knows (a QoS class, a device model, ...):
-    /// the first, at its line, then every other one of the file (`rest`), with suggestions.
-    #[error("{file}:{line}: column {column}: expected {expected}, got \"{got}\"{rest}")]
+    /// `got` is the first, quoted, at its line, then every other one of the file, with
+    /// suggestions.
+    #[error("{file}:{line}: column {column}: expected {expected}, got {got}")]
     Unknown {
         file: PathBuf,
         line: u64,
         column: String,
         expected: String,
         got: String,
-        rest: String,
     },
 }
 

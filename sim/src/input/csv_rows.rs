@@ -147,8 +147,7 @@ impl<R: std::io::Read> CsvTable<R> {
                 line,
                 column: self.header.get(col).cloned().unwrap_or_default(),
                 expected: expected.to_owned(),
-                got,
-                rest,
+                got: format!("\"{got}\"{rest}"),
             }),
         }
     }

@@ -392,6 +392,9 @@ impl Staged {
             let path = path.to_owned();
             move |source| OutDirError::Io { path, source }
         };
+        // Held across the two renames, so that an interrupt's clean-up sees either the old
+        // directory in place or the new one, never neither.
+        let mut pending = unfinished();
         let old = if self.target.exists() {
             let mut old_name = self.tmp.file_name().unwrap_or_default().to_owned();
             old_name.push(".old");
@@ -408,9 +411,13 @@ impl Staged {
             return Err(io(&self.target)(e));
         }
         self.committed = true;
-        unfinished().retain(|d| *d != self.tmp);
+        pending.retain(|d| *d != self.tmp);
+        // The replaced results are now what an interrupt should remove.
+        pending.extend(old.clone());
+        drop(pending);
         if let Some(old) = old {
             std::fs::remove_dir_all(&old).map_err(io(&old))?;
+            unfinished().retain(|d| *d != old);
         }
         Ok(())
     }
