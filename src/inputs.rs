@@ -21,22 +21,22 @@ pub const DEFAULT_FLEET_NAME: &str = "openb_node_list_gpu_node.csv";
 pub fn trace(path: Option<&Path>) -> Result<Workload> {
     let mut warnings = Warnings::new();
     let w = match path {
-        Some(p) => flexsim_sim::input::trace::read_any_noting(p, &mut warnings)?,
-        None => openb::parse(Path::new(DEFAULT_TRACE_NAME), DEFAULT_TRACE.as_bytes())?,
+        Some(p) => flexsim_sim::input::trace::read_any_noting(p, &mut warnings),
+        None => openb::parse(Path::new(DEFAULT_TRACE_NAME), DEFAULT_TRACE.as_bytes()),
     };
     warn(&warnings);
-    Ok(w)
+    Ok(w?)
 }
 
 /// The fleet at `path`, or the embedded default.
 pub fn fleet(path: Option<&Path>) -> Result<Fleet> {
     let mut warnings = Warnings::new();
     let f = match path {
-        Some(p) => Fleet::read_noting(p, &mut warnings)?,
-        None => Fleet::parse_openb_csv(Path::new(DEFAULT_FLEET_NAME), DEFAULT_FLEET.as_bytes())?,
+        Some(p) => Fleet::read_noting(p, &mut warnings),
+        None => Fleet::parse_openb_csv(Path::new(DEFAULT_FLEET_NAME), DEFAULT_FLEET.as_bytes()),
     };
     warn(&warnings);
-    Ok(f)
+    Ok(f?)
 }
 
 /// Refuses a trace whose jobs accept device models that neither the fleet nor the catalog has.
@@ -44,7 +44,8 @@ pub fn check_models(workload: &Workload, fleet: &Fleet) -> Result<()> {
     flexsim_sim::input::names::check_trace_models(workload, fleet).map_err(anyhow::Error::msg)
 }
 
-/// Prints each warning on stderr (a closed stderr loses them, never panics).
+/// Prints each warning on stderr, before any error of the same file (a closed stderr loses
+/// them, never panics).
 fn warn(warnings: &Warnings) {
     let mut err = std::io::stderr().lock();
     for w in warnings {
