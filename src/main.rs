@@ -91,7 +91,7 @@ enum Command {
         /// Node list CSV (openb format); default: the embedded openb_node_list_gpu_node.
         #[arg(long)]
         fleet: Option<PathBuf>,
-        /// Policy name (see `flexsim policies`).
+        /// Policy, with parameters if any: `fgd`, `hami[node=spread]` (see `flexsim policies -v`).
         #[arg(long, default_value = "fgd")]
         policy: String,
         #[arg(long, default_value_t = 42)]
@@ -116,7 +116,7 @@ enum Command {
         /// Node list CSV; default: the embedded openb GPU node list.
         #[arg(long)]
         fleet: Option<PathBuf>,
-        /// Comma-separated policy names.
+        /// Comma-separated policies, each with parameters if any (`fgd,tiresias[thresholds=1800:7200]`).
         #[arg(
             long,
             default_value = "random,dot-product,gpu-clustering,gpu-packing,best-fit,fgd"
@@ -141,8 +141,12 @@ enum Command {
         #[command(flatten)]
         replay: ReplayArgs,
     },
-    /// List the policies with a one-line description each.
-    Policies,
+    /// List the policies with a one-line description each (`--verbose`: and their parameters,
+    /// set as `name[key=value,...]`, with defaults).
+    Policies {
+        #[arg(long, short)]
+        verbose: bool,
+    },
     /// Compare a run's summary with a golden one; exit 1 on a regression, 2 on bad input.
     Regress {
         /// Golden summary.json (or a run directory).
@@ -319,9 +323,15 @@ fn real_main() -> Result<()> {
                 .with_context(|| format!("writing {}", out.display()))?;
             println!("wrote {} jobs to {}", w.pods.len(), out.display());
         }
-        Command::Policies => {
+        Command::Policies { verbose } => {
             for p in flexsim_policies::registry() {
                 println!("{:<16} {}", p.name, p.description);
+                if verbose {
+                    for s in p.params {
+                        let setting = format!("{}={}", s.key, s.default);
+                        println!("{:<16}   {setting:<18} {}", "", s.help);
+                    }
+                }
             }
         }
         Command::Run {
@@ -335,7 +345,7 @@ fn real_main() -> Result<()> {
             replay,
         } => {
             check_tune(tune)?;
-            flexsim_policies::by_name(&policy)?;
+            let policy = flexsim_policies::build(&policy)?.request.canonical();
             let workload = inputs::trace(trace.as_deref())?;
             let fleet = inputs::fleet(fleet.as_deref())?;
             let slicing = run::slicing_mode(replay.slicing.as_deref())?;
@@ -400,16 +410,12 @@ fn real_main() -> Result<()> {
                 .then(|| replay_config(&replay, 0))
                 .transpose()?;
             let seeds = seeds::parse(&seeds).map_err(anyhow::Error::msg)?;
-            let policies: Vec<String> = policy
-                .split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect();
+            let mut policies = Vec::new();
+            for p in flexsim_sim::policy::params::split_requests(&policy)? {
+                policies.push(flexsim_policies::build(&p)?.request.canonical());
+            }
             if policies.is_empty() {
                 bail!("--policy names no policy");
-            }
-            for p in &policies {
-                flexsim_policies::by_name(p)?;
             }
             if threads == Some(0) {
                 bail!("--threads must be at least 1");

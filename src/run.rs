@@ -64,12 +64,14 @@ pub fn inflation_run(
     config: InflationConfig,
 ) -> Result<RunResult> {
     let start = Instant::now();
-    let mut p = flexsim_policies::by_name(policy)?;
+    let built = flexsim_policies::build(policy)?;
+    let policy = &built.request.canonical();
+    let mut p = built.policy;
     let fleet = &fleet_for(fleet, p.as_ref(), slicing)?;
     let outcome = inflation::run(fleet, workload, p.as_mut(), config)?;
     let points = curve::bucket(&outcome.samples, outcome.gpu_capacity_milli);
     let wall_ms = start.elapsed().as_millis() as u64;
-    let summary = InflationSummary::new(
+    let mut summary = InflationSummary::new(
         &workload.name,
         &fleet.name,
         policy,
@@ -78,6 +80,7 @@ pub fn inflation_run(
         &points,
         wall_ms,
     );
+    summary.policy_params = built.params.resolved();
     Ok(RunResult {
         summary,
         curve: points,
@@ -105,11 +108,13 @@ pub fn replay_run(
     demand: &str,
 ) -> Result<ReplayResult> {
     let start = Instant::now();
-    let mut p = flexsim_policies::by_name(policy)?;
+    let built = flexsim_policies::build(policy)?;
+    let policy = &built.request.canonical();
+    let mut p = built.policy;
     let fleet = &fleet_for(fleet, p.as_ref(), slicing)?;
     let outcome = flexsim_sim::engine::replay::run(fleet, workload, p.as_mut(), config)?;
     let wall_ms = start.elapsed().as_millis() as u64;
-    let summary = flexsim_sim::output::report::ReplaySummary::new(
+    let mut summary = flexsim_sim::output::report::ReplaySummary::new(
         &flexsim_sim::output::report::ReplayRun {
             trace: &workload.name,
             fleet,
@@ -120,6 +125,7 @@ pub fn replay_run(
         },
         &outcome,
     );
+    summary.policy_params = built.params.resolved();
     Ok(ReplayResult { summary, outcome })
 }
 

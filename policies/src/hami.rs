@@ -18,6 +18,7 @@
 use flexsim_sim::model::cluster::{Cluster, Node, NodeId, Placement};
 use flexsim_sim::model::job::Pod;
 use flexsim_sim::model::slicing::{CardState, SlicingMode};
+use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
 use flexsim_sim::policy::{Greedy, JobsView, NodeScorer, Policy, QueuedJob, SimRng};
 
 /// Which end of a score HAMi prefers at one level.
@@ -144,6 +145,34 @@ impl Hami {
         Hami {
             greedy: Greedy::new(HamiScorer { node, card }),
         }
+    }
+}
+
+/// `hami[node=binpack|spread,gpu=binpack|spread]`: HAMi's `node-scheduler-policy` and
+/// `gpu-scheduler-policy` (its defaults: binpack, spread).
+pub const PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        key: "node",
+        default: "binpack",
+        help: "node level: binpack (highest node score) or spread (lowest)",
+    },
+    ParamSpec {
+        key: "gpu",
+        default: "spread",
+        help: "card level: binpack (highest card score) or spread (lowest)",
+    },
+];
+
+impl Hami {
+    /// HAMi with the levels `PARAMS` resolved to.
+    pub fn from_params(p: &Params) -> Result<Self, ParamError> {
+        let level = |key| {
+            p.choice(key, &["binpack", "spread"]).map(|c| match c {
+                "binpack" => Level::Binpack,
+                _ => Level::Spread,
+            })
+        };
+        Ok(Hami::new(level("node")?, level("gpu")?))
     }
 }
 

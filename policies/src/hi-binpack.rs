@@ -23,6 +23,7 @@ use flexsim_sim::model::slicing::{
     CapPolicy, FractionalParams, MemoryEnforcement, SliceRequest, SlicingMode,
 };
 use flexsim_sim::model::units::GPU_MILLI;
+use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
 use flexsim_sim::policy::{Policy, SimRng};
 
 use crate::volcano_binpack::{binpack_score, host_terms, BinpackTerm};
@@ -201,6 +202,45 @@ impl HiBinpack {
         HiBinpack {
             core: HiCore::flexai(unit_milli, max_tenants),
         }
+    }
+}
+
+/// `hi-binpack[unit=5,vgpus=5]` (also `hi-priority`): the vGPU step in percent of a card and
+/// the most vGPUs a card holds.
+pub const PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        key: "unit",
+        default: "5",
+        help: "vGPU compute step, percent of a card (Flex:ai: 5; its press: 10)",
+    },
+    ParamSpec {
+        key: "vgpus",
+        default: "5",
+        help: "most vGPUs on one card",
+    },
+];
+
+/// The vGPU step (milli) and tenant limit of [`PARAMS`]: a step that divides 100 %, at least
+/// one vGPU a card.
+pub fn vgpu_params(p: &Params) -> Result<(u32, u32), ParamError> {
+    let unit: u32 = p.parse("unit", "a whole percent")?;
+    if unit == 0 || 100 % unit != 0 {
+        return Err(p.bad(
+            "unit",
+            "a whole percent that divides 100 (1, 2, 4, 5, 10, 20, 25, 50, 100)",
+        ));
+    }
+    let vgpus: u32 = p.parse("vgpus", "a positive count")?;
+    if vgpus == 0 {
+        return Err(p.bad("vgpus", "a positive count"));
+    }
+    Ok((unit * 10, vgpus))
+}
+
+impl HiBinpack {
+    pub fn from_params(p: &Params) -> Result<Self, ParamError> {
+        let (unit_milli, vgpus) = vgpu_params(p)?;
+        Ok(HiBinpack::new(unit_milli, vgpus))
     }
 }
 

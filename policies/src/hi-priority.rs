@@ -18,6 +18,7 @@
 use flexsim_sim::model::cluster::{Cluster, Node, Placement};
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
+use flexsim_sim::policy::params::{ParamError, Params};
 use flexsim_sim::policy::{JobsView, Policy, QueuedJob, SimRng};
 
 use crate::hami::priority_then_fifo;
@@ -43,6 +44,14 @@ impl HiPriority {
     /// Flex:ai vGPU with `unit_milli` steps and `max_tenants` vGPUs a card.
     pub fn new(unit_milli: u32, max_tenants: u32) -> Self {
         HiPriority::with(HiCore::flexai(unit_milli, max_tenants), "hi-priority")
+    }
+}
+
+impl HiPriority {
+    /// `hi-priority[unit=5,vgpus=5]`: the parameters of `hi-binpack`.
+    pub fn from_params(p: &Params) -> Result<Self, ParamError> {
+        let (unit_milli, vgpus) = crate::hi_binpack::vgpu_params(p)?;
+        Ok(HiPriority::new(unit_milli, vgpus))
     }
 }
 

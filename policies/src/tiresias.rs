@@ -20,6 +20,7 @@ use flexsim_sim::model::cluster::{Cluster, Node, Placement};
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::policy::gpu_select;
+use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
 use flexsim_sim::policy::{JobsView, Policy, QueuedJob, RunningJob, SimRng};
 
 /// One GPU-hour in GPU-milliseconds.
@@ -50,6 +51,25 @@ impl Tiresias {
     pub fn running_attained(r: &RunningJob, jobs: &JobsView<'_>) -> u64 {
         let gpus = u64::from(jobs.pods[r.pod].num_gpu.max(1));
         r.attained_gpu_ms + jobs.now_ms.saturating_sub(r.started_ms) * gpus
+    }
+}
+
+/// `tiresias[thresholds=3600]`: the queue thresholds in GPU-seconds, ascending, `:`-separated;
+/// K−1 thresholds make K queues.
+pub const PARAMS: &[ParamSpec] = &[ParamSpec {
+    key: "thresholds",
+    default: "3600",
+    help: "queue thresholds, GPU-seconds, ascending, `:`-separated (K-1 for K queues)",
+}];
+
+impl Tiresias {
+    pub fn from_params(p: &Params) -> Result<Self, ParamError> {
+        let expected = "ascending positive GPU-seconds separated by `:`";
+        let secs: Vec<u64> = p.list("thresholds", expected)?;
+        if secs.is_empty() || secs.contains(&0) || !secs.windows(2).all(|w| w[0] < w[1]) {
+            return Err(p.bad("thresholds", expected));
+        }
+        Ok(Tiresias::new(secs.iter().map(|s| s * 1000).collect()))
     }
 }
 

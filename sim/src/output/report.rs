@@ -19,6 +19,9 @@ pub struct InflationSummary {
     pub trace: String,
     pub fleet: String,
     pub policy: String,
+    /// The policy's parameters as resolved (given or default); absent for policies without.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub policy_params: BTreeMap<String, String>,
     pub seed: u64,
     pub tune: f64,
     pub pods_arrived: usize,
@@ -55,6 +58,7 @@ impl InflationSummary {
             trace: trace.to_owned(),
             fleet: fleet.to_owned(),
             policy: policy.to_owned(),
+            policy_params: BTreeMap::new(),
             seed: config.seed,
             tune: config.tune_ratio,
             pods_arrived: outcome.pods_arrived,
@@ -83,6 +87,9 @@ pub struct ReplaySummary {
     pub trace: String,
     pub fleet: String,
     pub policy: String,
+    /// The policy's parameters as resolved (given or default); absent for policies without.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub policy_params: BTreeMap<String, String>,
     pub seed: u64,
     pub tune: Option<f64>,
     /// Jobs replayed (the trace's jobs less the skipped ones).
@@ -177,6 +184,7 @@ impl ReplaySummary {
             trace: run.trace.to_owned(),
             fleet: run.fleet.name.clone(),
             policy: run.policy.to_owned(),
+            policy_params: BTreeMap::new(),
             seed: run.config.seed,
             tune: None,
             pods_arrived: f.jobs_total - f.jobs_skipped,

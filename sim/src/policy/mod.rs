@@ -13,6 +13,7 @@
 
 pub mod gpu_select;
 mod greedy;
+pub mod params;
 
 use crate::model::cluster::{Cluster, NodeId, Placement};
 use crate::model::fragmentation::TypicalPods;
