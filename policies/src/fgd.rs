@@ -232,7 +232,7 @@ mod tests {
             original_pods: &[],
             typical: &typical,
         });
-        let placement = policy.place(&c, &p, &mut rng).unwrap();
+        let placement = policy.place(&c, 0, &p, &mut rng).unwrap();
         assert_eq!((placement.node, placement.gpus), (0, vec![1]));
     }
 

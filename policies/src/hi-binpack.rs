@@ -18,7 +18,7 @@
 //! [`HiCore`] is the shared engine of all `hi-*` policies.
 
 use flexsim_sim::model::cluster::{Cluster, Node, NodeId, Placement};
-use flexsim_sim::model::job::Pod;
+use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::{
     CapPolicy, FractionalParams, MemoryEnforcement, SliceRequest, SlicingMode,
 };
@@ -259,7 +259,13 @@ impl Policy for HiBinpack {
         Some(self.core.mode)
     }
 
-    fn place(&mut self, cluster: &Cluster, pod: &Pod, _rng: &mut SimRng) -> Option<Placement> {
+    fn place(
+        &mut self,
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        _rng: &mut SimRng,
+    ) -> Option<Placement> {
         self.core.place(cluster, pod)
     }
 }
@@ -302,7 +308,7 @@ mod tests {
         // The pod goes to the used node b, onto its used card 1.
         let pod = vgpu("p", 200, 2048);
         let mut p = HiBinpack::default();
-        let pl = p.place(&c5, &pod, &mut rng()).unwrap();
+        let pl = p.place(&c5, 0, &pod, &mut rng()).unwrap();
         assert_eq!((pl.node, pl.gpus), (1, vec![1]));
         // Card scores: used card (500/1000 + 8192/24576)/2·100 = 41.67 vs empty 14.17.
         let slice = c5.node(1).slice_for(&pod).unwrap().unwrap();
@@ -312,6 +318,6 @@ mod tests {
         for i in 1..5 {
             placed(&mut c5, i, vgpu("t", 50, 100), 1, &[1]);
         }
-        assert_eq!(p.place(&c5, &pod, &mut rng()).unwrap().gpus, vec![0]);
+        assert_eq!(p.place(&c5, 0, &pod, &mut rng()).unwrap().gpus, vec![0]);
     }
 }

@@ -160,7 +160,13 @@ impl Policy for HiPriority {
         Some(self.core.mode)
     }
 
-    fn place(&mut self, cluster: &Cluster, pod: &Pod, _rng: &mut SimRng) -> Option<Placement> {
+    fn place(
+        &mut self,
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        _rng: &mut SimRng,
+    ) -> Option<Placement> {
         self.core.place(cluster, pod)
     }
 
@@ -168,7 +174,13 @@ impl Policy for HiPriority {
         priority_then_fifo(jobs, queue);
     }
 
-    fn preempt(&mut self, cluster: &Cluster, pod: &Pod, jobs: &JobsView<'_>) -> Vec<PodId> {
+    fn preempt(
+        &mut self,
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        jobs: &JobsView<'_>,
+    ) -> Vec<PodId> {
         choose_victims(&self.core, cluster, pod, jobs)
     }
 }

@@ -10,9 +10,10 @@
 //!    from [`Greedy`]) or [`Policy`].
 //!    A policy defined for one slicing mode says so with `preferred_slicing` (on the
 //!    [`NodeScorer`](flexsim_sim::policy::NodeScorer) too, which `Greedy` passes on); replay
-//!    policies may also order the queue (`order_queue`), preempt (`preempt`;
-//!    [`JobsView::id_of`](flexsim_sim::policy::JobsView::id_of) finds the waiting job's id) and
-//!    split a job over two nodes when nothing fits locally (`place_remote`).
+//!    policies may also order the queue (`order_queue`), preempt (`preempt`), split a job over
+//!    two nodes when nothing fits locally (`place_remote`) and ask to be called at a time
+//!    (`next_wake`: a demotion or a starvation guard on time). Every call names the job it is
+//!    about by id.
 //! 2. Declare the module below and add one [`PolicyInfo`] line to [`registry`]. A policy with
 //!    parameters lists them as a `const PARAMS: &[ParamSpec]` (key, default, one line of help)
 //!    and builds itself from the resolved [`Params`] (`from_params`); the registry checks a

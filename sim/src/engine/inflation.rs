@@ -130,7 +130,7 @@ pub fn run(
     while let Some((_, id)) = queue.pop() {
         let pod = &pods[id];
         arrived += pod.total_gpu_milli();
-        match policy.place(&cluster, pod, &mut rng) {
+        match policy.place(&cluster, id, pod, &mut rng) {
             Some(placement) => {
                 cluster
                     .place(id, pod, placement)

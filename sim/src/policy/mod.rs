@@ -47,14 +47,23 @@ pub trait Policy: Send {
         None
     }
 
-    /// Where `pod` should go now, or `None` if the policy finds no place. The engine validates
-    /// the answer. `rng` is the run's generator: draw from it, never from a global one.
+    /// Where job `job` (its request: `pod`) should go now, or `None` if the policy finds no
+    /// place. The engine validates the answer. `rng` is the run's generator: draw from it,
+    /// never from a global one. `job` indexes the run's jobs ([`JobsView::pods`] in replay;
+    /// the arrival list in inflation), so a policy can keep per-job state without searching.
+    ///
     ///
     /// In replay, a `None` (with no remote placement either) parks the job's shape until
     /// resources are released — a job finishes or is preempted — as Kubernetes parks
     /// unschedulable pods until a cluster event: the engine assumes a policy that found no
     /// place finds none while the cluster only fills up.
-    fn place(&mut self, cluster: &Cluster, pod: &Pod, rng: &mut SimRng) -> Option<Placement>;
+    fn place(
+        &mut self,
+        cluster: &Cluster,
+        job: PodId,
+        pod: &Pod,
+        rng: &mut SimRng,
+    ) -> Option<Placement>;
 
     /// Replay only: `pod` found no place with [`Policy::place`]; may its host part (CPU,
     /// memory) and its device part (the GPU slices) go on two different nodes? The job then
@@ -63,6 +72,7 @@ pub trait Policy: Send {
     fn place_remote(
         &mut self,
         _cluster: &Cluster,
+        _job: PodId,
         _pod: &Pod,
         _rng: &mut SimRng,
     ) -> Option<RemotePlacement> {
@@ -73,11 +83,27 @@ pub trait Policy: Send {
     /// arrives in enqueue order (FIFO); the default keeps it.
     fn order_queue(&mut self, _jobs: &JobsView<'_>, _queue: &mut [QueuedJob]) {}
 
-    /// Replay only: `pod` found no place; the running jobs to preempt so that it can be placed
-    /// (the engine requeues them, paying its restart cost, then offers `pod` again). The
-    /// default never preempts.
-    fn preempt(&mut self, _cluster: &Cluster, _pod: &Pod, _jobs: &JobsView<'_>) -> Vec<PodId> {
+    /// Replay only: job `job` (`pod`) found no place; the running jobs to preempt so that it
+    /// can be placed (the engine requeues them, paying its restart cost, then offers `job`
+    /// again). The default never preempts.
+    fn preempt(
+        &mut self,
+        _cluster: &Cluster,
+        _job: PodId,
+        _pod: &Pod,
+        _jobs: &JobsView<'_>,
+    ) -> Vec<PodId> {
         Vec::new()
+    }
+
+    /// Replay only: the next time this policy wants to be called although no job arrives or
+    /// finishes then — `wake me at t` (DESIGN "Policy API"). Asked after every scheduling
+    /// pass; the engine then runs a pass at that instant, with every running job's attained
+    /// service brought up to it, so a time-based rule (a demotion at a service threshold, a
+    /// starvation guard, a lease) takes effect exactly on time. `None` (the default): no
+    /// wake-up. A time not after `jobs.now_ms` is ignored.
+    fn next_wake(&mut self, _jobs: &JobsView<'_>, _waiting: &[QueuedJob]) -> Option<u64> {
+        None
     }
 }
 
@@ -119,34 +145,10 @@ pub struct JobsView<'a> {
 }
 
 impl JobsView<'_> {
-    /// The id of `pod` if it is one of this run's jobs, by address (O(1)): the pod the engine
-    /// passes to [`Policy::place`] and [`Policy::preempt`] is always `&pods[id]`, so a policy
-    /// can find the job's queue entry or remembered state. A copy of a pod has no id.
-    pub fn id_of(&self, pod: &Pod) -> Option<PodId> {
-        let size = std::mem::size_of::<Pod>();
-        let offset = (pod as *const Pod as usize).wrapping_sub(self.pods.as_ptr() as usize);
-        let id = offset / size;
-        (offset.is_multiple_of(size) && id < self.pods.len() && std::ptr::eq(&self.pods[id], pod))
-            .then_some(id)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn id_of_finds_a_run_pod_by_address_only() {
-        let pods: Vec<Pod> = (0..3)
-            .map(|i| Pod::new(&format!("p{i}"), 1, 1, 1, 100))
-            .collect();
-        let view = JobsView {
-            now_ms: 0,
-            pods: &pods,
-            running: &[],
-        };
-        assert_eq!(view.id_of(&pods[2]), Some(2));
-        assert_eq!(view.id_of(&pods[0]), Some(0));
-        assert_eq!(view.id_of(&pods[1].clone()), None);
+    /// Service a running job has received up to now, GPU-milliseconds (GPUs × ms run, a
+    /// CPU-only job counting as one): what it had when it last started plus what it ran since.
+    pub fn attained_gpu_ms(&self, r: &RunningJob) -> u64 {
+        let gpus = u64::from(self.pods[r.pod].num_gpu.max(1));
+        r.attained_gpu_ms + self.now_ms.saturating_sub(r.started_ms) * gpus
     }
 }

@@ -29,7 +29,7 @@ use crate::model::fragmentation::TypicalPods;
 use crate::model::job::{Pod, PodId, Workload};
 use crate::model::perf::{PerfParams, PerfTenant, TenantRate};
 use crate::model::units::GPU_MILLI;
-use crate::policy::{Policy, QueuedJob, RunningJob, Setup, SimRng};
+use crate::policy::{JobsView, Policy, QueuedJob, RunningJob, Setup, SimRng};
 use queue::fit_classes;
 use rand::SeedableRng;
 use std::collections::HashMap;
@@ -67,6 +67,9 @@ enum Event {
     Arrive(PodId),
     /// The job's work is done, if its generation still matches.
     Finish(PodId, u32),
+    /// The policy asked to be called now ([`Policy::next_wake`]), if no later request
+    /// replaced this one (the generation still matches).
+    Wake(u32),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +138,9 @@ struct Engine<'a> {
     perf_out: Vec<TenantRate>,
     frag: FragTracker,
     events: u64,
+    /// The policy's pending wake-up, and the generation that marks older ones stale.
+    wake_at: Option<u64>,
+    wake_generation: u32,
 }
 
 /// Runs the replay protocol for one policy and seed.
@@ -274,6 +280,8 @@ pub fn run(
         perf_out: Vec::new(),
         frag,
         events: 0,
+        wake_at: None,
+        wake_generation: 0,
     };
     engine.run(policy, &mut rng)?;
     Ok(engine.finish())
@@ -299,13 +307,41 @@ impl Engine<'_> {
                             changed = true;
                         }
                     }
+                    Event::Wake(generation) => {
+                        if generation == self.wake_generation {
+                            self.wake_at = None;
+                            changed = true;
+                        }
+                    }
                 }
             }
             if changed {
                 self.schedule(policy, rng)?;
+                self.ask_wake(policy);
             }
         }
         Ok(())
+    }
+
+    /// Asks the policy when it next wants to be called and keeps one wake-up event for the
+    /// earliest such time. With nothing running, no wake-up is kept: the cluster cannot change
+    /// until a job arrives, so a policy's timer could only spin.
+    fn ask_wake(&mut self, policy: &mut dyn Policy) {
+        let view = JobsView {
+            now_ms: self.now,
+            pods: self.pods,
+            running: &self.running,
+        };
+        let want = policy
+            .next_wake(&view, &self.waiting)
+            .filter(|&t| t > self.now && !self.running.is_empty());
+        if want != self.wake_at {
+            self.wake_generation += 1;
+            self.wake_at = want;
+            if let Some(t) = want {
+                self.queue.push(t, Event::Wake(self.wake_generation));
+            }
+        }
     }
 
     fn finish(mut self) -> ReplayOutcome {

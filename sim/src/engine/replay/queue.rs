@@ -60,11 +60,11 @@ impl Engine<'_> {
             // not offered again until resources are released (a job finished or was
             // preempted); placements since then only filled the cluster.
             if self.unplaceable_epoch[class] != self.release_epoch {
-                if let Some(p) = policy.place(&self.cluster, pod, rng) {
+                if let Some(p) = policy.place(&self.cluster, id, pod, rng) {
                     self.start(id, p, policy)?;
                     continue;
                 }
-                if let Some(rp) = policy.place_remote(&self.cluster, pod, rng) {
+                if let Some(rp) = policy.place_remote(&self.cluster, id, pod, rng) {
                     self.start_remote(id, rp, policy)?;
                     continue;
                 }
@@ -76,7 +76,7 @@ impl Engine<'_> {
                     pods: self.pods,
                     running: &self.running,
                 };
-                policy.preempt(&self.cluster, pod, &view)
+                policy.preempt(&self.cluster, id, pod, &view)
             };
             let mut preempted = false;
             for v in victims {
@@ -88,7 +88,7 @@ impl Engine<'_> {
             if preempted {
                 // Resources were freed: earlier failures may now fit.
                 self.pass += 1;
-                if let Some(p) = policy.place(&self.cluster, pod, rng) {
+                if let Some(p) = policy.place(&self.cluster, id, pod, rng) {
                     self.start(id, p, policy)?;
                     continue;
                 }

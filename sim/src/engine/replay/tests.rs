@@ -6,7 +6,7 @@ mod runs {
     use crate::model::fleet::NodeSpec;
     use crate::model::slicing::SlicingMode;
     use crate::policy::gpu_select;
-    use crate::policy::JobsView;
+    use crate::policy::{JobsView, QueuedJob};
 
     /// First node (in fleet order) where the pod fits; tightest GPU.
     pub(super) struct FirstFit;
@@ -14,7 +14,13 @@ mod runs {
         fn name(&self) -> &str {
             "first-fit"
         }
-        fn place(&mut self, cluster: &Cluster, pod: &Pod, _: &mut SimRng) -> Option<Placement> {
+        fn place(
+            &mut self,
+            cluster: &Cluster,
+            _job: PodId,
+            pod: &Pod,
+            _: &mut SimRng,
+        ) -> Option<Placement> {
             let node = (0..cluster.nodes().len()).find(|&n| cluster.node(n).fits(pod))?;
             let gpus = gpu_select::best(cluster.node(node), pod)?;
             Some(Placement { node, gpus })
@@ -46,6 +52,64 @@ mod runs {
             pods,
         };
         run(f, &w, policy, &ReplayConfig::default()).unwrap()
+    }
+
+    /// First fit, and a timer: wakes at `at` (once), recording each pass's clock and the
+    /// running jobs' attained service then.
+    struct Timer {
+        at: u64,
+        passes: Vec<(u64, Vec<u64>)>,
+    }
+    impl Policy for Timer {
+        fn name(&self) -> &str {
+            "timer"
+        }
+        fn place(&mut self, c: &Cluster, job: PodId, p: &Pod, r: &mut SimRng) -> Option<Placement> {
+            FirstFit.place(c, job, p, r)
+        }
+        fn order_queue(&mut self, jobs: &JobsView<'_>, _: &mut [QueuedJob]) {
+            let attained = jobs
+                .running
+                .iter()
+                .map(|r| jobs.attained_gpu_ms(r))
+                .collect();
+            self.passes.push((jobs.now_ms, attained));
+        }
+        fn next_wake(&mut self, jobs: &JobsView<'_>, _: &[QueuedJob]) -> Option<u64> {
+            (jobs.now_ms < self.at).then_some(self.at)
+        }
+    }
+
+    #[test]
+    fn a_policy_is_called_at_the_time_it_asked_for_with_service_up_to_then() {
+        // One card: `a` runs 0..10 s, `b` waits from 1 s. The timer asks for 4.5 s: a pass
+        // happens then (b still waiting), seeing a's 4,500 GPU-ms, and nothing else changes.
+        let f = fleet(1, 1, SlicingMode::Whole);
+        let mut timer = Timer {
+            at: 4_500,
+            passes: Vec::new(),
+        };
+        let o = replay(
+            &f,
+            vec![
+                job("a", 0, 10_000, 1000, 1000),
+                job("b", 1_000, 1_000, 1000, 1000),
+            ],
+            &mut timer,
+        );
+        let at_wake: Vec<_> = timer.passes.iter().filter(|p| p.0 == 4_500).collect();
+        assert_eq!(at_wake.len(), 1, "{:?}", timer.passes);
+        assert_eq!(at_wake[0].1, vec![4_500]);
+        assert_eq!(o.jobs[1].first_start_ms, Some(10_000));
+        let without = replay(
+            &f,
+            vec![
+                job("a", 0, 10_000, 1000, 1000),
+                job("b", 1_000, 1_000, 1000, 1000),
+            ],
+            &mut FirstFit,
+        );
+        assert_eq!(o.jobs, without.jobs, "a wake-up alone changes nothing");
     }
 
     #[test]
@@ -148,10 +212,16 @@ mod runs {
         fn name(&self) -> &str {
             "preempting"
         }
-        fn place(&mut self, c: &Cluster, p: &Pod, r: &mut SimRng) -> Option<Placement> {
-            self.0.place(c, p, r)
+        fn place(&mut self, c: &Cluster, job: PodId, p: &Pod, r: &mut SimRng) -> Option<Placement> {
+            self.0.place(c, job, p, r)
         }
-        fn preempt(&mut self, _: &Cluster, pod: &Pod, jobs: &JobsView<'_>) -> Vec<PodId> {
+        fn preempt(
+            &mut self,
+            _: &Cluster,
+            _job: PodId,
+            pod: &Pod,
+            jobs: &JobsView<'_>,
+        ) -> Vec<PodId> {
             if pod.priority < 3 {
                 return vec![];
             }
@@ -332,7 +402,13 @@ mod remote {
         fn name(&self) -> &str {
             "remote-first-fit"
         }
-        fn place(&mut self, c: &Cluster, pod: &Pod, _: &mut SimRng) -> Option<Placement> {
+        fn place(
+            &mut self,
+            c: &Cluster,
+            _job: PodId,
+            pod: &Pod,
+            _: &mut SimRng,
+        ) -> Option<Placement> {
             let node = (0..c.nodes().len()).find(|&n| c.node(n).fits(pod))?;
             Some(Placement {
                 node,
@@ -342,6 +418,7 @@ mod remote {
         fn place_remote(
             &mut self,
             c: &Cluster,
+            _job: PodId,
             pod: &Pod,
             _: &mut SimRng,
         ) -> Option<RemotePlacement> {
