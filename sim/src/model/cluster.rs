@@ -126,6 +126,25 @@ impl Node {
         n
     }
 
+    /// A copy of this node with pod `id` placed on cards `gpus`, checked as [`Cluster::place`]
+    /// checks it: what-if for reservations ("would the reserved job still fit beside this
+    /// one?"), the counterpart of [`Node::without`].
+    pub fn with(&self, id: PodId, pod: &Pod, gpus: &[u16]) -> Result<Node, PlacementError> {
+        let mut one = Cluster {
+            nodes: vec![self.clone()],
+            by_priority: vec![0],
+            gpu_capacity_milli: 0,
+            gpu_used_milli: 0,
+            clock: self.generation,
+        };
+        let placement = Placement {
+            node: 0,
+            gpus: gpus.to_vec(),
+        };
+        one.place(id, pod, placement)?;
+        Ok(one.nodes.pop().expect("one node"))
+    }
+
     /// Takes resident `id` off the node; returns it and the GPU milli this freed.
     fn release(&mut self, id: PodId) -> Option<(Resident, u64)> {
         let at = self.residents.iter().position(|r| r.pod == id)?;
@@ -662,6 +681,22 @@ mod tests {
         assert!(!c.node(1).fits(&p));
         assert!(c.node(1).without(&[3]).fits(&p));
         assert!(!c.node(1).fits(&p), "the cluster is unchanged");
+    }
+
+    #[test]
+    fn with_is_a_checked_what_if_copy() {
+        let c = Cluster::new(&fleet());
+        let p = Pod::new("p", 1000, 10, 1, 1000);
+        let one = c.node(0).with(5, &p, &[1]).unwrap();
+        assert_eq!(one.gpu_free_milli(), &[1000, 0]);
+        assert_eq!(one.residents()[0].pod, 5);
+        assert!(one.fits(&p) && !one.with(6, &p, &[0]).unwrap().fits(&p));
+        assert!(matches!(
+            one.with(6, &p, &[1]),
+            Err(PlacementError::Card { gpu: 1, .. })
+        ));
+        assert_eq!(c.node(0).gpu_free_milli(), &[1000, 1000], "unchanged");
+        assert!(one.without(&[5]).fits(&Pod::new("two", 1000, 10, 2, 1000)));
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //!
 //! [`Node::fits`]: crate::model::cluster::Node::fits
 
+mod discipline;
 pub mod gpu_select;
 mod greedy;
 pub mod params;
@@ -19,6 +20,7 @@ use crate::model::cluster::{Cluster, NodeId, Placement};
 use crate::model::fragmentation::TypicalPods;
 use crate::model::job::{Pod, PodId};
 
+pub use discipline::Discipline;
 pub use greedy::{normalize_scores, Greedy, NodeScorer};
 
 pub use crate::model::rng::SimRng;
@@ -82,6 +84,13 @@ pub trait Policy: Send {
     /// Replay only: the order in which waiting jobs are offered to [`Policy::place`]. `queue`
     /// arrives in enqueue order (FIFO); the default keeps it.
     fn order_queue(&mut self, _jobs: &JobsView<'_>, _queue: &mut [QueuedJob]) {}
+
+    /// Replay only: what a scheduling pass does with the jobs behind one that cannot start
+    /// ([`Discipline`]): skip it (the default, FIFO with skipping), block behind it (strict), or
+    /// give it a reservation that later jobs may backfill around (EASY).
+    fn discipline(&self) -> Discipline {
+        Discipline::Skip
+    }
 
     /// Replay only: job `job` (`pod`) found no place; the running jobs to preempt so that it
     /// can be placed (the engine requeues them, paying its restart cost, then offers `job`

@@ -11,6 +11,7 @@
 //! Jobs the trace gives no work for (`work_ms == None`) are not replayed and are counted as
 //! skipped. A job whose demand is unknown gets one drawn from [`ReplayConfig::demand`].
 
+mod backfill;
 mod lifecycle;
 mod queue;
 mod rates;
