@@ -23,7 +23,7 @@ use flexsim_sim::policy::{JobsView, Policy, QueuedJob, SimRng};
 
 use crate::hami::priority_then_fifo;
 use crate::hi_binpack::HiCore;
-use crate::tiresias::fewest_victims;
+use crate::preemption::fewest_victims;
 
 /// Victim sets up to this size are searched exhaustively (within [`CHECK_BUDGET`]).
 pub const EXACT_UP_TO: usize = 4;

@@ -47,7 +47,14 @@ use flexsim_sim::policy::{Greedy, Policy};
 pub mod best_fit;
 #[path = "dot-product.rs"]
 pub mod dot_product;
+#[path = "easy-backfill.rs"]
+pub mod easy_backfill;
 pub mod fgd;
+pub mod fifo;
+#[path = "fifo-skip.rs"]
+pub mod fifo_skip;
+#[path = "first-fit.rs"]
+pub mod first_fit;
 #[path = "gpu-clustering.rs"]
 pub mod gpu_clustering;
 #[path = "gpu-packing.rs"]
@@ -68,6 +75,8 @@ pub mod hi_timeshare;
 pub mod k8s_default;
 #[path = "mig-static.rs"]
 pub mod mig_static;
+pub mod placement;
+pub mod preemption;
 pub mod random;
 pub mod tiresias;
 #[path = "volcano-binpack.rs"]
@@ -100,8 +109,9 @@ pub struct Built {
     pub params: Params,
 }
 
-/// Every shipped policy: the FGD paper's baselines in its order, the cluster baselines, then
-/// the Hi Scheduler variants.
+/// Every shipped policy: the FGD paper's baselines in its order, the cluster baselines (the
+/// classic queue disciplines and size- and service-based schedulers after Tiresias), then the
+/// Hi Scheduler variants.
 pub fn registry() -> Vec<PolicyInfo> {
     vec![
         PolicyInfo {
@@ -173,6 +183,30 @@ pub fn registry() -> Vec<PolicyInfo> {
             description: "Tiresias 2D-LAS: least attained GPU-time first, preemptive, whole cards",
             params: tiresias::PARAMS,
             make: |p| Ok(Box::new(tiresias::Tiresias::from_params(p)?)),
+        },
+        PolicyInfo {
+            name: "fifo",
+            description: "strict FIFO: arrival order, head-of-line blocking, no preemption",
+            params: fifo::PARAMS,
+            make: |p| Ok(Box::new(fifo::Fifo::from_params(p)?)),
+        },
+        PolicyInfo {
+            name: "fifo-skip",
+            description: "FIFO with skipping: every waiting job that fits starts, in arrival order",
+            params: fifo_skip::PARAMS,
+            make: |p| Ok(Box::new(fifo_skip::from_params(p)?)),
+        },
+        PolicyInfo {
+            name: "easy-backfill",
+            description: "FIFO with EASY backfilling: the blocked head's start is reserved",
+            params: easy_backfill::PARAMS,
+            make: |p| Ok(Box::new(easy_backfill::from_params(p)?)),
+        },
+        PolicyInfo {
+            name: "first-fit",
+            description: "YARN: first node in fleet order with room, FIFO with skipping",
+            params: NO_PARAMS,
+            make: |_| Ok(Box::new(first_fit::FirstFit)),
         },
         PolicyInfo {
             name: "hi-binpack",
@@ -366,7 +400,8 @@ mod tests {
             e.to_string(),
             "unknown policy \"fdg\"; known policies: random, dot-product, gpu-clustering, \
              gpu-packing, best-fit, fgd, k8s-default, volcano-binpack, hami, mig-static, \
-             tiresias, hi-binpack, hi-priority, hi-timeshare, hi-hetero, hi-remote, hi"
+             tiresias, fifo, fifo-skip, easy-backfill, first-fit, \
+             hi-binpack, hi-priority, hi-timeshare, hi-hetero, hi-remote, hi"
         );
     }
 
