@@ -55,6 +55,7 @@ pub mod fifo;
 pub mod fifo_skip;
 #[path = "first-fit.rs"]
 pub mod first_fit;
+pub mod gittins;
 #[path = "gpu-clustering.rs"]
 pub mod gpu_clustering;
 #[path = "gpu-packing.rs"]
@@ -73,11 +74,14 @@ pub mod hi_remote;
 pub mod hi_timeshare;
 #[path = "k8s-default.rs"]
 pub mod k8s_default;
+pub mod las;
 #[path = "mig-static.rs"]
 pub mod mig_static;
 pub mod placement;
 pub mod preemption;
 pub mod random;
+pub mod sjf;
+pub mod srtf;
 pub mod tiresias;
 #[path = "volcano-binpack.rs"]
 pub mod volcano_binpack;
@@ -208,6 +212,31 @@ pub fn registry() -> Vec<PolicyInfo> {
             description: "YARN: first node in fleet order with room, FIFO with skipping",
             params: NO_PARAMS,
             make: |_| Ok(Box::new(first_fit::FirstFit)),
+        },
+        PolicyInfo {
+            name: "sjf",
+            description: "shortest job (trace work) first, non-preemptive",
+            params: sjf::PARAMS,
+            make: |p| Ok(Box::new(sjf::Sjf::from_params(p)?)),
+        },
+        PolicyInfo {
+            name: "srtf",
+            description: "shortest remaining GPU time first, preemptive, whole cards",
+            params: srtf::PARAMS,
+            make: |p| Ok(Box::new(srtf::Srtf::from_params(p)?)),
+        },
+        PolicyInfo {
+            name: "las",
+            description: "least attained GPU time first, preemptive with a quantum, whole cards",
+            params: las::PARAMS,
+            make: |p| Ok(Box::new(las::Las::from_params(p)?)),
+        },
+        PolicyInfo {
+            name: "gittins",
+            description:
+                "Gittins index of the trace's GPU-time distribution, preemptive, whole cards",
+            params: gittins::PARAMS,
+            make: |p| Ok(Box::new(gittins::Gittins::from_params(p)?)),
         },
         PolicyInfo {
             name: "hi-binpack",
@@ -401,7 +430,7 @@ mod tests {
             e.to_string(),
             "unknown policy \"fdg\"; known policies: random, dot-product, gpu-clustering, \
              gpu-packing, best-fit, fgd, k8s-default, volcano-binpack, hami, mig-static, \
-             tiresias, fifo, fifo-skip, easy-backfill, first-fit, \
+             tiresias, fifo, fifo-skip, easy-backfill, first-fit, sjf, srtf, las, gittins, \
              hi-binpack, hi-priority, hi-timeshare, hi-hetero, hi-remote, hi"
         );
     }
