@@ -107,6 +107,8 @@ pub struct Gittins {
     placer: Placer,
     /// Index of each waiting job at the pass's start, by job id.
     waiting_index: Vec<f64>,
+    /// Each job's last computed index and the service step it was computed at.
+    memo: Vec<Option<(u64, f64)>>,
 }
 
 /// A priority that sorts highest index first, then arrival, then id.
@@ -124,6 +126,23 @@ impl Gittins {
             index: GittinsIndex::new(Vec::new(), quantum_gpu_ms),
             placer,
             waiting_index: Vec::new(),
+            memo: Vec::new(),
+        }
+    }
+
+    /// Job `id`'s index at `attained`, computed once per service step.
+    fn index_of(&mut self, id: PodId, attained: u64) -> f64 {
+        if self.memo.len() <= id {
+            self.memo.resize(id + 1, None);
+        }
+        let step = self.index.step(attained);
+        match self.memo[id] {
+            Some((at, g)) if at == step => g,
+            _ => {
+                let g = self.index.index(attained);
+                self.memo[id] = Some((step, g));
+                g
+            }
         }
     }
 
@@ -170,7 +189,7 @@ impl Policy for Gittins {
     fn order_queue(&mut self, jobs: &JobsView<'_>, queue: &mut [QueuedJob]) {
         self.waiting_index.resize(jobs.pods.len(), 0.0);
         for q in queue.iter() {
-            self.waiting_index[q.pod] = self.index.index(q.attained_gpu_ms);
+            self.waiting_index[q.pod] = self.index_of(q.pod, q.attained_gpu_ms);
         }
         queue.sort_by_key(|q| rank(self.waiting_index[q.pod], &jobs.pods[q.pod], q.pod));
     }
@@ -183,11 +202,14 @@ impl Policy for Gittins {
         jobs: &JobsView<'_>,
     ) -> Vec<PodId> {
         let mine = self.waiting_index.get(job).copied().unwrap_or(0.0);
-        let lower = jobs.running.iter().filter_map(|r| {
-            let g = self.index.index(jobs.attained_gpu_ms(r));
-            (g < mine).then(|| (rank(g, &jobs.pods[r.pod], r.pod), r.pod))
-        });
-        lowest_priority_first(cluster, pod, jobs, lower)
+        let mut lower = Vec::new();
+        for r in jobs.running {
+            let g = self.index_of(r.pod, jobs.attained_gpu_ms(r));
+            if g < mine {
+                lower.push((rank(g, &jobs.pods[r.pod], r.pod), r));
+            }
+        }
+        lowest_priority_first(cluster, pod, lower)
     }
 
     fn next_wake(&mut self, jobs: &JobsView<'_>, waiting: &[QueuedJob]) -> Option<u64> {

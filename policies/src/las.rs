@@ -105,9 +105,9 @@ impl Policy for Las {
         let lower = jobs
             .running
             .iter()
-            .map(|r| (jobs.attained_gpu_ms(r), r.pod))
+            .map(|r| (jobs.attained_gpu_ms(r), r))
             .filter(|&(a, _)| a >= bar);
-        lowest_priority_first(cluster, pod, jobs, lower)
+        lowest_priority_first(cluster, pod, lower)
     }
 
     fn next_wake(&mut self, jobs: &JobsView<'_>, waiting: &[QueuedJob]) -> Option<u64> {

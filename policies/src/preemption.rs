@@ -16,8 +16,7 @@
 
 use flexsim_sim::model::cluster::{Cluster, Node, NodeId};
 use flexsim_sim::model::job::{Pod, PodId};
-use flexsim_sim::policy::JobsView;
-use std::collections::BTreeMap;
+use flexsim_sim::policy::RunningJob;
 
 /// The victims on `node` (taken in `order`) that make room for `pod`: the shortest prefix of
 /// `order` after which `fits` holds, with victims that turn out not to be needed dropped again
@@ -54,39 +53,47 @@ pub fn fewest_victims(
 /// The running jobs to preempt so that `pod` fits: `candidates` are the running jobs of lower
 /// priority than it, each with its rank (larger = lower priority, preempted first; ties by
 /// larger job id). Empty if no node can be made to fit.
-pub fn lowest_priority_first<K: Ord + Copy>(
+pub fn lowest_priority_first<'r, K: Ord + Copy>(
     cluster: &Cluster,
     pod: &Pod,
-    jobs: &JobsView<'_>,
-    candidates: impl IntoIterator<Item = (K, PodId)>,
+    candidates: impl IntoIterator<Item = (K, &'r RunningJob)>,
 ) -> Vec<PodId> {
-    let node_of: BTreeMap<PodId, NodeId> = jobs.running.iter().map(|r| (r.pod, r.node)).collect();
-    let mut by_node: BTreeMap<NodeId, Vec<(K, PodId)>> = BTreeMap::new();
-    for (k, id) in candidates {
-        if let Some(&n) = node_of.get(&id) {
-            by_node.entry(n).or_default().push((k, id));
-        }
-    }
-    // (highest-priority victim's rank, reversed so larger wins; victims; node rank)
-    let mut best: Option<(std::cmp::Reverse<(K, PodId)>, usize, usize, Vec<PodId>)> = None;
-    for (rank, &n) in cluster.by_priority().iter().enumerate() {
-        let Some(cands) = by_node.get_mut(&n) else {
-            continue;
-        };
-        cands.sort_unstable_by(|a, b| b.cmp(a));
-        let order: Vec<PodId> = cands.iter().map(|&(_, id)| id).collect();
+    // By node, and on each node lowest priority first.
+    let mut cands: Vec<(NodeId, K, PodId)> = candidates
+        .into_iter()
+        .map(|(k, r)| (r.node, k, r.pod))
+        .collect();
+    cands.sort_unstable_by(|a, b| a.0.cmp(&b.0).then((b.1, b.2).cmp(&(a.1, a.2))));
+    // Compared: the highest-priority victim's rank (larger wins, so reversed), then the number
+    // of victims, then the node's place in the run's node priority (looked up on ties only).
+    let node_rank = |n: NodeId| cluster.by_priority().iter().position(|&m| m == n);
+    type Choice<K> = (std::cmp::Reverse<(K, PodId)>, usize, NodeId, Vec<PodId>);
+    let mut best: Option<Choice<K>> = None;
+    let mut order: Vec<PodId> = Vec::new();
+    for group in cands.chunk_by(|a, b| a.0 == b.0) {
+        let n = group[0].0;
+        order.clear();
+        order.extend(group.iter().map(|&(_, _, id)| id));
         let Some(v) = fewest_victims(cluster.node(n), pod, &order, |n, p| n.fits(p)) else {
             continue;
         };
-        let top = cands
+        let top = group
             .iter()
-            .filter(|(_, id)| v.contains(id))
+            .filter(|(_, _, id)| v.contains(id))
+            .map(|&(_, k, id)| (k, id))
             .min()
-            .copied()
             .expect("victims are candidates");
-        let key = (std::cmp::Reverse(top), v.len(), rank);
-        if best.as_ref().is_none_or(|b| key < (b.0, b.1, b.2)) {
-            best = Some((key.0, key.1, key.2, v));
+        let key = (std::cmp::Reverse(top), v.len());
+        let better = match &best {
+            None => true,
+            Some(b) => match key.cmp(&(b.0, b.1)) {
+                std::cmp::Ordering::Less => true,
+                std::cmp::Ordering::Greater => false,
+                std::cmp::Ordering::Equal => node_rank(n) < node_rank(b.2),
+            },
+        };
+        if better {
+            best = Some((key.0, key.1, n, v));
         }
     }
     best.map(|b| b.3).unwrap_or_default()
@@ -96,7 +103,6 @@ pub fn lowest_priority_first<K: Ord + Copy>(
 mod tests {
     use super::*;
     use crate::tests::{cluster_of, placed};
-    use flexsim_sim::policy::RunningJob;
 
     fn gpus(n: u32) -> Pod {
         Pod::new("p", 1000, 1024, n, 1000)
@@ -112,7 +118,6 @@ mod tests {
             next += g as u16;
             placed(&mut c, id, gpus(g), 0, &cards);
         }
-        let pods: Vec<Pod> = running.iter().map(|&g| gpus(g)).collect();
         let run: Vec<RunningJob> = (0..running.len())
             .map(|pod| RunningJob {
                 pod,
@@ -121,13 +126,7 @@ mod tests {
                 attained_gpu_ms: 0,
             })
             .collect();
-        let view = JobsView {
-            now_ms: 0,
-            pods: &pods,
-            running: &run,
-        };
-        let mut v =
-            lowest_priority_first(&c, &gpus(need), &view, (0..running.len()).map(|i| (i, i)));
+        let mut v = lowest_priority_first(&c, &gpus(need), run.iter().map(|r| (r.pod, r)));
         v.sort_unstable();
         v
     }
@@ -203,7 +202,6 @@ mod tests {
         placed(&mut c, 0, gpus(2), 0, &[0, 1]);
         placed(&mut c, 1, gpus(1), 1, &[0]);
         placed(&mut c, 2, gpus(1), 1, &[1]);
-        let pods = vec![gpus(2), gpus(1), gpus(1)];
         let run: Vec<RunningJob> = [(0, 0), (1, 1), (2, 1)]
             .iter()
             .map(|&(pod, node)| RunningJob {
@@ -213,23 +211,21 @@ mod tests {
                 attained_gpu_ms: 0,
             })
             .collect();
-        let view = JobsView {
-            now_ms: 0,
-            pods: &pods,
-            running: &run,
+        let ranked = |ranks: &[(u64, usize)]| -> Vec<(u64, &RunningJob)> {
+            ranks.iter().map(|&(k, i)| (k, &run[i])).collect()
         };
         let cands = [(5u64, 0), (7, 1), (6, 2)];
         // Two victims on b (best rank 6) beat one on a (rank 5): lower priority goes first.
-        let mut v = lowest_priority_first(&c, &gpus(2), &view, cands);
+        let mut v = lowest_priority_first(&c, &gpus(2), ranked(&cands));
         v.sort_unstable();
         assert_eq!(v, vec![1, 2]);
         // A one-GPU job needs only b's lowest (rank 7).
-        assert_eq!(lowest_priority_first(&c, &gpus(1), &view, cands), vec![1]);
+        assert_eq!(lowest_priority_first(&c, &gpus(1), ranked(&cands)), vec![1]);
         // Without candidates on b, a's job goes.
         assert_eq!(
-            lowest_priority_first(&c, &gpus(2), &view, [(5u64, 0)]),
+            lowest_priority_first(&c, &gpus(2), ranked(&[(5, 0)])),
             vec![0]
         );
-        assert!(lowest_priority_first(&c, &gpus(2), &view, Vec::<(u64, PodId)>::new()).is_empty());
+        assert!(lowest_priority_first(&c, &gpus(2), ranked(&[])).is_empty());
     }
 }

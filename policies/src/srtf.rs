@@ -98,11 +98,11 @@ impl Policy for Srtf {
             .map(|r| {
                 (
                     remaining_gpu_ms(&jobs.pods[r.pod], jobs.attained_gpu_ms(r)),
-                    r.pod,
+                    r,
                 )
             })
             .filter(|&(rem, _)| rem > mine);
-        lowest_priority_first(cluster, pod, jobs, lower)
+        lowest_priority_first(cluster, pod, lower)
     }
 }
 

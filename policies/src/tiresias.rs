@@ -367,9 +367,9 @@ impl Policy for Tiresias {
                     || (s.queue == mine.0
                         && (self.order == Order::RunningFirst || s.demoted_ms == Some(now)))
             })
-            .map(|r| (self.key(r.pod), r.pod))
+            .map(|r| (self.key(r.pod), r))
             .filter(|&(k, _)| k > mine);
-        lowest_priority_first(cluster, pod, jobs, lower)
+        lowest_priority_first(cluster, pod, lower)
     }
 
     fn next_wake(&mut self, jobs: &JobsView<'_>, waiting: &[QueuedJob]) -> Option<u64> {
