@@ -2,10 +2,11 @@
 //! blocks every job behind it ([`Discipline::Strict`], head-of-line blocking). Never preempts.
 //! Node choice: `placement=best-fit` (default) or `first-fit`.
 //!
-//! This is FIFO as queueing theory and the Tiresias paper's baselines define it (Gu et al.,
-//! NSDI'19), and the Tiresias simulator's `fifo` (`run_sim.py:one_queue_fifo_sim_jobs` walks the
-//! pending jobs in arrival order and breaks at the first one that does not fit). FIFO with
-//! skipping is `fifo-skip`; with a reservation for the blocked head, `easy-backfill`.
+//! This is FIFO (first come, first served) as queueing theory defines it, and the Tiresias
+//! simulator's `fifo` (`run_sim.py:one_queue_fifo_sim_jobs` walks the pending jobs in arrival
+//! order and breaks at the first one that does not fit; `tests/crossval.rs` matches it job for
+//! job). FIFO with skipping is `fifo-skip`; with a reservation for the blocked head,
+//! `easy-backfill`.
 
 use flexsim_sim::model::cluster::{Cluster, Placement};
 use flexsim_sim::model::job::{Pod, PodId};

@@ -184,8 +184,8 @@ pub fn registry() -> Vec<PolicyInfo> {
         },
         PolicyInfo {
             name: "tiresias",
-            description: "Tiresias discretised 2D-LAS (NSDI'19): K queues by attained GPU-time, \
-                          demotion at the crossing, preemptive, whole cards",
+            description: "Tiresias discretised 2D-LAS (NSDI'19): queues by attained GPU time, \
+                          preemptive, whole cards",
             params: tiresias::PARAMS,
             make: |p| Ok(Box::new(tiresias::Tiresias::from_params(p)?)),
         },

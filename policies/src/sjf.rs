@@ -2,9 +2,9 @@
 //! (`work_s`, the job's solo run time) first, ties by arrival then id, and every one that fits
 //! starts; a job that does not fit is skipped. A started job runs to its end. The classic
 //! non-preemptive size-based order (Conway, Maxwell & Miller, "Theory of Scheduling", 1967),
-//! with the job length known in advance as the Tiresias paper's SJF baseline assumes (Gu et al.,
-//! NSDI'19). Length, not GPU time: a wide short job goes before a narrow long one. Node
-//! choice: `placement=best-fit` (default) or `first-fit`.
+//! clairvoyant: the job length is known in advance (from the trace). Length, not GPU time: a
+//! wide short job goes before a narrow long one. Node choice: `placement=best-fit` (default) or
+//! `first-fit`.
 
 use flexsim_sim::model::cluster::{Cluster, Placement};
 use flexsim_sim::model::job::{Pod, PodId};

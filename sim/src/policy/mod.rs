@@ -54,6 +54,8 @@ pub trait Policy: Send {
     /// never from a global one. `job` indexes the run's jobs ([`JobsView::pods`] in replay;
     /// the arrival list in inflation), so a policy can keep per-job state without searching.
     ///
+    /// Under [`Discipline::EasyBackfill`] the engine may decline a placement for a job queued
+    /// behind the reserved head (it would delay the head); the job then just keeps waiting.
     ///
     /// In replay, a `None` (with no remote placement either) parks the job's shape until
     /// resources are released — a job finishes or is preempted — as Kubernetes parks
