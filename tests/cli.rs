@@ -278,6 +278,79 @@ fn regress_fails_when_a_golden_figure_is_nudged_beyond_its_tolerance() {
 }
 
 #[test]
+fn regress_refuses_damaged_golden_files_and_lists_run_only_metrics() {
+    let d = tmp();
+    assert!(flexsim(&["run", "--out", "run"], d.path()).status.success());
+    let golden = summary(&d.path().join("run"));
+    let check = |name: &str, damaged: &serde_json::Value, says: &str| {
+        std::fs::write(d.path().join(name), damaged.to_string()).unwrap();
+        let o = flexsim(&["regress", name, "run"], d.path());
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains(says), "{name}: {e}");
+        assert!(!e.contains("panicked"), "{e}");
+    };
+    // No metrics at all.
+    let mut bare = serde_json::json!({});
+    for k in ["protocol", "trace", "fleet", "policy", "seed", "tune"] {
+        bare[k] = golden[k].clone();
+    }
+    check("bare.json", &bare, "bare.json: no metrics");
+    // A headline metric deleted.
+    let mut missing = golden.clone();
+    missing.as_object_mut().unwrap().remove("alloc_pct_at_130");
+    check(
+        "missing.json",
+        &missing,
+        "missing.json: missing metric alloc_pct_at_130: every inflation summary has it",
+    );
+    // Wrong types: a string, a boolean, a null where a number is always written.
+    for (i, bad) in [
+        serde_json::json!("95.5"),
+        serde_json::json!(true),
+        serde_json::json!(null),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut typed = golden.clone();
+        typed["pods_failed"] = bad.clone();
+        let name = format!("typed{i}.json");
+        let got = match &bad {
+            serde_json::Value::String(t) => format!("string \"{t}\""),
+            serde_json::Value::Bool(b) => format!("boolean {b}"),
+            _ => "null".to_owned(),
+        };
+        check(
+            &name,
+            &typed,
+            &format!("{name}: metric pods_failed: expected a number, got {got}"),
+        );
+    }
+    // The golden has a metric the run lacks.
+    let mut extra = golden.clone();
+    extra["gpu_hours"] = serde_json::json!(12.5);
+    check(
+        "extra.json",
+        &extra,
+        "summary.json: missing metric gpu_hours: the golden has it (value 12.5), the run does not",
+    );
+    // A metric only the run has (a newer flexsim's) is listed on stderr and does not fail.
+    let mut newer = golden;
+    newer["gpu_hours"] = serde_json::json!(3.0);
+    std::fs::write(d.path().join("newer.json"), newer.to_string()).unwrap();
+    let o = flexsim(&["regress", "run", "newer.json"], d.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("note: 1 metric only in the run, not compared")
+            && stderr(&o).contains(": gpu_hours"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("gpu_hours"));
+}
+
+#[test]
 fn replay_run_writes_its_files_and_compare_reads_them() {
     let d = tmp();
     let trace = repo("traces/openb/openb_pod_list_default.csv");
