@@ -107,4 +107,18 @@ pub enum EngineError {
     },
     #[error("the fleet has no GPU capacity")]
     NoGpuCapacity,
+    /// The inflation protocol's tune ratio is not a share of capacity in (0, 10].
+    #[error("invalid tune {0}: expected a share of GPU capacity in (0, 10], e.g. 1.3")]
+    InvalidTune(f64),
+    /// The inflation protocol tunes GPU requests; a trace without any has none to tune.
+    #[error("the trace's {pods} pods request no GPU: the inflation protocol tunes arrived GPU requests to a share of capacity, and there are none to tune")]
+    NothingToTune { pods: usize },
+    /// Tuning down removed every GPU pod: the target is too small for the trace's pods.
+    #[error("tune {tune} leaves no GPU pod to arrive: tuning down to its target of {target_milli} milli-GPU (capacity {capacity_milli}) removed every GPU pod (the smallest requests {smallest_milli}); use a larger tune")]
+    TunedToNothing {
+        tune: f64,
+        target_milli: u64,
+        capacity_milli: u64,
+        smallest_milli: u64,
+    },
 }
