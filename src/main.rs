@@ -105,6 +105,9 @@ enum Command {
         /// Overwrite an output directory that already holds results.
         #[arg(long)]
         force: bool,
+        /// Run a fleet beyond 10,000,000 devices or nodes (refused without it).
+        #[arg(long)]
+        yes: bool,
         #[command(flatten)]
         replay: ReplayArgs,
     },
@@ -132,12 +135,17 @@ enum Command {
         out: PathBuf,
         #[arg(long)]
         force: bool,
-        /// Worker threads (default: one per core). Results do not depend on it.
+        /// Worker threads (default: one per core; at most the cores available). Results do not
+        /// depend on it.
         #[arg(long)]
         threads: Option<usize>,
         /// Hide the progress bar.
         #[arg(long)]
         quiet: bool,
+        /// Run a grid beyond 100,000 runs, or a fleet beyond 10,000,000 devices or nodes
+        /// (refused without it).
+        #[arg(long)]
+        yes: bool,
         #[command(flatten)]
         replay: ReplayArgs,
     },
@@ -199,6 +207,22 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `--threads` capped at the cores this process may use: more threads only add switching, and
+/// results do not depend on the count. Says so on stderr when it caps.
+fn cap_threads(threads: Option<usize>) -> Result<Option<usize>> {
+    if threads == Some(0) {
+        bail!("--threads must be at least 1");
+    }
+    let available = std::thread::available_parallelism().map(std::num::NonZeroUsize::get);
+    Ok(match (threads, available) {
+        (Some(n), Ok(cores)) if n > cores => {
+            eprintln!("note: --threads {n} capped at {cores}, the cores available to this process");
+            Some(cores)
+        }
+        (t, _) => t,
+    })
 }
 
 fn check_tune(tune: f64) -> Result<()> {
@@ -271,9 +295,7 @@ fn real_main() -> Result<()> {
             quiet,
         } => {
             let seeds = seeds::parse(&seeds).map_err(anyhow::Error::msg)?;
-            if threads == Some(0) {
-                bail!("--threads must be at least 1");
-            }
+            let threads = cap_threads(threads)?;
             if !(synth_interarrival_s.is_finite() && synth_interarrival_s > 0.0) {
                 bail!("invalid --synth-interarrival-s: expected seconds > 0");
             }
@@ -329,12 +351,13 @@ fn real_main() -> Result<()> {
             tune,
             out,
             force,
+            yes,
             replay,
         } => {
             check_tune(tune)?;
             flexsim_policies::by_name(&policy)?;
+            let fleet = inputs::fleet(fleet.as_deref(), yes)?;
             let workload = inputs::trace(trace.as_deref())?;
-            let fleet = inputs::fleet(fleet.as_deref())?;
             let slicing = run::slicing_mode(replay.slicing.as_deref())?;
             if replay.protocol == Protocol::Replay {
                 let out = out.unwrap_or_else(|| {
@@ -389,6 +412,7 @@ fn real_main() -> Result<()> {
             force,
             threads,
             quiet,
+            yes,
             replay,
         } => {
             check_tune(tune)?;
@@ -396,7 +420,7 @@ fn real_main() -> Result<()> {
             let replay_config = (replay.protocol == Protocol::Replay)
                 .then(|| replay_config(&replay, 0))
                 .transpose()?;
-            let seeds = seeds::parse(&seeds).map_err(anyhow::Error::msg)?;
+            let seed_count = seeds::count(&seeds).map_err(anyhow::Error::msg)?;
             let policies: Vec<String> = policy
                 .split(',')
                 .map(|s| s.trim().to_owned())
@@ -408,23 +432,35 @@ fn real_main() -> Result<()> {
             for p in &policies {
                 flexsim_policies::by_name(p)?;
             }
-            if threads == Some(0) {
-                bail!("--threads must be at least 1");
+            let threads = cap_threads(threads)?;
+            let paths = trace.as_deref().map(inputs::path_list);
+            if paths.as_ref().is_some_and(Vec::is_empty) {
+                bail!("--trace names no file");
             }
-            let workloads = match trace {
+            // Sized before anything is read or listed.
+            let traces = paths.as_ref().map_or(1, Vec::len) as u64;
+            let runs = traces
+                .saturating_mul(policies.len() as u64)
+                .saturating_mul(seed_count);
+            if runs > sweep::GRID_LIMIT && !yes {
+                bail!(
+                    "the sweep grid has {runs} runs ({traces} trace{} x {} polic{} x {seed_count} seed{}), beyond the limit of {} runs; pass --yes to run it anyway, or split it",
+                    if traces == 1 { "" } else { "s" },
+                    policies.len(),
+                    if policies.len() == 1 { "y" } else { "ies" },
+                    if seed_count == 1 { "" } else { "s" },
+                    sweep::GRID_LIMIT
+                );
+            }
+            let seeds = seeds::parse(&seeds).map_err(anyhow::Error::msg)?;
+            let fleet = inputs::fleet(fleet.as_deref(), yes)?;
+            let workloads = match &paths {
                 None => vec![inputs::trace(None)?],
-                Some(list) => {
-                    let paths = inputs::path_list(&list);
-                    if paths.is_empty() {
-                        bail!("--trace names no file");
-                    }
-                    paths
-                        .iter()
-                        .map(|p| inputs::trace(Some(p)))
-                        .collect::<Result<_>>()?
-                }
+                Some(paths) => paths
+                    .iter()
+                    .map(|p| inputs::trace(Some(p)))
+                    .collect::<Result<_>>()?,
             };
-            let fleet = inputs::fleet(fleet.as_deref())?;
             report::prepare_out_dir(&out, force)?;
             let spec = sweep::SweepSpec {
                 workloads: &workloads,

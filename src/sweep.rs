@@ -19,6 +19,12 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
+/// The most runs a sweep grid may have unless `--yes`: each run writes its own directory of
+/// files, and at the openb trace's ~0.2 s a run 10^5 runs are already hours of cores; a grid
+/// beyond it is more likely a typo in `--seeds` (`42..4200000`) than a plan, and a planned one
+/// is better split with `--seeds` ranges across machines.
+pub const GRID_LIMIT: u64 = 100_000;
+
 pub struct SweepSpec<'a> {
     pub workloads: &'a [Workload],
     pub fleet: &'a Fleet,

@@ -41,6 +41,14 @@ pub enum InputError {
     /// A whole-file problem (empty trace, duplicate names, ...).
     #[error("{file}: {message}")]
     Invalid { file: PathBuf, message: String },
+    /// A fleet beyond the size limit (`fleet::FLEET_LIMIT` unless the caller chose another).
+    #[error("{file}: the fleet has {devices} devices on {nodes} nodes, beyond the limit of {limit} devices or nodes")]
+    FleetTooLarge {
+        file: PathBuf,
+        devices: u64,
+        nodes: u64,
+        limit: u64,
+    },
 }
 
 /// Why the engine refused a placement a policy proposed.
