@@ -2,9 +2,9 @@
 //! whole process), plus `best-fit` for comparison.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use flexsim_sim::fleet::Fleet;
-use flexsim_sim::inflation::{self, InflationConfig};
-use flexsim_sim::trace::openb;
+use flexsim_sim::engine::inflation::{self, InflationConfig};
+use flexsim_sim::input::trace::openb;
+use flexsim_sim::model::fleet::Fleet;
 use std::path::Path;
 
 fn bench(c: &mut Criterion) {

@@ -3,11 +3,11 @@
 //! 1,000,000-job figure of the README is a whole-process timing (`/usr/bin/time -v`).
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use flexsim_sim::fleet::Fleet;
-use flexsim_sim::replay::{self, ReplayConfig};
-use flexsim_sim::slicing::SlicingMode;
-use flexsim_sim::synth::{self, SynthParams};
-use flexsim_sim::trace::openb;
+use flexsim_sim::engine::replay::{self, ReplayConfig};
+use flexsim_sim::input::synth::{self, SynthParams};
+use flexsim_sim::input::trace::openb;
+use flexsim_sim::model::fleet::Fleet;
+use flexsim_sim::model::slicing::SlicingMode;
 use std::path::Path;
 
 fn bench(c: &mut Criterion) {

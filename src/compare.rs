@@ -1,7 +1,7 @@
 //! `flexsim regress` and `flexsim compare`: reading summaries back.
 
 use anyhow::{Context, Result};
-use flexsim_sim::regress::{self, Side, Status};
+use flexsim_sim::output::regress::{self, Side, Status};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

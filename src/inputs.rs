@@ -2,9 +2,10 @@
 
 use anyhow::{anyhow, Result};
 use flexsim_sim::error::InputError;
-use flexsim_sim::fleet::{Fleet, FLEET_LIMIT};
-use flexsim_sim::job::Workload;
-use flexsim_sim::trace::openb;
+use flexsim_sim::input::fleet_file::FLEET_LIMIT;
+use flexsim_sim::input::trace::openb;
+use flexsim_sim::model::fleet::Fleet;
+use flexsim_sim::model::job::Workload;
 use std::path::{Path, PathBuf};
 
 /// The openb default pod list (CC BY 4.0, Alibaba; see traces/openb/README.md).
@@ -18,7 +19,7 @@ pub const DEFAULT_FLEET_NAME: &str = "openb_node_list_gpu_node.csv";
 /// The trace at `path`, or the embedded default.
 pub fn trace(path: Option<&Path>) -> Result<Workload> {
     Ok(match path {
-        Some(p) => flexsim_sim::trace::read_any(p)?,
+        Some(p) => flexsim_sim::input::trace::read_any(p)?,
         None => openb::parse(Path::new(DEFAULT_TRACE_NAME), DEFAULT_TRACE.as_bytes())?,
     })
 }

@@ -10,8 +10,8 @@ mod sweep;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use flexsim_sim::inflation::InflationConfig;
-use flexsim_sim::report;
+use flexsim_sim::engine::inflation::InflationConfig;
+use flexsim_sim::output::report;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -91,7 +91,7 @@ enum Command {
         /// Node list CSV (openb format); default: the embedded openb_node_list_gpu_node.
         #[arg(long)]
         fleet: Option<PathBuf>,
-        /// Policy name (see `flexsim policies`).
+        /// Policy, with parameters if any: `fgd`, `hami[node=spread]` (see `flexsim policies -v`).
         #[arg(long, default_value = "fgd")]
         policy: String,
         #[arg(long, default_value_t = 42)]
@@ -119,7 +119,7 @@ enum Command {
         /// Node list CSV; default: the embedded openb GPU node list.
         #[arg(long)]
         fleet: Option<PathBuf>,
-        /// Comma-separated policy names.
+        /// Comma-separated policies, each with parameters if any (`fgd,tiresias[thresholds=1800:7200]`).
         #[arg(
             long,
             default_value = "random,dot-product,gpu-clustering,gpu-packing,best-fit,fgd"
@@ -149,8 +149,12 @@ enum Command {
         #[command(flatten)]
         replay: ReplayArgs,
     },
-    /// List the policies with a one-line description each.
-    Policies,
+    /// List the policies with a one-line description each (`--verbose`: and their parameters,
+    /// set as `name[key=value,...]`, with defaults).
+    Policies {
+        #[arg(long, short)]
+        verbose: bool,
+    },
     /// Compare a run's summary with a golden one; exit 1 on a regression, 2 on bad input.
     Regress {
         /// Golden summary.json (or a run directory).
@@ -233,16 +237,19 @@ fn check_tune(tune: f64) -> Result<()> {
 }
 
 /// The replay configuration the flags describe.
-fn replay_config(args: &ReplayArgs, seed: u64) -> Result<flexsim_sim::replay::ReplayConfig> {
+fn replay_config(
+    args: &ReplayArgs,
+    seed: u64,
+) -> Result<flexsim_sim::engine::replay::ReplayConfig> {
     if !(args.restart_cost_s.is_finite() && args.restart_cost_s >= 0.0) {
         bail!("invalid --restart-cost-s: expected seconds >= 0");
     }
     if !(args.slo_slowdown.is_finite() && args.slo_slowdown >= 1.0) {
         bail!("invalid --slo-slowdown: expected a factor >= 1");
     }
-    let demand: flexsim_sim::demand::DemandDistribution =
+    let demand: flexsim_sim::model::demand::DemandDistribution =
         args.demand.parse().map_err(anyhow::Error::msg)?;
-    Ok(flexsim_sim::replay::ReplayConfig {
+    Ok(flexsim_sim::engine::replay::ReplayConfig {
         seed,
         demand,
         restart_cost_ms: (args.restart_cost_s * 1000.0).round() as u64,
@@ -318,7 +325,7 @@ fn real_main() -> Result<()> {
             out,
             force,
         }) => {
-            use flexsim_sim::synth::SynthParams;
+            use flexsim_sim::input::synth::SynthParams;
             let mut params = SynthParams::preset(&preset).map_err(anyhow::Error::msg)?;
             params
                 .apply_override("jobs", &jobs.to_string())
@@ -331,16 +338,22 @@ fn real_main() -> Result<()> {
             if out.exists() && !force {
                 bail!("{} exists; pass --force to overwrite it", out.display());
             }
-            let w = flexsim_sim::synth::generate(&params);
+            let w = flexsim_sim::input::synth::generate(&params);
             let file = std::fs::File::create(&out)
                 .with_context(|| format!("creating {}", out.display()))?;
-            flexsim_sim::trace::native::write(&w, std::io::BufWriter::new(file))
+            flexsim_sim::input::trace::native::write(&w, std::io::BufWriter::new(file))
                 .with_context(|| format!("writing {}", out.display()))?;
             println!("wrote {} jobs to {}", w.pods.len(), out.display());
         }
-        Command::Policies => {
+        Command::Policies { verbose } => {
             for p in flexsim_policies::registry() {
                 println!("{:<16} {}", p.name, p.description);
+                if verbose {
+                    for s in p.params {
+                        let setting = format!("{}={}", s.key, s.default);
+                        println!("{:<16}   {setting:<18} {}", "", s.help);
+                    }
+                }
             }
         }
         Command::Run {
@@ -355,7 +368,7 @@ fn real_main() -> Result<()> {
             replay,
         } => {
             check_tune(tune)?;
-            flexsim_policies::by_name(&policy)?;
+            let policy = flexsim_policies::build(&policy)?.request.canonical();
             let fleet = inputs::fleet(fleet.as_deref(), yes)?;
             let workload = inputs::trace(trace.as_deref())?;
             let slicing = run::slicing_mode(replay.slicing.as_deref())?;
@@ -421,16 +434,12 @@ fn real_main() -> Result<()> {
                 .then(|| replay_config(&replay, 0))
                 .transpose()?;
             let seed_count = seeds::count(&seeds).map_err(anyhow::Error::msg)?;
-            let policies: Vec<String> = policy
-                .split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect();
+            let mut policies = Vec::new();
+            for p in flexsim_sim::policy::params::split_requests(&policy)? {
+                policies.push(flexsim_policies::build(&p)?.request.canonical());
+            }
             if policies.is_empty() {
                 bail!("--policy names no policy");
-            }
-            for p in &policies {
-                flexsim_policies::by_name(p)?;
             }
             let threads = cap_threads(threads)?;
             let paths = trace.as_deref().map(inputs::path_list);

@@ -160,13 +160,14 @@ pub fn alloc_vs_arrived(path: &Path, title: &str, series: &[Series]) -> Result<(
 /// Allocated and busy utilization over time (replay `timeseries.csv`).
 pub fn utilization_over_time(
     path: &Path,
-    rows: &[flexsim_sim::replay_metrics::TimeRow],
+    rows: &[flexsim_sim::metrics::replay_metrics::TimeRow],
 ) -> Result<()> {
     let to_h = |ms: u64| ms as f64 / 3_600_000.0;
-    let series = |label: &str, f: fn(&flexsim_sim::replay_metrics::TimeRow) -> f64| Series {
-        label: label.to_owned(),
-        points: rows.iter().map(|r| (to_h(r.time_ms), f(r))).collect(),
-    };
+    let series =
+        |label: &str, f: fn(&flexsim_sim::metrics::replay_metrics::TimeRow) -> f64| Series {
+            label: label.to_owned(),
+            points: rows.iter().map(|r| (to_h(r.time_ms), f(r))).collect(),
+        };
     let axes = Axes {
         x_desc: "time (h)",
         y_desc: "% of GPU capacity",

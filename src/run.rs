@@ -1,13 +1,13 @@
 //! One inflation run: `flexsim run`, and the unit of work of `flexsim sweep`.
 
 use anyhow::{bail, Context, Result};
-use flexsim_sim::curve::{self, CurvePoint};
-use flexsim_sim::fleet::Fleet;
-use flexsim_sim::inflation::{self, InflationConfig};
-use flexsim_sim::job::Workload;
+use flexsim_sim::engine::inflation::{self, InflationConfig};
+use flexsim_sim::metrics::curve::{self, CurvePoint};
+use flexsim_sim::model::fleet::Fleet;
+use flexsim_sim::model::job::Workload;
+use flexsim_sim::model::slicing::SlicingMode;
+use flexsim_sim::output::report::InflationSummary;
 use flexsim_sim::policy::Policy;
-use flexsim_sim::report::InflationSummary;
-use flexsim_sim::slicing::SlicingMode;
 use std::time::Instant;
 
 /// The outcome of one run, ready to write.
@@ -64,12 +64,14 @@ pub fn inflation_run(
     config: InflationConfig,
 ) -> Result<RunResult> {
     let start = Instant::now();
-    let mut p = flexsim_policies::by_name(policy)?;
+    let built = flexsim_policies::build(policy)?;
+    let policy = &built.request.canonical();
+    let mut p = built.policy;
     let fleet = &fleet_for(fleet, p.as_ref(), slicing)?;
     let outcome = inflation::run(fleet, workload, p.as_mut(), config)?;
     let points = curve::bucket(&outcome.samples, outcome.gpu_capacity_milli);
     let wall_ms = start.elapsed().as_millis() as u64;
-    let summary = InflationSummary::new(
+    let mut summary = InflationSummary::new(
         &workload.name,
         &fleet.name,
         policy,
@@ -78,6 +80,7 @@ pub fn inflation_run(
         &points,
         wall_ms,
     );
+    summary.policy_params = built.params.resolved();
     Ok(RunResult {
         summary,
         curve: points,
@@ -91,8 +94,8 @@ pub fn pct(v: Option<f64>) -> String {
 
 /// The outcome of one replay, ready to write.
 pub struct ReplayResult {
-    pub summary: flexsim_sim::report::ReplaySummary,
-    pub outcome: flexsim_sim::replay_metrics::ReplayOutcome,
+    pub summary: flexsim_sim::output::report::ReplaySummary,
+    pub outcome: flexsim_sim::metrics::replay_metrics::ReplayOutcome,
 }
 
 /// Runs `policy` on `workload` and `fleet` with the replay protocol.
@@ -101,16 +104,18 @@ pub fn replay_run(
     fleet: &Fleet,
     policy: &str,
     slicing: Option<SlicingMode>,
-    config: &flexsim_sim::replay::ReplayConfig,
+    config: &flexsim_sim::engine::replay::ReplayConfig,
     demand: &str,
 ) -> Result<ReplayResult> {
     let start = Instant::now();
-    let mut p = flexsim_policies::by_name(policy)?;
+    let built = flexsim_policies::build(policy)?;
+    let policy = &built.request.canonical();
+    let mut p = built.policy;
     let fleet = &fleet_for(fleet, p.as_ref(), slicing)?;
-    let outcome = flexsim_sim::replay::run(fleet, workload, p.as_mut(), config)?;
+    let outcome = flexsim_sim::engine::replay::run(fleet, workload, p.as_mut(), config)?;
     let wall_ms = start.elapsed().as_millis() as u64;
-    let summary = flexsim_sim::report::ReplaySummary::new(
-        &flexsim_sim::report::ReplayRun {
+    let mut summary = flexsim_sim::output::report::ReplaySummary::new(
+        &flexsim_sim::output::report::ReplayRun {
             trace: &workload.name,
             fleet,
             policy,
@@ -120,13 +125,14 @@ pub fn replay_run(
         },
         &outcome,
     );
+    summary.policy_params = built.params.resolved();
     Ok(ReplayResult { summary, outcome })
 }
 
 /// Writes a replay's files and plots into `dir`.
 pub fn write_replay(dir: &std::path::Path, workload: &Workload, r: &ReplayResult) -> Result<()> {
     let names: Vec<String> = workload.pods.iter().map(|p| p.name.clone()).collect();
-    flexsim_sim::report::write_replay_run(dir, &r.summary, &r.outcome, &names)?;
+    flexsim_sim::output::report::write_replay_run(dir, &r.summary, &r.outcome, &names)?;
     crate::plot::utilization_over_time(&dir.join("utilization.svg"), &r.outcome.timeseries)?;
     let jcts: Vec<f64> = r
         .outcome
@@ -140,7 +146,7 @@ pub fn write_replay(dir: &std::path::Path, workload: &Workload, r: &ReplayResult
 }
 
 /// Prints the replay summary table.
-pub fn print_replay(s: &flexsim_sim::report::ReplaySummary, out: &std::path::Path) {
+pub fn print_replay(s: &flexsim_sim::output::report::ReplaySummary, out: &std::path::Path) {
     let o = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |x| format!("{x:.1}"));
     println!("protocol        replay");
     println!(

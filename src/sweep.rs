@@ -8,11 +8,11 @@
 use crate::plot::{self, Bar, Series};
 use crate::run::{inflation_run, pct, replay_run, write_replay, RunResult};
 use anyhow::{Context, Result};
-use flexsim_sim::fleet::Fleet;
-use flexsim_sim::inflation::InflationConfig;
-use flexsim_sim::job::Workload;
-use flexsim_sim::replay::ReplayConfig;
-use flexsim_sim::report::{self, ReplaySummary};
+use flexsim_sim::engine::inflation::InflationConfig;
+use flexsim_sim::engine::replay::ReplayConfig;
+use flexsim_sim::model::fleet::Fleet;
+use flexsim_sim::model::job::Workload;
+use flexsim_sim::output::report::{self, ReplaySummary};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -31,7 +31,7 @@ pub struct SweepSpec<'a> {
     pub policies: &'a [String],
     pub seeds: &'a [u64],
     pub tune_ratio: f64,
-    pub slicing: Option<flexsim_sim::slicing::SlicingMode>,
+    pub slicing: Option<flexsim_sim::model::slicing::SlicingMode>,
     /// `Some`: replay protocol with this configuration (its seed is replaced per run);
     /// `None`: the inflation protocol.
     pub replay: Option<ReplayConfig>,

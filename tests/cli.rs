@@ -545,6 +545,60 @@ fn replay_sweep_is_identical_with_one_and_two_threads() {
 }
 
 #[test]
+fn policy_parameters_name_the_run_and_are_recorded_in_its_summary() {
+    let d = tmp();
+    let o = flexsim(
+        &[
+            "sweep",
+            "--protocol",
+            "replay",
+            "--policy",
+            "hami[gpu=binpack,node=spread],hami",
+            "--seeds",
+            "42",
+            "--out",
+            "s",
+        ],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run = d
+        .path()
+        .join("s/openb_pod_list_default/hami[gpu=binpack,node=spread]/s42");
+    let s = summary(&run);
+    assert_eq!(s["policy"], "hami[gpu=binpack,node=spread]");
+    assert_eq!(s["policy_params"]["node"], "spread");
+    assert_eq!(s["policy_params"]["gpu"], "binpack");
+    let default = summary(&d.path().join("s/openb_pod_list_default/hami/s42"));
+    assert_eq!(default["policy_params"]["node"], "binpack");
+    // Policies without parameters record none.
+    assert!(flexsim(&["run", "--out", "r"], d.path()).status.success());
+    assert!(summary(&d.path().join("r")).get("policy_params").is_none());
+}
+
+#[test]
+fn unknown_policy_parameter_is_an_error_listing_the_valid_ones() {
+    let o = flexsim(&["run", "--policy", "tiresias[strave=2]"], tmp().path());
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains(
+            "policy tiresias: unknown parameter \"strave\"; valid (with defaults): thresholds="
+        ),
+        "{e}"
+    );
+    assert_eq!(e.matches("unknown parameter").count(), 1, "said once: {e}");
+}
+
+#[test]
+fn policies_verbose_lists_parameters_with_defaults() {
+    let o = flexsim(&["policies", "--verbose"], tmp().path());
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("node=binpack"), "{text}");
+    assert!(text.contains("thresholds="), "{text}");
+}
+
+#[test]
 fn tune_refuses_nonpositive_ratios_and_tunes_that_produce_no_pods() {
     let d = tmp();
     for bad in ["0", "-1", "nan"] {

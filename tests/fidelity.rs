@@ -2,10 +2,10 @@
 //! point of the published 10-seed means (fgd-protocol "Published figures"), and the paper's
 //! policy order holds. The full 10-seed table is in the README.
 
-use flexsim_sim::curve;
-use flexsim_sim::fleet::Fleet;
-use flexsim_sim::inflation::{self, InflationConfig};
-use flexsim_sim::trace::openb;
+use flexsim_sim::engine::inflation::{self, InflationConfig};
+use flexsim_sim::input::trace::openb;
+use flexsim_sim::metrics::curve;
+use flexsim_sim::model::fleet::Fleet;
 use std::path::Path;
 
 fn mean_at_130(policy: &str) -> f64 {

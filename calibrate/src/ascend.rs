@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use flexsim_sim::profile::{Backend, Inventory};
+use flexsim_sim::model::profile::{Backend, Inventory};
 
 use crate::acl::{
     AclLib, ACL_DEV_ATTR_AICORE_CORE_NUM, ACL_DEV_ATTR_IS_VIRTUAL,

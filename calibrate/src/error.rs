@@ -1,6 +1,6 @@
 //! Errors of a calibration run and the process exit codes they map to.
 
-use flexsim_sim::profile::ProfileError;
+use flexsim_sim::input::profile_file::ProfileError;
 
 /// Everything that can stop a calibration. None of these is a panic: a missing driver, a
 /// missing symbol or a failing workload is an ordinary outcome on most machines

@@ -61,8 +61,10 @@ use std::time::{Instant, SystemTime};
 
 pub use args::{BackendKind, CalibrateArgs};
 pub use error::{exit_code, CalibrateError};
-pub use flexsim_sim::profile::DeviceProfile;
-use flexsim_sim::profile::{Backend, Inventory, Measured, Provenance, PROFILE_FORMAT_VERSION};
+pub use flexsim_sim::model::profile::DeviceProfile;
+use flexsim_sim::model::profile::{
+    Backend, Inventory, Measured, Provenance, PROFILE_FORMAT_VERSION,
+};
 
 use crate::sampler::{NoSampler, UtilSampler};
 use crate::workload::WorkloadSpec;

@@ -1,7 +1,7 @@
 //! Turns workload runs into the `[measured]` section (slicing-model.md §7.4 rows `u`, `ι`,
 //! `o_ts(k)`), using the pure formulas of [`crate::derive`].
 
-use flexsim_sim::profile::{Measured, PerCopies};
+use flexsim_sim::model::profile::{Measured, PerCopies};
 
 use crate::derive;
 use crate::error::CalibrateError;

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use flexsim_sim::profile::{Backend, Inventory, MigPlacement, MigProfile};
+use flexsim_sim::model::profile::{Backend, Inventory, MigPlacement, MigProfile};
 use nvml_wrapper::error::NvmlError;
 use nvml_wrapper::{Device, Nvml};
 

@@ -4,8 +4,8 @@
 //! divided by the constant max spec, weight ½ each), then the framework's integer min–max
 //! normalisation; GPU choice is tightest fit.
 
-use flexsim_sim::cluster::{Cluster, NodeId};
-use flexsim_sim::job::Pod;
+use flexsim_sim::model::cluster::{Cluster, NodeId};
+use flexsim_sim::model::job::Pod;
 use flexsim_sim::policy::NodeScorer;
 
 use crate::{MAX_SPEC_CPU_MILLI, MAX_SPEC_GPU_MILLI};

@@ -5,8 +5,8 @@
 //! constant max specs; the smaller the dot product, the higher the score: pods go where the
 //! *remaining* resources they ask for are scarce. GPU choice is tightest fit.
 
-use flexsim_sim::cluster::{Cluster, NodeId};
-use flexsim_sim::job::Pod;
+use flexsim_sim::model::cluster::{Cluster, NodeId};
+use flexsim_sim::model::job::Pod;
 use flexsim_sim::policy::NodeScorer;
 
 use crate::{MAX_SPEC_CPU_MILLI, MAX_SPEC_GPU_MILLI};

@@ -8,10 +8,10 @@
 //! (shape, node) and recomputed only when the node's generation changed: one placement
 //! invalidates one node (DESIGN "Speed").
 
-use flexsim_sim::cluster::{Cluster, Node, NodeId};
-use flexsim_sim::fragmentation::TypicalPods;
-use flexsim_sim::gpu_select;
-use flexsim_sim::job::{Pod, PodShape};
+use flexsim_sim::model::cluster::{Cluster, Node, NodeId};
+use flexsim_sim::model::fragmentation::TypicalPods;
+use flexsim_sim::model::job::{Pod, PodShape};
+use flexsim_sim::policy::gpu_select;
 use flexsim_sim::policy::{NodeScorer, Setup, SimRng};
 use std::collections::HashMap;
 
@@ -166,9 +166,9 @@ impl NodeScorer for Fgd {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flexsim_sim::cluster::Placement;
-    use flexsim_sim::fleet::{Fleet, NodeSpec};
-    use flexsim_sim::fragmentation::TypicalPod;
+    use flexsim_sim::model::cluster::Placement;
+    use flexsim_sim::model::fleet::{Fleet, NodeSpec};
+    use flexsim_sim::model::fragmentation::TypicalPod;
     use flexsim_sim::policy::{Greedy, Policy};
     use rand::SeedableRng;
 
@@ -232,7 +232,7 @@ mod tests {
             original_pods: &[],
             typical: &typical,
         });
-        let placement = policy.place(&c, &p, &mut rng).unwrap();
+        let placement = policy.place(&c, 0, &p, &mut rng).unwrap();
         assert_eq!((placement.node, placement.gpus), (0, vec![1]));
     }
 

@@ -4,8 +4,8 @@
 //! whose GPU pods all share the arriving pod's tag scores highest, then mixed nodes with the
 //! tag, then GPU-empty nodes, then nodes with only other tags; fuller nodes win within a class.
 
-use flexsim_sim::cluster::{Cluster, NodeId};
-use flexsim_sim::job::Pod;
+use flexsim_sim::model::cluster::{Cluster, NodeId};
+use flexsim_sim::model::job::Pod;
 use flexsim_sim::policy::NodeScorer;
 
 use crate::MAX_SPEC_GPU_MILLI;
@@ -61,8 +61,8 @@ impl NodeScorer for GpuClustering {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flexsim_sim::cluster::Placement;
-    use flexsim_sim::fleet::{Fleet, NodeSpec};
+    use flexsim_sim::model::cluster::Placement;
+    use flexsim_sim::model::fleet::{Fleet, NodeSpec};
 
     fn cluster() -> Cluster {
         let node = |name: &str, gpus| NodeSpec::new(name.into(), 96000, 1 << 20, gpus, "G2".into());

@@ -3,8 +3,8 @@
 //! Prefer, in this order: filling already-shared GPUs (tightest first), then opening fresh GPUs
 //! on a used node, then a GPU-idle node (smaller idle nodes first).
 
-use flexsim_sim::cluster::{Cluster, NodeId};
-use flexsim_sim::job::Pod;
+use flexsim_sim::model::cluster::{Cluster, NodeId};
+use flexsim_sim::model::job::Pod;
 use flexsim_sim::policy::NodeScorer;
 
 #[derive(Default)]
@@ -55,8 +55,8 @@ impl NodeScorer for GpuPacking {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flexsim_sim::cluster::Placement;
-    use flexsim_sim::fleet::{Fleet, NodeSpec};
+    use flexsim_sim::model::cluster::Placement;
+    use flexsim_sim::model::fleet::{Fleet, NodeSpec};
 
     #[test]
     fn cases_in_order() {

@@ -14,7 +14,7 @@
 //! * otherwise as `hi-priority`: Volcano binpack at node and card level, class-ordered queue,
 //!   fewest-victims preemption of lower classes.
 
-use flexsim_sim::slicing::SlicingMode;
+use flexsim_sim::model::slicing::SlicingMode;
 
 use crate::hi_binpack::HiCore;
 use crate::hi_priority::HiPriority;
@@ -37,7 +37,7 @@ pub fn hi_timeshare() -> HiPriority {
 mod tests {
     use super::*;
     use crate::tests::{cluster_in, rng};
-    use flexsim_sim::job::Pod;
+    use flexsim_sim::model::job::Pod;
     use flexsim_sim::policy::Policy;
 
     fn job(milli: u32, mib: u64, priority: i32) -> Pod {
@@ -65,7 +65,7 @@ mod tests {
                 1024 + u64::from(round % 5) * 1500,
                 (round % 4) as i32,
             );
-            if let Some(pl) = p.place(&c, &pod, &mut rng()) {
+            if let Some(pl) = p.place(&c, 0, &pod, &mut rng()) {
                 c.place(id, &pod, pl).unwrap();
                 id += 1;
                 placed += 1;
@@ -111,17 +111,17 @@ mod tests {
         c.place(
             0,
             &job(900, 1000, 0),
-            flexsim_sim::cluster::Placement {
+            flexsim_sim::model::cluster::Placement {
                 node: 0,
                 gpus: vec![0],
             },
         )
         .unwrap();
         // LS 800: its class has nothing on the card → admitted (Σ 1700 ≤ 2000).
-        assert!(p.place(&c, &job(800, 1000, 3), &mut rng()).is_some());
+        assert!(p.place(&c, 0, &job(800, 1000, 3), &mut rng()).is_some());
         // Another BE 800: its class already holds 900 → refused.
-        assert!(p.place(&c, &job(800, 1000, 0), &mut rng()).is_none());
+        assert!(p.place(&c, 0, &job(800, 1000, 0), &mut rng()).is_none());
         // BE 100 fits its class (900 + 100).
-        assert!(p.place(&c, &job(100, 1000, 0), &mut rng()).is_some());
+        assert!(p.place(&c, 0, &job(100, 1000, 0), &mut rng()).is_some());
     }
 }

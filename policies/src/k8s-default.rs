@@ -8,10 +8,10 @@
 //! not modelled. Cards are whole (the device plugin's one-pod-per-card model); the GPUs are the
 //! lowest-index free ones; ties go to node priority ([`Greedy`](flexsim_sim::policy::Greedy)).
 
-use flexsim_sim::cluster::{Cluster, Node, NodeId};
-use flexsim_sim::job::Pod;
+use flexsim_sim::model::cluster::{Cluster, Node, NodeId};
+use flexsim_sim::model::job::Pod;
+use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::policy::NodeScorer;
-use flexsim_sim::slicing::SlicingMode;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct K8sDefault {

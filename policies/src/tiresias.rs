@@ -16,11 +16,12 @@
 //! periodic re-evaluation: the engine schedules at arrivals and completions, so a job crossing a
 //! threshold is demoted at the next such event.
 
-use flexsim_sim::cluster::{Cluster, Node, Placement};
-use flexsim_sim::gpu_select;
-use flexsim_sim::job::{Pod, PodId};
-use flexsim_sim::policy::{JobsView, Policy, QueuedJob, RunningJob, SimRng};
-use flexsim_sim::slicing::SlicingMode;
+use flexsim_sim::model::cluster::{Cluster, Node, Placement};
+use flexsim_sim::model::job::{Pod, PodId};
+use flexsim_sim::model::slicing::SlicingMode;
+use flexsim_sim::policy::gpu_select;
+use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
+use flexsim_sim::policy::{JobsView, Policy, QueuedJob, SimRng};
 
 /// One GPU-hour in GPU-milliseconds.
 pub const GPU_HOUR_MS: u64 = 3_600_000;
@@ -45,11 +46,24 @@ impl Tiresias {
     pub fn queue_of(&self, attained: u64) -> usize {
         self.thresholds.partition_point(|&t| t <= attained)
     }
+}
 
-    /// Attained service of a running job now.
-    pub fn running_attained(r: &RunningJob, jobs: &JobsView<'_>) -> u64 {
-        let gpus = u64::from(jobs.pods[r.pod].num_gpu.max(1));
-        r.attained_gpu_ms + jobs.now_ms.saturating_sub(r.started_ms) * gpus
+/// `tiresias[thresholds=3600]`: the queue thresholds in GPU-seconds, ascending, `:`-separated;
+/// K−1 thresholds make K queues.
+pub const PARAMS: &[ParamSpec] = &[ParamSpec {
+    key: "thresholds",
+    default: "3600",
+    help: "queue thresholds, GPU-seconds, ascending, `:`-separated (K-1 for K queues)",
+}];
+
+impl Tiresias {
+    pub fn from_params(p: &Params) -> Result<Self, ParamError> {
+        let expected = "ascending positive GPU-seconds separated by `:`";
+        let secs: Vec<u64> = p.list("thresholds", expected)?;
+        if secs.is_empty() || secs.contains(&0) || !secs.windows(2).all(|w| w[0] < w[1]) {
+            return Err(p.bad("thresholds", expected));
+        }
+        Ok(Tiresias::new(secs.iter().map(|s| s * 1000).collect()))
     }
 }
 
@@ -100,7 +114,13 @@ impl Policy for Tiresias {
         Some(SlicingMode::Whole)
     }
 
-    fn place(&mut self, cluster: &Cluster, pod: &Pod, _rng: &mut SimRng) -> Option<Placement> {
+    fn place(
+        &mut self,
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        _rng: &mut SimRng,
+    ) -> Option<Placement> {
         let node = cluster
             .by_priority()
             .iter()
@@ -124,11 +144,14 @@ impl Policy for Tiresias {
         });
     }
 
-    fn preempt(&mut self, cluster: &Cluster, pod: &Pod, jobs: &JobsView<'_>) -> Vec<PodId> {
-        let attained = jobs
-            .id_of(pod)
-            .and_then(|id| self.waiting_attained.get(id).copied())
-            .unwrap_or(0);
+    fn preempt(
+        &mut self,
+        cluster: &Cluster,
+        job: PodId,
+        pod: &Pod,
+        jobs: &JobsView<'_>,
+    ) -> Vec<PodId> {
+        let attained = self.waiting_attained.get(job).copied().unwrap_or(0);
         let my_queue = self.queue_of(attained);
         let mut best: Option<(usize, usize, Vec<PodId>)> = None;
         for (rank, &n) in cluster.by_priority().iter().enumerate() {
@@ -137,7 +160,7 @@ impl Policy for Tiresias {
                 .iter()
                 .filter(|r| r.node == n)
                 .map(|r| {
-                    let a = Self::running_attained(r, jobs);
+                    let a = jobs.attained_gpu_ms(r);
                     (self.queue_of(a), a, r.pod)
                 })
                 .filter(|&(q, _, _)| q > my_queue)
@@ -159,6 +182,7 @@ impl Policy for Tiresias {
 mod tests {
     use super::*;
     use crate::tests::{cluster_in, placed, replay_on};
+    use flexsim_sim::policy::RunningJob;
 
     fn job(name: &str, arrival_ms: u64, work_ms: u64, gpus: u32) -> Pod {
         let mut p = Pod::new(name, 1000, 1024, gpus, 1000);
@@ -239,10 +263,10 @@ mod tests {
         }];
         t.order_queue(&view, &mut q);
         // Node a needs two victims, node b one: b's 2-GPU job goes.
-        assert_eq!(t.preempt(&c, &pods[3], &view), vec![2]);
+        assert_eq!(t.preempt(&c, 3, &pods[3], &view), vec![2]);
         // A job in the victims' own queue preempts nobody.
         t.waiting_attained[3] = 6_000;
-        assert_eq!(t.preempt(&c, &pods[3], &view), Vec::<PodId>::new());
+        assert_eq!(t.preempt(&c, 3, &pods[3], &view), Vec::<PodId>::new());
         let mut q = vec![
             QueuedJob {
                 pod: 1,

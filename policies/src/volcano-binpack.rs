@@ -8,10 +8,10 @@
 //! `binpack.memory = 1`, no extended resource (a config listing `nvidia.com/gpu` gets
 //! [`VolcanoBinpack::with_gpu`]: GPU count, weight 1). Cards are whole, lowest index first.
 
-use flexsim_sim::cluster::{Cluster, Node, NodeId};
-use flexsim_sim::job::Pod;
+use flexsim_sim::model::cluster::{Cluster, Node, NodeId};
+use flexsim_sim::model::job::Pod;
+use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::policy::NodeScorer;
-use flexsim_sim::slicing::SlicingMode;
 
 /// One resource of the binpack formula: (request, used, allocatable, weight).
 pub type BinpackTerm = (f64, f64, f64, f64);

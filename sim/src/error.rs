@@ -84,12 +84,12 @@ pub enum PlacementError {
     Card {
         node: String,
         gpu: usize,
-        refusal: crate::slicing::Refusal,
+        refusal: crate::model::slicing::Refusal,
     },
     #[error("node {node}: the slicing mode cannot serve the request: {refusal}")]
     Refused {
         node: String,
-        refusal: crate::slicing::Refusal,
+        refusal: crate::model::slicing::Refusal,
     },
     #[error("node {node}: already holds {max} jobs of app {app}")]
     AppDensity { node: String, app: String, max: u32 },

@@ -1,14 +1,21 @@
-//! # flexsim-sim: the model, the engine, trace readers, metrics and reports
+//! # flexsim-sim: the model, the engine, the policy API, metrics and outputs
 //!
-//! Data flows one way: a trace file becomes a [`Workload`](job::Workload) ([`trace`], or
-//! [`synth`] for a synthetic one), a fleet file a [`Fleet`](fleet::Fleet) (device models from
-//! the [`catalog`], each in a [`slicing`] mode, optionally calibrated by a [`profile`]); a
-//! protocol drives the engine — [`inflation`] (the FGD paper's snapshot experiment) or
-//! [`replay`] (time-faithful, with the [`perf`] rate model) — which asks a
-//! [`Policy`](policy::Policy) where each job goes, checks the answer against the
-//! [`Cluster`](cluster::Cluster), and samples metrics ([`curve`], [`replay_metrics`]) that
-//! [`report`] writes out and [`regress`] compares with golden ones.
-//! This crate never depends on the policies, the CLI or any FFI.
+//! The modules are the data flow, in order — each sees only those before it (the engine and
+//! the policy API call each other through the [`policy::Policy`] trait, which the engine owns
+//! no part of):
+//!
+//! | module | what | e.g. |
+//! |---|---|---|
+//! | [`input`] | files → model: trace readers (one per format), fleet files, profile files, synthetic workloads | [`input::trace::read_any`], [`Fleet::read`](model::fleet::Fleet::read), [`input::synth`] |
+//! | [`model`] | what is simulated: catalog, fleet, jobs, slicing, perf model, demand, profiles, fragmentation, the cluster state | [`model::cluster::Cluster`], [`model::slicing`], [`model::perf`] |
+//! | [`engine`] | how time runs: event queue, the [`inflation`](engine::inflation) and [`replay`](engine::replay) protocols | [`engine::replay::run`] |
+//! | [`policy`] | the policy API: the trait, the views it gets, building blocks | [`policy::Policy`], [`policy::Greedy`], [`policy::gpu_select`] |
+//! | [`metrics`] | what a run measures | [`metrics::curve`], [`metrics::replay_metrics`] |
+//! | [`output`] | what a run writes, and the golden-figure check | [`output::report`], [`output::regress`] |
+//!
+//! [`error`] holds the typed errors of every stage. The model sees no file format and no
+//! engine; the policy API and metrics see the model, never the engine. This crate never
+//! depends on the policies, the CLI or any FFI.
 //!
 //! ## A complete policy
 //!
@@ -17,10 +24,10 @@
 //! the most free CPU; [`Greedy`](policy::Greedy) supplies filtering, tie-breaking and GPU choice:
 //!
 //! ```
-//! use flexsim_sim::cluster::{Cluster, NodeId};
-//! use flexsim_sim::fleet::{Fleet, NodeSpec};
-//! use flexsim_sim::inflation::{self, InflationConfig};
-//! use flexsim_sim::job::{Pod, Workload};
+//! use flexsim_sim::model::cluster::{Cluster, NodeId};
+//! use flexsim_sim::model::fleet::{Fleet, NodeSpec};
+//! use flexsim_sim::engine::inflation::{self, InflationConfig};
+//! use flexsim_sim::model::job::{Pod, Workload};
 //! use flexsim_sim::policy::{Greedy, NodeScorer};
 //!
 //! struct MostFreeCpu;
@@ -47,24 +54,10 @@
 //! assert!(run.samples.last().unwrap().used_gpu_milli <= 4000);
 //! ```
 
-pub mod catalog;
-pub mod cluster;
-pub mod curve;
-pub mod demand;
+pub mod engine;
 pub mod error;
-pub mod event_queue;
-pub mod fleet;
-pub mod fragmentation;
-pub mod gpu_select;
-pub mod inflation;
-pub mod job;
-pub mod perf;
+pub mod input;
+pub mod metrics;
+pub mod model;
+pub mod output;
 pub mod policy;
-pub mod profile;
-pub mod regress;
-pub mod replay;
-pub mod replay_metrics;
-pub mod report;
-pub mod slicing;
-pub mod synth;
-pub mod trace;

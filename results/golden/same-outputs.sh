@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Do two flexsim binaries give the same outputs? The check behind "behaviour unchanged" and
+# "byte-identical" claims of refactors and speed work.
+#
+#   results/golden/same-outputs.sh OLD_BIN NEW_BIN [--claim]
+#
+# Runs the same experiments with both binaries and compares every file they write, byte for
+# byte, except the lines that must differ between two runs (`wall_ms`, `events_per_s`,
+# `flexsim_version`):
+#   * the FGD reproduction on all four openb traces, every FGD policy, seeds 42..43 (sweep);
+#   * openb default replays with best-fit in whole and fractional mode;
+#   * a contended 4,000-job small-model-heavy replay under every shipped policy
+#     (summary.json, jobs.csv, timeseries.csv);
+#   * with --claim, the whole claim check (about a minute on 2 cores).
+# Exit 0 when everything matches, 1 with the differing files listed.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+old=$(realpath "$1")
+new=$(realpath "$2")
+claim=${3:-}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+openb=traces/openb
+fleet=$openb/openb_node_list_gpu_node.csv
+
+experiments() {
+  local bin=$1 out=$2
+  mkdir -p "$out"
+  "$bin" sweep --trace "$openb/openb_pod_list_default.csv,$openb/openb_pod_list_gpushare40.csv,$openb/openb_pod_list_gpuspec33.csv,$openb/openb_pod_list_multigpu50.csv" \
+    --fleet "$fleet" --policy random,dot-product,gpu-clustering,gpu-packing,best-fit,fgd \
+    --seeds 42..43 --out "$out/fgd" >/dev/null
+  for mode in whole fractional; do
+    "$bin" run --protocol replay --trace "$openb/openb_pod_list_default.csv" --fleet "$fleet" \
+      --policy best-fit --slicing "$mode" --out "$out/openb-$mode" >/dev/null
+  done
+  "$bin" trace synth --jobs 4000 --preset small-model-heavy --set interarrival_s=4 --seed 7 \
+    --out "$out/smh.csv" >/dev/null
+  local policies
+  policies=$("$bin" policies | awk '{print $1}')
+  for p in $policies; do
+    "$bin" run --protocol replay --trace "$out/smh.csv" --fleet traces/fleets/flexai-claim.toml \
+      --policy "$p" --out "$out/smh-$p" >/dev/null 2>"$out/smh-$p.stderr" || echo "exit $?" >"$out/smh-$p.exit"
+  done
+  if [ "$claim" = "--claim" ]; then
+    "$bin" claim-check --out "$out/claim" --quiet >/dev/null
+  fi
+}
+
+experiments "$old" "$work/old"
+experiments "$new" "$work/new"
+
+status=0
+while IFS= read -r f; do
+  a="$work/old/$f" b="$work/new/$f"
+  if [ ! -f "$b" ]; then
+    echo "only in old: $f"; status=1; continue
+  fi
+  if ! cmp -s <(grep -v '"wall_ms"\|"flexsim_version"\|"events_per_s"' "$a") <(grep -v '"wall_ms"\|"flexsim_version"\|"events_per_s"' "$b"); then
+    echo "differs: $f"; status=1
+  fi
+done < <(cd "$work/old" && find . -type f | sort)
+while IFS= read -r f; do
+  [ -f "$work/old/$f" ] || { echo "only in new: $f"; status=1; }
+done < <(cd "$work/new" && find . -type f | sort)
+n=$(cd "$work/old" && find . -type f | wc -l)
+[ $status = 0 ] && echo "same outputs: $n files identical"
+exit $status

@@ -1,0 +1,118 @@
+//! A job's life on the cluster: placed (locally or remotely), bound to its cards, and unbound
+//! when it finishes or is preempted. Every placement goes through the cluster's checks, so a
+//! policy that proposes something illegal stops the run with a typed error.
+
+use super::{Engine, State};
+use crate::error::{EngineError, PlacementError};
+use crate::model::cluster::{NodeId, Placement};
+use crate::model::job::PodId;
+use crate::policy::{Policy, RemotePlacement, RunningJob};
+
+impl Engine<'_> {
+    pub(super) fn start(
+        &mut self,
+        id: PodId,
+        p: Placement,
+        policy: &dyn Policy,
+    ) -> Result<(), EngineError> {
+        let (node, gpus) = (p.node, p.gpus.clone());
+        self.cluster
+            .place(id, &self.pods[id], p)
+            .map_err(|source| self.refused(id, policy, source))?;
+        self.bind(id, node, gpus, None);
+        Ok(())
+    }
+
+    pub(super) fn start_remote(
+        &mut self,
+        id: PodId,
+        rp: RemotePlacement,
+        policy: &dyn Policy,
+    ) -> Result<(), EngineError> {
+        let (node, gpus) = (rp.device.node, rp.device.gpus.clone());
+        self.cluster
+            .place_remote(id, &self.pods[id], rp.host, rp.device)
+            .map_err(|source| self.refused(id, policy, source))?;
+        self.bind(id, node, gpus, Some(rp.host));
+        Ok(())
+    }
+
+    pub(super) fn refused(
+        &self,
+        id: PodId,
+        policy: &dyn Policy,
+        source: PlacementError,
+    ) -> EngineError {
+        EngineError::Refused {
+            policy: policy.name().to_owned(),
+            pod: self.pods[id].name.clone(),
+            source,
+        }
+    }
+
+    /// Marks a job placed on `node` (cards `gpus`; CPU and memory on `host` if remote) as
+    /// running now, and recomputes the rates on its cards.
+    pub(super) fn bind(&mut self, id: PodId, node: NodeId, gpus: Vec<u16>, host: Option<NodeId>) {
+        let now = self.now;
+        let j = &mut self.jobs[id];
+        j.state = State::Running;
+        j.waited_ms += now - j.enqueued_at;
+        j.first_start.get_or_insert(now);
+        j.node = node;
+        j.gpus = gpus;
+        j.host = host;
+        j.since = now;
+        j.started_at = now;
+        j.rate = 0.0;
+        self.running_slot[id] = self.running.len();
+        self.running.push(RunningJob {
+            pod: id,
+            node,
+            started_ms: now,
+            attained_gpu_ms: j.attained_gpu_ms,
+        });
+        self.refresh(id);
+    }
+
+    /// Removes a running job from its cards, settling its progress and its co-tenants' rates.
+    pub(super) fn unbind(&mut self, id: PodId) {
+        self.settle(id);
+        self.release_epoch += 1;
+        let node = self.jobs[id].node;
+        self.cluster
+            .remove(id, node)
+            .expect("a running job is on its node");
+        if let Some(host) = self.jobs[id].host.take() {
+            self.cluster
+                .remove(id, host)
+                .expect("a remote job's host part is on its host");
+        }
+        let at = self.running_slot[id];
+        self.running.swap_remove(at);
+        if let Some(moved) = self.running.get(at) {
+            self.running_slot[moved.pod] = at;
+        }
+        let j = &mut self.jobs[id];
+        j.generation += 1;
+        j.rate = 0.0;
+        self.refresh_cards(id);
+        self.jobs[id].gpus.clear();
+    }
+
+    pub(super) fn complete(&mut self, id: PodId) {
+        self.unbind(id);
+        let j = &mut self.jobs[id];
+        j.state = State::Done;
+        j.remaining = 0.0;
+        j.finish = Some(self.now);
+    }
+
+    pub(super) fn preempt(&mut self, id: PodId) {
+        self.unbind(id);
+        let j = &mut self.jobs[id];
+        j.preemptions += 1;
+        j.remaining += self.config.restart_cost_ms as f64;
+        self.metrics.preemptions += 1;
+        self.enqueue(id);
+    }
+}

@@ -1,0 +1,113 @@
+//! Progress rates (slicing-model §7.2): a running job advances at the rate the performance
+//! model gives it on its cards, piecewise constant. When a card's tenants change, each tenant's
+//! progress is settled and its finish event re-issued; stale finish events carry an old
+//! generation and are dropped.
+
+use super::{CardRef, Engine, Event, State};
+use crate::model::job::PodId;
+use crate::model::perf::{self, PerfTenant};
+
+impl Engine<'_> {
+    /// Brings a running job's remaining work and attained service up to now.
+    pub(super) fn settle(&mut self, id: PodId) {
+        let now = self.now;
+        let j = &mut self.jobs[id];
+        if j.state != State::Running {
+            return;
+        }
+        let dt = now - j.since;
+        self.metrics
+            .add_goodput(j.since, now, j.rate, j.demand, j.gpus.len());
+        j.remaining = (j.remaining - j.rate * dt as f64).max(0.0);
+        j.attained_gpu_ms += dt * j.gpus.len().max(1) as u64;
+        j.since = now;
+    }
+
+    /// Recomputes the rates of `id` and of every co-tenant on its cards.
+    pub(super) fn refresh(&mut self, id: PodId) {
+        self.refresh_cards(id);
+        if self.jobs[id].gpus.is_empty() {
+            // CPU-only job: runs at solo speed.
+            self.set_rate(id, 1.0);
+        }
+    }
+
+    pub(super) fn refresh_cards(&mut self, id: PodId) {
+        let node = self.jobs[id].node;
+        let cards: Vec<u16> = self.jobs[id].gpus.clone();
+        let mut affected: Vec<PodId> = Vec::new();
+        for &g in &cards {
+            for t in self.cluster.node(node).cards()[g as usize].tenants() {
+                let tid = t.tenant_id as PodId;
+                if !affected.contains(&tid) {
+                    affected.push(tid);
+                }
+            }
+            self.update_card_use((node, g));
+        }
+        for tid in affected {
+            let rate = self.job_rate(tid);
+            self.set_rate(tid, rate);
+        }
+    }
+
+    /// A job's progress rate: the slowest of its cards (a gang advances together).
+    pub(super) fn job_rate(&mut self, id: PodId) -> f64 {
+        let node = self.jobs[id].node;
+        let mut rate = f64::INFINITY;
+        for k in 0..self.jobs[id].gpus.len() {
+            let g = self.jobs[id].gpus[k];
+            self.card_rates((node, g));
+            let card = &self.cluster.node(node).cards()[g as usize];
+            let at = card
+                .tenants()
+                .iter()
+                .position(|t| t.tenant_id as PodId == id)
+                .expect("tenant on its card");
+            rate = rate.min(self.perf_out[at].rate);
+        }
+        if rate.is_finite() {
+            rate
+        } else {
+            1.0
+        }
+    }
+
+    /// Computes the rates of every tenant on a card into `perf_out` (tenant order) and
+    /// returns the card's busy and allocated shares (slicing-model §7.2).
+    pub(super) fn card_rates(&mut self, (node, g): CardRef) -> perf::CardRates {
+        let n = self.cluster.node(node);
+        let device = n.device().expect("a card has a device");
+        let card = &n.cards()[g as usize];
+        self.perf_in.clear();
+        for (i, t) in card.tenants().iter().enumerate() {
+            let share = card.share(i).expect("index in range");
+            let pod = &self.pods[t.tenant_id as PodId];
+            let speed = device.model.speed(&pod.class).unwrap_or(1.0);
+            let job = &self.jobs[t.tenant_id as PodId];
+            let mut tenant = PerfTenant::from_share(&share, job.demand, speed);
+            tenant.remote = job.host.is_some();
+            self.perf_in.push(tenant);
+        }
+        let params = device.perf.as_ref().unwrap_or(&self.config.perf);
+        perf::card_rates_into(&self.perf_in, params, &mut self.perf_out)
+    }
+
+    pub(super) fn set_rate(&mut self, id: PodId, rate: f64) {
+        self.settle(id);
+        let now = self.now;
+        let j = &mut self.jobs[id];
+        j.rate = rate;
+        j.generation += 1;
+        if rate > 0.0 {
+            let left = (j.remaining / rate).ceil();
+            let at = now
+                + if left.is_finite() {
+                    left as u64
+                } else {
+                    u64::MAX / 4
+                };
+            self.queue.push(at, Event::Finish(id, j.generation));
+        }
+    }
+}

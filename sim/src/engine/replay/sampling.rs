@@ -1,0 +1,56 @@
+//! What the replay samples as it goes: the utilization integral per card (busy and allocated
+//! share), the time-series rows and the fragmentation ratio at each sample point.
+
+use super::{CardRef, Engine};
+use crate::metrics::replay_metrics::TimePoint;
+use crate::model::units::GPU_MILLI;
+
+impl Engine<'_> {
+    /// Moves the clock to `t`, accounting utilization and timeseries samples on the way.
+    pub(super) fn advance(&mut self, t: u64) {
+        if t <= self.now {
+            return;
+        }
+        while let Some(at) = self.metrics.next_sample_before(t) {
+            let frag = self.frag_ratio_pct();
+            self.metrics.sample(
+                at,
+                TimePoint {
+                    frag_ratio_pct: frag,
+                    running: self.running.len() as u64,
+                    waiting: self.waiting.len() as u64,
+                },
+            );
+        }
+        self.metrics.integrate(self.now, t);
+        self.now = t;
+    }
+
+    pub(super) fn frag_ratio_pct(&mut self) -> f64 {
+        let frag = self.frag.total(&self.cluster);
+        let idle = self.cluster.gpu_capacity_milli() - self.cluster.gpu_used_milli();
+        if idle == 0 {
+            0.0
+        } else {
+            100.0 * frag / idle as f64
+        }
+    }
+
+    pub(super) fn update_card_use(&mut self, card: CardRef) {
+        let rates = self.card_rates(card);
+        let allocated = u64::from(
+            self.cluster.node(card.0).cards()[card.1 as usize]
+                .allocated_compute_milli()
+                .min(GPU_MILLI),
+        ) * 1000;
+        let busy = (rates.busy.clamp(0.0, 1.0) * 1e6).round() as u64;
+        let old = if busy == 0 && allocated == 0 {
+            self.card_use.remove(&card)
+        } else {
+            self.card_use.insert(card, (busy, allocated))
+        }
+        .unwrap_or((0, 0));
+        let model = self.node_model[card.0];
+        self.metrics.change_use(model, old, (busy, allocated));
+    }
+}

@@ -1,0 +1,462 @@
+//! Whole replays on small hand-built fleets, by behaviour.
+
+mod runs {
+    use super::super::*;
+    use crate::model::cluster::Placement;
+    use crate::model::fleet::NodeSpec;
+    use crate::model::slicing::SlicingMode;
+    use crate::policy::gpu_select;
+    use crate::policy::{JobsView, QueuedJob};
+
+    /// First node (in fleet order) where the pod fits; tightest GPU.
+    pub(super) struct FirstFit;
+    impl Policy for FirstFit {
+        fn name(&self) -> &str {
+            "first-fit"
+        }
+        fn place(
+            &mut self,
+            cluster: &Cluster,
+            _job: PodId,
+            pod: &Pod,
+            _: &mut SimRng,
+        ) -> Option<Placement> {
+            let node = (0..cluster.nodes().len()).find(|&n| cluster.node(n).fits(pod))?;
+            let gpus = gpu_select::best(cluster.node(node), pod)?;
+            Some(Placement { node, gpus })
+        }
+    }
+
+    fn fleet(nodes: u32, gpus: u32, mode: SlicingMode) -> Fleet {
+        let mut f = Fleet::new(
+            "t".into(),
+            (0..nodes)
+                .map(|i| NodeSpec::new(format!("n{i}"), 64_000, 1 << 20, gpus, "V100M32".into()))
+                .collect(),
+        );
+        f.set_mode(mode).unwrap();
+        f
+    }
+
+    fn job(name: &str, arrival_ms: u64, work_ms: u64, gpu_milli: u32, demand_milli: u32) -> Pod {
+        let mut p = Pod::new(name, 1000, 1024, 1, gpu_milli);
+        p.arrival_ms = arrival_ms;
+        p.work_ms = Some(work_ms);
+        p.demand_milli = Some(demand_milli);
+        p
+    }
+
+    fn replay(f: &Fleet, pods: Vec<Pod>, policy: &mut dyn Policy) -> ReplayOutcome {
+        let w = Workload {
+            name: "w".into(),
+            pods,
+        };
+        run(f, &w, policy, &ReplayConfig::default()).unwrap()
+    }
+
+    /// First fit, and a timer: wakes at `at` (once), recording each pass's clock and the
+    /// running jobs' attained service then.
+    struct Timer {
+        at: u64,
+        passes: Vec<(u64, Vec<u64>)>,
+    }
+    impl Policy for Timer {
+        fn name(&self) -> &str {
+            "timer"
+        }
+        fn place(&mut self, c: &Cluster, job: PodId, p: &Pod, r: &mut SimRng) -> Option<Placement> {
+            FirstFit.place(c, job, p, r)
+        }
+        fn order_queue(&mut self, jobs: &JobsView<'_>, _: &mut [QueuedJob]) {
+            let attained = jobs
+                .running
+                .iter()
+                .map(|r| jobs.attained_gpu_ms(r))
+                .collect();
+            self.passes.push((jobs.now_ms, attained));
+        }
+        fn next_wake(&mut self, jobs: &JobsView<'_>, _: &[QueuedJob]) -> Option<u64> {
+            (jobs.now_ms < self.at).then_some(self.at)
+        }
+    }
+
+    #[test]
+    fn a_policy_is_called_at_the_time_it_asked_for_with_service_up_to_then() {
+        // One card: `a` runs 0..10 s, `b` waits from 1 s. The timer asks for 4.5 s: a pass
+        // happens then (b still waiting), seeing a's 4,500 GPU-ms, and nothing else changes.
+        let f = fleet(1, 1, SlicingMode::Whole);
+        let mut timer = Timer {
+            at: 4_500,
+            passes: Vec::new(),
+        };
+        let o = replay(
+            &f,
+            vec![
+                job("a", 0, 10_000, 1000, 1000),
+                job("b", 1_000, 1_000, 1000, 1000),
+            ],
+            &mut timer,
+        );
+        let at_wake: Vec<_> = timer.passes.iter().filter(|p| p.0 == 4_500).collect();
+        assert_eq!(at_wake.len(), 1, "{:?}", timer.passes);
+        assert_eq!(at_wake[0].1, vec![4_500]);
+        assert_eq!(o.jobs[1].first_start_ms, Some(10_000));
+        let without = replay(
+            &f,
+            vec![
+                job("a", 0, 10_000, 1000, 1000),
+                job("b", 1_000, 1_000, 1000, 1000),
+            ],
+            &mut FirstFit,
+        );
+        assert_eq!(o.jobs, without.jobs, "a wake-up alone changes nothing");
+    }
+
+    #[test]
+    fn alone_on_a_whole_card_with_demand_one_takes_exactly_its_work() {
+        let f = fleet(1, 1, SlicingMode::Whole);
+        let o = replay(
+            &f,
+            vec![job("a", 5_000, 123_457, 1000, 1000)],
+            &mut FirstFit,
+        );
+        let j = &o.jobs[0];
+        assert_eq!(
+            (j.first_start_ms, j.finish_ms),
+            (Some(5_000), Some(128_457))
+        );
+        assert_eq!(j.slowdown(), Some(1.0));
+        assert_eq!(o.figures.util_alloc_pct, 100.0);
+        assert_eq!(o.figures.util_busy_pct, 100.0);
+        assert_eq!(o.figures.util_goodput_pct, 100.0);
+    }
+
+    #[test]
+    fn whole_cards_queue_and_the_wait_is_the_first_jobs_work() {
+        let f = fleet(1, 1, SlicingMode::Whole);
+        // Both ask 30 % of a card; whole mode gives each the full card, one at a time.
+        let o = replay(
+            &f,
+            vec![job("a", 0, 10_000, 300, 300), job("b", 0, 10_000, 300, 300)],
+            &mut FirstFit,
+        );
+        assert_eq!(o.jobs[1].first_start_ms, Some(10_000));
+        assert_eq!(o.jobs[1].waited_ms, 10_000);
+        assert_eq!(o.jobs[1].finish_ms, Some(20_000));
+        // Allocated a whole card for 20 s, busy 30 % of it.
+        assert_eq!(o.figures.util_alloc_pct, 100.0);
+        assert!((o.figures.util_busy_pct - 30.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn fractional_cards_share_and_hard_caps_slow_a_job_down() {
+        // Flex:ai vGPU: a 300-milli slice with demand 600 is capped at 300: half speed.
+        // Computed by hand: rate = min(1, 0.3/0.6) = 0.5, so 10 s of work takes 20 s; the
+        // second job (demand 300) runs at full speed beside it (spatial interference aside).
+        let f = fleet(1, 1, SlicingMode::FLEXAI_VGPU);
+        let mut params = ReplayConfig::default();
+        params.perf.interference_base = 0.0;
+        params.perf.interference_bandwidth = 0.0;
+        let w = Workload {
+            name: "w".into(),
+            pods: vec![job("a", 0, 10_000, 300, 600), job("b", 0, 10_000, 300, 300)],
+        };
+        let o = run(&f, &w, &mut FirstFit, &params).unwrap();
+        assert_eq!(o.jobs[0].first_start_ms, Some(0));
+        assert_eq!(o.jobs[1].first_start_ms, Some(0));
+        assert_eq!(o.jobs[0].finish_ms, Some(20_000));
+        assert_eq!(o.jobs[1].finish_ms, Some(10_000));
+    }
+
+    #[test]
+    fn busy_never_exceeds_allocated_in_partitioned_modes() {
+        for mode in [SlicingMode::Whole, SlicingMode::MIG] {
+            let mut f = Fleet::new(
+                "t".into(),
+                vec![NodeSpec::new(
+                    "n".into(),
+                    64_000,
+                    1 << 20,
+                    2,
+                    "A100-40".into(),
+                )],
+            );
+            f.devices.get_mut("A100-40").unwrap().model =
+                crate::model::catalog::Catalog::preset("A100-40").unwrap();
+            f.set_mode(mode).unwrap();
+            let pods: Vec<Pod> = (0..40)
+                .map(|i| {
+                    job(
+                        &format!("j{i}"),
+                        i * 700,
+                        5_000 + i * 300,
+                        100 + (i as u32 * 97) % 800,
+                        200 + (i as u32 * 131) % 800,
+                    )
+                })
+                .collect();
+            let o = replay(&f, pods, &mut FirstFit);
+            assert_eq!(o.figures.jobs_finished, 40, "{mode:?}");
+            for r in &o.timeseries {
+                assert!(r.util_busy_pct <= r.util_alloc_pct + 1e-9, "{mode:?} {r:?}");
+                assert!(r.util_alloc_pct <= 100.0 + 1e-9);
+            }
+            assert!(o.figures.util_busy_pct <= o.figures.util_alloc_pct);
+        }
+    }
+
+    /// Places like FirstFit; when a job of priority ≥ 3 finds nothing, preempts the most
+    /// recently started lower-priority job.
+    struct Preempting(FirstFit);
+    impl Policy for Preempting {
+        fn name(&self) -> &str {
+            "preempting"
+        }
+        fn place(&mut self, c: &Cluster, job: PodId, p: &Pod, r: &mut SimRng) -> Option<Placement> {
+            self.0.place(c, job, p, r)
+        }
+        fn preempt(
+            &mut self,
+            _: &Cluster,
+            _job: PodId,
+            pod: &Pod,
+            jobs: &JobsView<'_>,
+        ) -> Vec<PodId> {
+            if pod.priority < 3 {
+                return vec![];
+            }
+            jobs.running
+                .iter()
+                .filter(|r| jobs.pods[r.pod].priority < pod.priority)
+                .max_by_key(|r| r.started_ms)
+                .map(|r| vec![r.pod])
+                .unwrap_or_default()
+        }
+    }
+
+    #[test]
+    fn preemption_requeues_with_restart_cost_and_loses_nothing() {
+        let f = fleet(1, 1, SlicingMode::Whole);
+        let low = job("low", 0, 10_000, 1000, 1000);
+        let mut high = job("high", 4_000, 5_000, 1000, 1000);
+        high.priority = 3;
+        let w = Workload {
+            name: "w".into(),
+            pods: vec![low, high],
+        };
+        let config = ReplayConfig {
+            restart_cost_ms: 2_000,
+            ..Default::default()
+        };
+        let o = run(&f, &w, &mut Preempting(FirstFit), &config).unwrap();
+        assert_eq!(o.figures.preemptions, 1);
+        assert_eq!(o.jobs[1].first_start_ms, Some(4_000));
+        assert_eq!(o.jobs[1].finish_ms, Some(9_000));
+        // low ran 4 s, kept 6 s of work + 2 s restart cost, restarts at 9 s → done at 17 s.
+        assert_eq!(o.jobs[0].preemptions, 1);
+        assert_eq!(o.jobs[0].finish_ms, Some(17_000));
+        assert_eq!(o.jobs[0].waited_ms, 5_000);
+        assert_eq!(o.figures.jobs_finished, 2);
+    }
+
+    #[test]
+    fn every_job_is_finished_pending_or_skipped_and_runs_repeat_exactly() {
+        let f = fleet(2, 2, SlicingMode::FLEXAI_VGPU);
+        let mut pods: Vec<Pod> = (0..200)
+            .map(|i| {
+                job(
+                    &format!("j{i}"),
+                    i * 250,
+                    20_000 + (i * 7919) % 50_000,
+                    50 + (i as u32 * 53) % 950,
+                    1000,
+                )
+            })
+            .collect();
+        pods.push(Pod::new("no-times", 1000, 1, 1, 500));
+        let mut big = job("too-big", 0, 1000, 1000, 1000);
+        big.num_gpu = 4;
+        pods.push(big);
+        let a = replay(&f, pods.clone(), &mut FirstFit);
+        let fig = &a.figures;
+        assert_eq!(fig.jobs_total, 202);
+        assert_eq!(fig.jobs_skipped, 1);
+        assert_eq!(fig.jobs_pending, 1, "the 4-GPU job never fits 2-GPU nodes");
+        assert_eq!(
+            fig.jobs_finished + fig.jobs_pending + fig.jobs_running + fig.jobs_skipped,
+            202
+        );
+        let b = replay(&f, pods, &mut FirstFit);
+        assert_eq!(a.jobs, b.jobs);
+        assert_eq!(a.figures, b.figures);
+        assert_eq!(a.timeseries, b.timeseries);
+    }
+}
+
+mod profiles {
+    use super::super::*;
+    use super::runs::FirstFit;
+    use std::path::Path;
+
+    /// A hand-written calibration profile: ι measured at 0.5, and 32,510 MiB of memory.
+    const PROFILE: &str = r#"
+format_version = 1
+
+[inventory]
+backend = "nvml"
+device_index = 0
+model = "Tesla V100-SXM2-32GB"
+memory_mib = 32510
+sm_count = 80
+
+[measured]
+demand = 0.5
+interference = 0.5
+
+[provenance]
+backend = "nvml"
+command = "written by hand for this test"
+wall_seconds = 0.0
+date = "2026-11-25T00:00:00Z"
+flexsim_version = "0.1.0"
+"#;
+
+    const FLEET: &str = r#"
+[models.V100M32]
+slicing = "flexai"
+PROFILE_LINE
+
+[[groups]]
+name = "g"
+count = 1
+cpu_milli = 64000
+memory_mib = 262144
+model = "V100M32"
+devices = 1
+"#;
+
+    fn two_halves(fleet: &Fleet) -> ReplayOutcome {
+        let job = |name: &str| {
+            let mut p = Pod::new(name, 1000, 1024, 1, 500);
+            p.work_ms = Some(9_000);
+            p.demand_milli = Some(500);
+            p
+        };
+        let w = Workload {
+            name: "w".into(),
+            pods: vec![job("a"), job("b")],
+        };
+        run(fleet, &w, &mut FirstFit, &ReplayConfig::default()).unwrap()
+    }
+
+    #[test]
+    fn a_fleet_using_a_profile_runs_at_the_measured_interference() {
+        let dir = std::env::temp_dir().join(format!("flexsim-profile-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("profiles")).unwrap();
+        std::fs::write(dir.join("profiles/v100.toml"), PROFILE).unwrap();
+        let with = FLEET.replace("PROFILE_LINE", "profile = \"profiles/v100.toml\"");
+        let fleet = Fleet::parse_toml(&dir.join("fleet.toml"), &with).unwrap();
+        let d = &fleet.devices["V100M32"];
+        assert_eq!(d.model.memory_mib, 32_510);
+        assert_eq!(
+            d.from_profile,
+            ["memory_mib", "compute_units", "interference"]
+        );
+        // Two 50 % vGPUs, demand 0.5 each, ι = 0.5 (ι₁ = 0): by hand,
+        // rate = 1.0 · min(1, 0.5/0.5) · (1 − 0.5 · 0.5) = 0.75, so 9 s of work takes 12 s.
+        let o = two_halves(&fleet);
+        assert_eq!(o.jobs[0].finish_ms, Some(12_000));
+        assert_eq!(o.jobs[1].finish_ms, Some(12_000));
+        // Without the profile, the defaults (ι₀ = 0.1, κ = 0): 1 − 0.1 · 0.5 = 0.95 → 9474 ms.
+        let without =
+            Fleet::parse_toml(&dir.join("fleet.toml"), &FLEET.replace("PROFILE_LINE", "")).unwrap();
+        assert_eq!(two_halves(&without).jobs[0].finish_ms, Some(9_474));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_missing_profile_names_the_model_and_file() {
+        let with = FLEET.replace("PROFILE_LINE", "profile = \"nope.toml\"");
+        let e = Fleet::parse_toml(Path::new("/tmp/f.toml"), &with)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("models.V100M32.profile") && e.contains("nope.toml"),
+            "{e}"
+        );
+    }
+}
+
+mod remote {
+    use super::super::*;
+    use crate::model::cluster::Placement;
+    use crate::model::fleet::NodeSpec;
+    use crate::model::slicing::SlicingMode;
+    use crate::policy::gpu_select;
+    use crate::policy::RemotePlacement;
+
+    /// First fit locally; else host on the first node the host part fits, devices on the first
+    /// other node the device part fits.
+    struct RemoteFirstFit;
+    impl Policy for RemoteFirstFit {
+        fn name(&self) -> &str {
+            "remote-first-fit"
+        }
+        fn place(
+            &mut self,
+            c: &Cluster,
+            _job: PodId,
+            pod: &Pod,
+            _: &mut SimRng,
+        ) -> Option<Placement> {
+            let node = (0..c.nodes().len()).find(|&n| c.node(n).fits(pod))?;
+            Some(Placement {
+                node,
+                gpus: gpu_select::best(c.node(node), pod)?,
+            })
+        }
+        fn place_remote(
+            &mut self,
+            c: &Cluster,
+            _job: PodId,
+            pod: &Pod,
+            _: &mut SimRng,
+        ) -> Option<RemotePlacement> {
+            let (h, d) = Cluster::split_remote(pod);
+            let host = (0..c.nodes().len()).find(|&n| c.node(n).fits(&h))?;
+            let node = (0..c.nodes().len()).find(|&n| n != host && c.node(n).fits(&d))?;
+            Some(RemotePlacement {
+                host,
+                device: Placement {
+                    node,
+                    gpus: gpu_select::best(c.node(node), &d)?,
+                },
+            })
+        }
+    }
+
+    #[test]
+    fn a_job_too_big_for_the_gpu_node_runs_remotely_at_rho() {
+        let mut f = Fleet::new(
+            "t".into(),
+            vec![
+                NodeSpec::new("front".into(), 96_000, 1 << 20, 0, String::new()),
+                NodeSpec::new("gpu".into(), 8_000, 1 << 16, 1, "V100M32".into()),
+            ],
+        );
+        f.set_mode(SlicingMode::Whole).unwrap();
+        // 32 cores: more than the GPU node has, so it must run its front end on "front".
+        let mut p = Pod::new("big-front-end", 32_000, 4096, 1, 1000);
+        p.work_ms = Some(9_000);
+        p.demand_milli = Some(1000);
+        let w = Workload {
+            name: "w".into(),
+            pods: vec![p],
+        };
+        let o = run(&f, &w, &mut RemoteFirstFit, &ReplayConfig::default()).unwrap();
+        // Remote penalty ρ = 0.9 by default: 9 s of work takes 10 s.
+        assert_eq!(o.jobs[0].finish_ms, Some(10_000));
+        assert_eq!(o.jobs[0].node.as_deref(), Some("gpu"));
+        assert_eq!(o.figures.jobs_finished, 1);
+    }
+}

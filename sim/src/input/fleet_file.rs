@@ -1,0 +1,433 @@
+//! Fleet files: the two formats that describe a [`Fleet`].
+//!
+//! * the openb node list CSV (`sn,cpu_milli,memory_mib,gpu,model`, fgd-protocol §2.1), read
+//!   into a fleet with the openb conventions of [`Fleet::new`];
+//! * flexsim's TOML fleet file ([`Fleet::read_toml`], documented in `traces/README.md`): node
+//!   groups, device models from the catalog with overrides, a slicing mode per device model,
+//!   and optional calibration profiles.
+//!
+//! The readers are methods of [`Fleet`] so that `Fleet::read(path)` reads as what it does;
+//! they live here, with the other file formats, so that the model never sees one.
+
+use crate::error::InputError;
+use crate::input::csv_rows::CsvTable;
+use crate::model::catalog::Catalog;
+use crate::model::fleet::{default_mode, Fleet, FleetDevice, NodeSpec};
+use crate::model::perf::PerfParams;
+use crate::model::profile::DeviceProfile;
+use crate::model::slicing::SlicingMode;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The most devices, or nodes, a fleet file may describe unless the caller opts out
+/// ([`Fleet::read_limited`] with `None`, `--yes` on the command line). Ten million cards is a
+/// thousand times the fleets of the published cluster traces (openb: 6,212 GPUs); the cluster
+/// state of such a fleet takes gigabytes and every placement scans it, so a file beyond it is
+/// far more likely a typo (`count = 100000000`) than a plan.
+pub const FLEET_LIMIT: u64 = 10_000_000;
+
+impl Fleet {
+    /// Reads a fleet file: TOML if the name ends in `.toml`, else the openb node CSV. A fleet
+    /// beyond [`FLEET_LIMIT`] devices or nodes is refused ([`Fleet::read_limited`] opts out).
+    pub fn read(path: &Path) -> Result<Fleet, InputError> {
+        Fleet::read_limited(path, Some(FLEET_LIMIT))
+    }
+
+    /// [`Fleet::read`] with another limit on devices and nodes; `None` reads any size.
+    pub fn read_limited(path: &Path, limit: Option<u64>) -> Result<Fleet, InputError> {
+        if path.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(path).map_err(|source| InputError::Io {
+                file: path.to_owned(),
+                source,
+            })?;
+            Fleet::parse_toml_limited(path, &text, limit)
+        } else {
+            Fleet::parse_openb_csv_limited(path, crate::input::csv_rows::open(path)?, limit)
+        }
+    }
+
+    /// Reads an openb node CSV from `path`.
+    pub fn read_openb_csv(path: &Path) -> Result<Fleet, InputError> {
+        Fleet::parse_openb_csv(path, crate::input::csv_rows::open(path)?)
+    }
+
+    /// Refuses a fleet of `devices` cards on `nodes` nodes beyond `limit` of either.
+    fn check_size(
+        path: &Path,
+        devices: u64,
+        nodes: u64,
+        limit: Option<u64>,
+    ) -> Result<(), InputError> {
+        match limit {
+            Some(limit) if devices > limit || nodes > limit => Err(InputError::FleetTooLarge {
+                file: path.to_owned(),
+                devices,
+                nodes,
+                limit,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Parses an openb node CSV; `path` names the source in messages and gives the fleet name.
+    pub fn parse_openb_csv(path: &Path, source: impl std::io::Read) -> Result<Fleet, InputError> {
+        Fleet::parse_openb_csv_limited(path, source, Some(FLEET_LIMIT))
+    }
+
+    fn parse_openb_csv_limited(
+        path: &Path,
+        source: impl std::io::Read,
+        limit: Option<u64>,
+    ) -> Result<Fleet, InputError> {
+        let mut table = CsvTable::new(path, source)?;
+        let sn = table.column("sn")?;
+        let cpu = table.column("cpu_milli")?;
+        let mem = table.column("memory_mib")?;
+        let gpu = table.column("gpu")?;
+        let model = table.column("model")?;
+        let mut nodes = Vec::new();
+        let mut names = std::collections::BTreeSet::new();
+        table.for_each_row(|row| {
+            let name = row.unique_name(sn, &mut names, "a node name")?;
+            let node = NodeSpec::new(
+                name,
+                row.parse(cpu, "milli-CPU as a non-negative integer")?,
+                row.parse(mem, "memory in MiB as a non-negative integer")?,
+                row.parse(gpu, "a GPU count as a non-negative integer")?,
+                row.text(model).to_owned(),
+            );
+            if node.gpus > 0 && node.model.is_empty() {
+                return Err(row.error(model, "a GPU model name for a node with GPUs"));
+            }
+            nodes.push(node);
+            Ok(())
+        })?;
+        if nodes.is_empty() {
+            return Err(InputError::Invalid {
+                file: path.to_owned(),
+                message: "the fleet has no nodes".to_owned(),
+            });
+        }
+        let devices = nodes.iter().map(|n| u64::from(n.gpus)).sum();
+        Fleet::check_size(path, devices, nodes.len() as u64, limit)?;
+        Ok(Fleet::new(crate::input::file_stem(path), nodes))
+    }
+
+    /// Reads a TOML fleet file (format in `traces/README.md`).
+    pub fn read_toml(path: &Path) -> Result<Fleet, InputError> {
+        let text = std::fs::read_to_string(path).map_err(|source| InputError::Io {
+            file: path.to_owned(),
+            source,
+        })?;
+        Fleet::parse_toml(path, &text)
+    }
+
+    /// Parses a TOML fleet; `path` names the source in messages, gives the default name and
+    /// anchors relative profile paths. A fleet beyond [`FLEET_LIMIT`] devices or nodes is
+    /// refused before any node is built.
+    pub fn parse_toml(path: &Path, text: &str) -> Result<Fleet, InputError> {
+        Fleet::parse_toml_limited(path, text, Some(FLEET_LIMIT))
+    }
+
+    fn parse_toml_limited(
+        path: &Path,
+        text: &str,
+        limit: Option<u64>,
+    ) -> Result<Fleet, InputError> {
+        let invalid = |message: String| InputError::Invalid {
+            file: path.to_owned(),
+            message,
+        };
+        let file: FleetFile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let mut devices = BTreeMap::new();
+        for (name, m) in &file.models {
+            devices.insert(name.clone(), m.build(name, path).map_err(invalid)?);
+        }
+        // Sized from the group counts, before a single node is built: `count = 100000000` must
+        // be an error, not minutes of allocation.
+        let node_total: u64 = file.groups.iter().map(|g| u64::from(g.count)).sum();
+        let device_total: u64 = file
+            .groups
+            .iter()
+            .map(|g| u64::from(g.count) * u64::from(g.devices))
+            .sum();
+        Fleet::check_size(path, device_total, node_total, limit)?;
+        let mut nodes = Vec::new();
+        for g in &file.groups {
+            if g.devices > 0 && !devices.contains_key(&g.model) {
+                let model = match Catalog::preset(&g.model) {
+                    Some(m) => m,
+                    None => {
+                        return Err(invalid(format!(
+                            "group {}: device model {:?} is neither under [models] nor a catalog preset ({})",
+                            g.name,
+                            g.model,
+                            Catalog::names().join(", ")
+                        )))
+                    }
+                };
+                let mode = default_mode(&model);
+                devices.insert(g.model.clone(), FleetDevice::new(model, mode));
+            }
+            for i in 0..g.count {
+                let mut n = NodeSpec::new(
+                    format!("{}-{i:04}", g.name),
+                    g.cpu_milli,
+                    g.memory_mib,
+                    g.devices,
+                    if g.devices > 0 {
+                        g.model.clone()
+                    } else {
+                        String::new()
+                    },
+                );
+                n.labels = g.labels.clone();
+                n.rdma_pct = g.rdma_pct;
+                nodes.push(n);
+            }
+        }
+        if nodes.is_empty() {
+            return Err(invalid(
+                "the fleet has no nodes (add a [[groups]] entry with count ≥ 1)".into(),
+            ));
+        }
+        Ok(Fleet {
+            name: file.name.unwrap_or_else(|| crate::input::file_stem(path)),
+            nodes,
+            devices,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FleetFile {
+    name: Option<String>,
+    #[serde(default)]
+    models: BTreeMap<String, ModelEntry>,
+    #[serde(default)]
+    groups: Vec<GroupEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelEntry {
+    /// Catalog preset to start from (default: the entry's own name).
+    preset: Option<String>,
+    /// Slicing mode name (see [`SlicingMode::from_name`]); default `whole`.
+    slicing: Option<String>,
+    memory_mib: Option<u64>,
+    compute_units: Option<u32>,
+    /// Relative speed per job class, replacing the preset's entries it names.
+    #[serde(default)]
+    speed: BTreeMap<String, f64>,
+    /// Calibration profile, relative to the fleet file.
+    profile: Option<PathBuf>,
+}
+
+impl ModelEntry {
+    fn build(&self, name: &str, fleet_path: &Path) -> Result<FleetDevice, String> {
+        let preset = self.preset.as_deref().unwrap_or(name);
+        let mut model = Catalog::preset(preset).ok_or_else(|| {
+            format!(
+                "models.{name}: unknown preset {preset:?}; known: {}",
+                Catalog::names().join(", ")
+            )
+        })?;
+        model.name = name.to_owned();
+        if let Some(m) = self.memory_mib {
+            model.memory_mib = m;
+        }
+        if let Some(c) = self.compute_units {
+            model.compute_units = c;
+        }
+        for (class, &s) in &self.speed {
+            if !(s.is_finite() && s > 0.0) {
+                return Err(format!(
+                    "models.{name}.speed.{class}: expected a positive number, got {s}"
+                ));
+            }
+            model.speed.insert(class.clone(), s);
+        }
+        let mode = match &self.slicing {
+            None => default_mode(&model),
+            Some(s) => SlicingMode::from_name(s).ok_or_else(|| {
+                format!(
+                    "models.{name}.slicing: unknown mode {s:?}; known: {}",
+                    SlicingMode::NAMES.join(", ")
+                )
+            })?,
+        };
+        if !model.supports(mode.kind()) {
+            return Err(format!(
+                "models.{name}: device model does not support slicing mode {:?} (it supports {:?})",
+                mode.kind(),
+                model.slicing_modes
+            ));
+        }
+        let mut device = FleetDevice::new(model, mode);
+        if let Some(p) = &self.profile {
+            let path = fleet_path.parent().unwrap_or(Path::new(".")).join(p);
+            let profile =
+                DeviceProfile::load(&path).map_err(|e| format!("models.{name}.profile: {e}"))?;
+            device.apply_profile(&path, &profile, PerfParams::DEFAULT);
+        }
+        Ok(device)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupEntry {
+    name: String,
+    count: u32,
+    cpu_milli: u64,
+    memory_mib: u64,
+    #[serde(default)]
+    model: String,
+    #[serde(default)]
+    devices: u32,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    rdma_pct: Option<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_openb_nodes() {
+        let csv = "sn,cpu_milli,memory_mib,gpu,model\nn0,64000,262144,2,P100\nn1,32000,1024,0,\n";
+        let f = Fleet::parse_openb_csv(Path::new("x/nodes.csv"), csv.as_bytes()).unwrap();
+        assert_eq!(f.name, "nodes");
+        assert_eq!(f.nodes.len(), 2);
+        assert_eq!(f.gpu_count(), 2);
+        assert_eq!(f.nodes[0].model, "P100");
+        let p100 = &f.devices["P100"];
+        assert_eq!(p100.mode, SlicingMode::SHARE);
+        assert_eq!(p100.model.speed("training"), Some(1.0));
+    }
+
+    #[test]
+    fn bad_field_names_file_line_and_column() {
+        let csv = "sn,cpu_milli,memory_mib,gpu,model\nn0,64000,262144,2,P100\nn1,lots,1024,0,\n";
+        let e = Fleet::parse_openb_csv(Path::new("nodes.csv"), csv.as_bytes()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "nodes.csv:3: column cpu_milli: expected milli-CPU as a non-negative integer, got \"lots\""
+        );
+    }
+
+    #[test]
+    fn missing_column_is_named() {
+        let csv = "sn,cpu_milli,gpu,model\nn0,1,2,P100\n";
+        let e = Fleet::parse_openb_csv(Path::new("nodes.csv"), csv.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("missing column memory_mib"), "{e}");
+    }
+
+    const TOML: &str = r#"
+name = "mixed"
+
+[models.A100-80]
+slicing = "mig"
+
+[models.T4]
+slicing = "flexai"
+speed = { inference = 0.7 }
+
+[[groups]]
+name = "a100"
+count = 2
+cpu_milli = 128000
+memory_mib = 1048576
+model = "A100-80"
+devices = 8
+labels = { zone = "a" }
+
+[[groups]]
+name = "t4"
+count = 3
+cpu_milli = 64000
+memory_mib = 262144
+model = "T4"
+devices = 2
+
+[[groups]]
+name = "cpu"
+count = 1
+cpu_milli = 96000
+memory_mib = 393216
+rdma_pct = 100
+"#;
+
+    #[test]
+    fn fleet_beyond_the_device_limit_is_refused_before_it_is_built() {
+        // 4e9 nodes of 8 cards: refused from the group counts, without building a node.
+        let huge = "[[groups]]\nname = \"g\"\ncount = 4000000000\ncpu_milli = 1\nmemory_mib = 1\nmodel = \"T4\"\ndevices = 8\n";
+        let e = Fleet::parse_toml(Path::new("huge.toml"), huge).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "huge.toml: the fleet has 32000000000 devices on 4000000000 nodes, beyond the limit of 10000000 devices or nodes"
+        );
+        // Just at the limit is fine to describe; one more card is not.
+        let at = |devices: u64| {
+            format!("[[groups]]\nname = \"g\"\ncount = 1\ncpu_milli = 1\nmemory_mib = 1\nmodel = \"T4\"\ndevices = {devices}\n")
+        };
+        assert!(Fleet::parse_toml_limited(Path::new("f.toml"), &at(9), Some(8)).is_err());
+        assert!(Fleet::parse_toml_limited(Path::new("f.toml"), &at(8), Some(8)).is_ok());
+        assert!(Fleet::parse_toml_limited(Path::new("f.toml"), &at(9), None).is_ok());
+        // One CSV row can claim billions of cards too.
+        let csv = "sn,cpu_milli,memory_mib,gpu,model\nn0,64000,262144,4000000000,P100\n";
+        let e = Fleet::parse_openb_csv(Path::new("nodes.csv"), csv.as_bytes()).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                InputError::FleetTooLarge {
+                    devices: 4_000_000_000,
+                    nodes: 1,
+                    limit: FLEET_LIMIT,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn reads_toml_groups_models_and_modes() {
+        let f = Fleet::parse_toml(Path::new("fleets/mixed.toml"), TOML).unwrap();
+        assert_eq!(f.name, "mixed");
+        assert_eq!(f.nodes.len(), 6);
+        assert_eq!(f.gpu_count(), 16 + 6);
+        assert_eq!(f.nodes[0].name, "a100-0000");
+        assert_eq!(f.nodes[0].labels["zone"], "a");
+        assert_eq!(f.nodes[5].rdma_pct, Some(100));
+        assert_eq!(f.devices["A100-80"].mode, SlicingMode::MIG);
+        assert_eq!(f.devices["T4"].mode, SlicingMode::FLEXAI_VGPU);
+        assert_eq!(f.devices["T4"].model.speed("inference"), Some(0.7));
+    }
+
+    #[test]
+    fn toml_errors_say_what_is_known() {
+        let bad = TOML.replace("slicing = \"mig\"", "slicing = \"migg\"");
+        let e = Fleet::parse_toml(Path::new("f.toml"), &bad)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("unknown mode \"migg\"") && e.contains("timeshare"),
+            "{e}"
+        );
+        let unsupported = TOML.replace("slicing = \"flexai\"", "slicing = \"mig\"");
+        let e = Fleet::parse_toml(Path::new("f.toml"), &unsupported)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("models.T4") && e.contains("does not support"),
+            "{e}"
+        );
+        let e = Fleet::parse_toml(Path::new("f.toml"), "[[groups]]\nname=1").unwrap_err();
+        assert!(e.to_string().starts_with("f.toml: "), "{e}");
+    }
+}

@@ -1,0 +1,16 @@
+//! Everything that turns a file into the model: trace readers (one file per format), fleet
+//! files, device profile files, and synthetic workloads. Every reader reports a bad field as
+//! `FILE:LINE: column NAME: expected ..., got "..."`.
+
+pub mod csv_rows;
+pub mod fleet_file;
+pub mod profile_file;
+pub mod synth;
+pub mod trace;
+
+/// The name a trace or fleet goes by in outputs: its file stem.
+pub fn file_stem(path: &std::path::Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}

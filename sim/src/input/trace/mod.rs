@@ -1,0 +1,186 @@
+//! Trace readers: one module per format, each turning a file into a [`Workload`], and
+//! [`read_any`], which picks the reader from the file's header.
+//!
+//! [`Workload`]: crate::model::job::Workload
+
+pub mod dlrm;
+pub mod native;
+pub mod openb;
+
+use crate::error::InputError;
+use crate::model::job::Workload;
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+/// A trace format flexsim reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TraceFormat {
+    /// flexsim's own format ([`native`]): has `arrival_s`.
+    Native,
+    /// Alibaba cluster-trace-gpu-v2023 pod lists ([`openb`]).
+    Openb,
+    /// Alibaba cluster-trace-gpu-v2025 DLRM instances ([`dlrm`]): has `instance_sn,role`.
+    Dlrm,
+}
+
+impl TraceFormat {
+    pub const ALL: [TraceFormat; 3] = [TraceFormat::Native, TraceFormat::Openb, TraceFormat::Dlrm];
+
+    /// The name used on the command line and in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            TraceFormat::Native => "native",
+            TraceFormat::Openb => "openb",
+            TraceFormat::Dlrm => "dlrm",
+        }
+    }
+
+    /// The header columns that identify the format (all must be present).
+    pub fn signature(self) -> &'static [&'static str] {
+        match self {
+            TraceFormat::Native => &["name", "arrival_s"],
+            TraceFormat::Openb => &["name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli"],
+            TraceFormat::Dlrm => &["instance_sn", "role"],
+        }
+    }
+
+    /// The format whose signature the header has. Native is tried first: its required columns
+    /// include openb's.
+    pub fn detect<S: AsRef<str>>(header: &[S]) -> Option<TraceFormat> {
+        TraceFormat::ALL.into_iter().find(|f| {
+            f.signature()
+                .iter()
+                .all(|col| header.iter().any(|h| h.as_ref().trim() == *col))
+        })
+    }
+
+    /// Reads `path` with this format's reader.
+    pub fn read(self, path: &Path) -> Result<Workload, InputError> {
+        match self {
+            TraceFormat::Native => native::read(path),
+            TraceFormat::Openb => openb::read(path),
+            TraceFormat::Dlrm => dlrm::read(path),
+        }
+    }
+
+    /// "native (name,arrival_s), openb (...), dlrm (...)", for error messages.
+    pub fn known() -> String {
+        TraceFormat::ALL
+            .iter()
+            .map(|f| format!("{} ({})", f.name(), f.signature().join(",")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+impl fmt::Display for TraceFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for TraceFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        TraceFormat::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown trace format {s:?}; known: {}",
+                    TraceFormat::known()
+                )
+            })
+    }
+}
+
+/// The format of the trace at `path`, from its header line.
+pub fn detect_file(path: &Path) -> Result<TraceFormat, InputError> {
+    detect_source(path, crate::input::csv_rows::open(path)?)
+}
+
+/// The format of a trace whose text is `source`; `path` names it in messages.
+pub fn detect_source(path: &Path, source: impl std::io::Read) -> Result<TraceFormat, InputError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(source);
+    let header = reader.headers().map_err(|e| InputError::Row {
+        file: path.to_owned(),
+        line: 1,
+        message: format!("cannot read the header: {e}"),
+    })?;
+    let header: Vec<&str> = header.iter().collect();
+    TraceFormat::detect(&header).ok_or_else(|| InputError::Row {
+        file: path.to_owned(),
+        line: 1,
+        message: format!(
+            "header ({}) matches no known trace format; known formats and the columns that \
+             identify them: {}",
+            header.join(","),
+            TraceFormat::known()
+        ),
+    })
+}
+
+/// Reads a trace in any known format, chosen by its header ([`TraceFormat::detect`]).
+pub fn read_any(path: &Path) -> Result<Workload, InputError> {
+    detect_file(path)?.read(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detect(text: &str) -> Result<TraceFormat, InputError> {
+        detect_source(Path::new("t.csv"), text.as_bytes())
+    }
+
+    #[test]
+    fn detects_each_format_by_its_header() {
+        let openb = "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos\np,1,1,1,1,,\n";
+        assert_eq!(detect(openb).unwrap(), TraceFormat::Openb);
+        let native = format!("{}\n", native::COLUMNS.join(","));
+        assert_eq!(detect(&native).unwrap(), TraceFormat::Native);
+        let dlrm = "instance_sn,role,app_name,cpu_request\n";
+        assert_eq!(detect(dlrm).unwrap(), TraceFormat::Dlrm);
+    }
+
+    #[test]
+    fn unknown_header_lists_the_known_formats() {
+        let e = detect("sn,cpu,gpu\n1,2,3\n").unwrap_err().to_string();
+        assert!(
+            e.starts_with("t.csv:1: header (sn,cpu,gpu) matches no known trace format"),
+            "{e}"
+        );
+        assert!(
+            e.contains("native (name,arrival_s)") && e.contains("dlrm (instance_sn,role)"),
+            "{e}"
+        );
+        assert!(
+            e.contains("openb (name,cpu_milli,memory_mib,num_gpu,gpu_milli)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn format_names_parse() {
+        for f in TraceFormat::ALL {
+            assert_eq!(f.name().parse::<TraceFormat>().unwrap(), f);
+        }
+        assert!("csv".parse::<TraceFormat>().unwrap_err().contains("known"));
+    }
+
+    #[test]
+    fn read_any_reads_the_shipped_traces() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../traces");
+        let openb = read_any(&root.join("openb/openb_pod_list_default.csv")).unwrap();
+        assert_eq!(openb.pods.len(), 8152);
+        let dlrm = read_any(&root.join("alibaba-dlrm-2025/disaggregated_DLRM_trace.csv")).unwrap();
+        assert_eq!(dlrm.pods.len(), 23_871);
+        let e = read_any(&root.join("no-such-file.csv")).unwrap_err();
+        assert!(e.to_string().contains("no-such-file.csv"), "{e}");
+    }
+}

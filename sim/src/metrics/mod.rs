@@ -1,0 +1,6 @@
+//! What a run measures: the inflation protocol's allocation curve, the cluster fragmentation
+//! over a run, and the replay's utilization integrals, waits, JCTs, slowdowns and SLOs.
+
+pub mod curve;
+pub mod frag_tracker;
+pub mod replay_metrics;

@@ -1,0 +1,688 @@
+//! The cluster while a run is in progress: free resources per node and per GPU, who runs where.
+//!
+//! Only the engine mutates it ([`Cluster::place`] checks every placement first); policies get a
+//! shared reference. Every mutation stamps the node with a fresh *generation*, so a policy can
+//! cache per-node scores and recompute only the nodes a decision touched (DESIGN "Speed").
+//!
+//! Each card keeps a [`CardState`] under its device model's slicing mode, which decides what a
+//! request really gets (rounded up to a unit, a whole card, a MIG profile, ...) and whether it
+//! fits; `gpu_free_milli` is the compute not yet granted on each card, the view scorers use.
+
+use crate::error::PlacementError;
+use crate::model::fleet::{Fleet, FleetDevice};
+use crate::model::job::{Pod, PodId};
+use crate::model::slicing::{self, CardRequest, CardState, SliceRequest, SlicingMode};
+use crate::model::units::GPU_MILLI;
+use std::sync::Arc;
+
+/// Index of a node in the fleet's order.
+pub type NodeId = usize;
+
+/// Where a pod goes: a node and, for a GPU pod, exactly `num_gpu` distinct GPU indices on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub node: NodeId,
+    pub gpus: Vec<u16>,
+}
+
+/// A pod resident on a node, with what it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resident {
+    pub pod: PodId,
+    pub cpu_milli: u64,
+    pub memory_mib: u64,
+    /// Compute granted on each of `gpus`, milli (the normalised request).
+    pub gpu_milli: u32,
+    pub gpus: Vec<u16>,
+    pub app: Option<String>,
+    pub rdma_pct: u32,
+}
+
+/// One node's capacity and current free resources.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub name: String,
+    pub model: String,
+    pub cpu_capacity_milli: u64,
+    pub memory_capacity_mib: u64,
+    cpu_free_milli: u64,
+    memory_free_mib: u64,
+    gpu_free_milli: Vec<u32>,
+    cards: Vec<CardState>,
+    device: Option<Arc<FleetDevice>>,
+    rdma_capacity_pct: Option<u32>,
+    rdma_used_pct: u32,
+    residents: Vec<Resident>,
+    /// Resident jobs per app, for per-app density limits.
+    apps: std::collections::BTreeMap<String, u32>,
+    generation: u64,
+}
+
+impl Node {
+    /// The device model and slicing mode of the node's cards (`None` for a CPU-only node).
+    pub fn device(&self) -> Option<&FleetDevice> {
+        self.device.as_deref()
+    }
+
+    /// The slicing state of each card, in index order.
+    pub fn cards(&self) -> &[CardState] {
+        &self.cards
+    }
+
+    /// What `pod` would be granted on each of its cards here, or why the mode can never serve
+    /// it (normalisation, slicing-model §7.1). `None` for a CPU-only pod or node.
+    pub fn slice_for(&self, pod: &Pod) -> Option<Result<SliceRequest, slicing::Refusal>> {
+        let d = self.device.as_deref()?;
+        if !pod.is_gpu_pod() {
+            return None;
+        }
+        let memory_mib = pod
+            .gpu_memory_mib
+            .unwrap_or(u64::from(pod.gpu_milli) * d.model.memory_mib / u64::from(GPU_MILLI));
+        let request = CardRequest {
+            compute_milli: pod.gpu_milli,
+            memory_mib,
+            weight_milli: 0,
+            priority_class: priority_class(pod.priority),
+        };
+        Some(slicing::normalise(&d.mode, &d.model, &request))
+    }
+
+    /// Whether card `gpu` can take `slice` now.
+    fn card_fits(&self, gpu: usize, slice: &SliceRequest) -> bool {
+        let Some(d) = self.device.as_deref() else {
+            return false;
+        };
+        // Cheap necessary test first: only time-sharing may grant more compute than is free.
+        let oversubscribes = matches!(d.mode, SlicingMode::Timeshare(_));
+        if !oversubscribes && self.gpu_free_milli[gpu] < slice.compute_milli {
+            return false;
+        }
+        slicing::fits(&self.cards[gpu], &d.model, slice).is_ok()
+    }
+
+    /// The cards (index order) that can take `pod`'s slice now; empty for a CPU-only pod or
+    /// when the mode cannot serve it. GPU selection chooses among these.
+    pub fn fitting_cards(&self, pod: &Pod) -> Vec<u16> {
+        if !pod.gpu_spec.accepts(&self.model) {
+            return Vec::new();
+        }
+        match self.slice_for(pod) {
+            Some(Ok(slice)) => (0..self.gpu_free_milli.len())
+                .filter(|&g| self.card_fits(g, &slice))
+                .map(|g| g as u16)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A copy of this node with the residents `pods` removed: what-if for preemption rules
+    /// ("would the pod fit if these jobs left?"). Unknown ids are ignored.
+    pub fn without(&self, pods: &[PodId]) -> Node {
+        let mut n = self.clone();
+        for &id in pods {
+            n.release(id);
+        }
+        n
+    }
+
+    /// Takes resident `id` off the node; returns it and the GPU milli this freed.
+    fn release(&mut self, id: PodId) -> Option<(Resident, u64)> {
+        let at = self.residents.iter().position(|r| r.pod == id)?;
+        let r = self.residents.remove(at);
+        if let Some(app) = &r.app {
+            let n = self.apps.get_mut(app).expect("a resident's app is counted");
+            *n -= 1;
+            if *n == 0 {
+                self.apps.remove(app);
+            }
+        }
+        self.cpu_free_milli += r.cpu_milli;
+        self.memory_free_mib += r.memory_mib;
+        self.rdma_used_pct -= r.rdma_pct;
+        let mut freed = 0;
+        if let Some(device) = self.device.clone() {
+            for &g in &r.gpus {
+                let card = &mut self.cards[g as usize];
+                let before = clamped(card);
+                slicing::release(card, &device.model, id as u64)
+                    .expect("a resident's cards hold its tenant");
+                let after = clamped(card);
+                self.gpu_free_milli[g as usize] = GPU_MILLI - after;
+                freed += u64::from(before - after);
+            }
+        }
+        Some((r, freed))
+    }
+
+    /// Jobs of `app` on this node.
+    fn app_count(&self, app: &str) -> u32 {
+        self.apps.get(app).copied().unwrap_or(0)
+    }
+    pub fn cpu_free_milli(&self) -> u64 {
+        self.cpu_free_milli
+    }
+    pub fn memory_free_mib(&self) -> u64 {
+        self.memory_free_mib
+    }
+    /// Free milli of each GPU, in index order.
+    pub fn gpu_free_milli(&self) -> &[u32] {
+        &self.gpu_free_milli
+    }
+    pub fn gpu_count(&self) -> usize {
+        self.gpu_free_milli.len()
+    }
+    /// Σ free milli over the node's GPUs.
+    pub fn gpu_free_total(&self) -> u64 {
+        self.gpu_free_milli.iter().map(|&g| u64::from(g)).sum()
+    }
+    /// Number of GPUs with nothing allocated.
+    pub fn gpus_fully_free(&self) -> usize {
+        self.gpu_free_milli
+            .iter()
+            .filter(|&&g| g == GPU_MILLI)
+            .count()
+    }
+    /// The pods on this node, in placement order.
+    pub fn residents(&self) -> &[Resident] {
+        &self.residents
+    }
+    /// Changes whenever anything on the node changes; unique across nodes and time.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Per-node feasibility (fgd-protocol §2.5, generalised): CPU, memory, the per-app density
+    /// limit and RDMA share where modelled, the GPU model, and `num_gpu` distinct cards whose
+    /// slicing state can take the normalised request.
+    pub fn fits(&self, pod: &Pod) -> bool {
+        if !self.fits_host(pod) {
+            return false;
+        }
+        if !pod.is_gpu_pod() {
+            return true;
+        }
+        match self.slice_for(pod) {
+            Some(Ok(slice)) => self.fits_cards(&slice, pod.num_gpu),
+            _ => false,
+        }
+    }
+
+    /// The node-level half of [`Node::fits`]: CPU, memory, app density, RDMA, and for a GPU
+    /// pod the model and the card count.
+    fn fits_host(&self, pod: &Pod) -> bool {
+        if pod.cpu_milli > self.cpu_free_milli || pod.memory_mib > self.memory_free_mib {
+            return false;
+        }
+        if let (Some(app), Some(max)) = (&pod.app, pod.max_per_node) {
+            if self.app_count(app) >= max {
+                return false;
+            }
+        }
+        if let Some(cap) = self.rdma_capacity_pct {
+            if self.rdma_used_pct + pod.rdma_pct > cap {
+                return false;
+            }
+        }
+        !pod.is_gpu_pod()
+            || (self.gpu_free_milli.len() >= pod.num_gpu as usize
+                && pod.gpu_spec.accepts(&self.model))
+    }
+
+    /// Whether `need` distinct cards can take `slice` now.
+    fn fits_cards(&self, slice: &SliceRequest, need: u32) -> bool {
+        let mut found = 0;
+        for gpu in 0..self.gpu_free_milli.len() {
+            if self.card_fits(gpu, slice) {
+                found += 1;
+                if found == need {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+}
+
+/// Slicing priority class of a job priority: 0 is served first. openb LS (3) → 0, Guaranteed
+/// (2) → 1, Burstable (1) → 2, BE (0) → 3.
+pub fn priority_class(priority: i32) -> u8 {
+    (3 - priority.min(3)).min(255) as u8
+}
+
+/// All nodes of a run, plus the tie-break priority order.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    nodes: Vec<Node>,
+    by_priority: Vec<NodeId>,
+    gpu_capacity_milli: u64,
+    gpu_used_milli: u64,
+    clock: u64,
+}
+
+impl Cluster {
+    /// An empty cluster of the fleet's nodes; priority order = fleet order until
+    /// [`Cluster::set_priority`] is called.
+    pub fn new(fleet: &Fleet) -> Cluster {
+        let devices: std::collections::BTreeMap<&str, Arc<FleetDevice>> = fleet
+            .devices
+            .iter()
+            .map(|(name, d)| (name.as_str(), Arc::new(d.clone())))
+            .collect();
+        let nodes: Vec<Node> = fleet
+            .nodes
+            .iter()
+            .map(|n| {
+                let device = (n.gpus > 0)
+                    .then(|| devices.get(n.model.as_str()).cloned())
+                    .flatten();
+                let mode = device.as_ref().map_or(SlicingMode::Whole, |d| d.mode);
+                Node {
+                    name: n.name.clone(),
+                    model: n.model.clone(),
+                    cpu_capacity_milli: n.cpu_milli,
+                    memory_capacity_mib: n.memory_mib,
+                    cpu_free_milli: n.cpu_milli,
+                    memory_free_mib: n.memory_mib,
+                    gpu_free_milli: vec![GPU_MILLI; n.gpus as usize],
+                    cards: vec![CardState::new(mode); n.gpus as usize],
+                    device,
+                    rdma_capacity_pct: n.rdma_pct,
+                    rdma_used_pct: 0,
+                    residents: Vec::new(),
+                    apps: std::collections::BTreeMap::new(),
+                    generation: 0,
+                }
+            })
+            .collect();
+        Cluster {
+            by_priority: (0..nodes.len()).collect(),
+            gpu_capacity_milli: fleet.gpu_count() * u64::from(GPU_MILLI),
+            gpu_used_milli: 0,
+            nodes,
+            clock: 0,
+        }
+    }
+
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id]
+    }
+
+    /// Node ids from the highest tie-break priority to the lowest. Among equally scored nodes,
+    /// policies choose the first in this order (fgd-protocol §2.6: the seeded name prefix).
+    pub fn by_priority(&self) -> &[NodeId] {
+        &self.by_priority
+    }
+
+    /// Sets the tie-break order: `rank[node]` is the node's rank, 0 first. The ranks must be a
+    /// permutation of 0..n.
+    pub fn set_priority(&mut self, rank: &[usize]) {
+        assert_eq!(rank.len(), self.nodes.len(), "one rank per node");
+        let mut order: Vec<NodeId> = (0..self.nodes.len()).collect();
+        order.sort_by_key(|&n| rank[n]);
+        self.by_priority = order;
+    }
+
+    /// The nodes where `pod` fits ([`Node::fits`]), in priority order, into `out` (cleared
+    /// first). Faster than asking every node: the request is normalised once per device model.
+    pub fn feasible_nodes(&self, pod: &Pod, out: &mut Vec<NodeId>) {
+        out.clear();
+        // (device, its normalised slice or None when the mode refuses the pod)
+        let mut slices: Vec<(*const FleetDevice, Option<SliceRequest>)> = Vec::new();
+        for &id in &self.by_priority {
+            let n = &self.nodes[id];
+            if !n.fits_host(pod) {
+                continue;
+            }
+            if !pod.is_gpu_pod() {
+                out.push(id);
+                continue;
+            }
+            let Some(device) = n.device.as_ref() else {
+                continue;
+            };
+            let key = Arc::as_ptr(device);
+            let slice = match slices.iter().find(|(k, _)| *k == key) {
+                Some((_, s)) => *s,
+                None => {
+                    let s = n.slice_for(pod).and_then(Result::ok);
+                    slices.push((key, s));
+                    s
+                }
+            };
+            if slice.is_some_and(|s| n.fits_cards(&s, pod.num_gpu)) {
+                out.push(id);
+            }
+        }
+    }
+
+    /// Total GPU capacity in milli.
+    pub fn gpu_capacity_milli(&self) -> u64 {
+        self.gpu_capacity_milli
+    }
+    /// GPU milli allocated to pods (fgd-protocol §2.4 "Used GPU Milli").
+    pub fn gpu_used_milli(&self) -> u64 {
+        self.gpu_used_milli
+    }
+
+    /// Checks that `placement` is legal for `pod` now and returns the slice each named card
+    /// grants; the cluster is unchanged.
+    pub fn check(
+        &self,
+        pod: &Pod,
+        placement: &Placement,
+    ) -> Result<Option<SliceRequest>, PlacementError> {
+        let node = self
+            .nodes
+            .get(placement.node)
+            .ok_or(PlacementError::NoSuchNode(placement.node))?;
+        let name = || node.name.clone();
+        if pod.cpu_milli > node.cpu_free_milli {
+            return Err(PlacementError::Cpu {
+                node: name(),
+                needed: pod.cpu_milli,
+                free: node.cpu_free_milli,
+            });
+        }
+        if pod.memory_mib > node.memory_free_mib {
+            return Err(PlacementError::Memory {
+                node: name(),
+                needed: pod.memory_mib,
+                free: node.memory_free_mib,
+            });
+        }
+        if let (Some(app), Some(max)) = (&pod.app, pod.max_per_node) {
+            if node.app_count(app) >= max {
+                return Err(PlacementError::AppDensity {
+                    node: name(),
+                    app: app.clone(),
+                    max,
+                });
+            }
+        }
+        if let Some(cap) = node.rdma_capacity_pct {
+            if node.rdma_used_pct + pod.rdma_pct > cap {
+                return Err(PlacementError::Rdma {
+                    node: name(),
+                    needed: pod.rdma_pct,
+                    free: cap - node.rdma_used_pct.min(cap),
+                });
+            }
+        }
+        if placement.gpus.len() != pod.num_gpu as usize {
+            return Err(PlacementError::GpuCount {
+                node: name(),
+                needed: pod.num_gpu as usize,
+                named: placement.gpus.len(),
+            });
+        }
+        if !pod.is_gpu_pod() {
+            return Ok(None);
+        }
+        if !pod.gpu_spec.accepts(&node.model) {
+            return Err(PlacementError::GpuModel {
+                node: name(),
+                model: node.model.clone(),
+            });
+        }
+        let slice = match node.slice_for(pod) {
+            Some(Ok(s)) => s,
+            Some(Err(refusal)) => {
+                return Err(PlacementError::Refused {
+                    node: name(),
+                    refusal,
+                })
+            }
+            // A node without cards: the first GPU the placement names does not exist.
+            None => {
+                return Err(PlacementError::NoSuchGpu {
+                    node: name(),
+                    gpu: usize::from(placement.gpus[0]),
+                })
+            }
+        };
+        let device = node.device.as_deref().expect("a GPU node has a device");
+        for (i, &g) in placement.gpus.iter().enumerate() {
+            let gpu = g as usize;
+            if gpu >= node.cards.len() {
+                return Err(PlacementError::NoSuchGpu { node: name(), gpu });
+            }
+            if placement.gpus[..i].contains(&g) {
+                return Err(PlacementError::DuplicateGpu { node: name(), gpu });
+            }
+            if let Err(refusal) = slicing::fits(&node.cards[gpu], &device.model, &slice) {
+                return Err(PlacementError::Card {
+                    node: name(),
+                    gpu,
+                    refusal,
+                });
+            }
+        }
+        Ok(Some(slice))
+    }
+
+    /// Places pod `id` after [`Cluster::check`]ing it; on error nothing changes.
+    pub fn place(
+        &mut self,
+        id: PodId,
+        pod: &Pod,
+        placement: Placement,
+    ) -> Result<(), PlacementError> {
+        let slice = self.check(pod, &placement)?;
+        self.clock += 1;
+        let node = &mut self.nodes[placement.node];
+        node.cpu_free_milli -= pod.cpu_milli;
+        node.memory_free_mib -= pod.memory_mib;
+        node.rdma_used_pct += pod.rdma_pct;
+        let mut granted = 0;
+        if let Some(slice) = slice {
+            granted = slice.compute_milli;
+            let device = node.device.clone().expect("checked: a GPU node");
+            for &g in &placement.gpus {
+                let card = &mut node.cards[g as usize];
+                let before = clamped(card);
+                slicing::allocate(card, &device.model, id as u64, &slice)
+                    .expect("checked by Cluster::check");
+                let after = clamped(card);
+                node.gpu_free_milli[g as usize] = GPU_MILLI - after;
+                self.gpu_used_milli += u64::from(after - before);
+            }
+        }
+        node.generation = self.clock;
+        if let Some(app) = &pod.app {
+            *node.apps.entry(app.clone()).or_insert(0) += 1;
+        }
+        node.residents.push(Resident {
+            pod: id,
+            cpu_milli: pod.cpu_milli,
+            memory_mib: pod.memory_mib,
+            gpu_milli: granted,
+            gpus: placement.gpus,
+            app: pod.app.clone(),
+            rdma_pct: pod.rdma_pct,
+        });
+        Ok(())
+    }
+
+    /// The two halves of a pod split for remote placement: the host part (CPU, memory, app and
+    /// RDMA, no GPU) and the device part (the GPU request alone).
+    pub fn split_remote(pod: &Pod) -> (Pod, Pod) {
+        let mut host = pod.clone();
+        host.num_gpu = 0;
+        host.gpu_milli = 0;
+        let mut device = pod.clone();
+        device.cpu_milli = 0;
+        device.memory_mib = 0;
+        device.app = None;
+        device.max_per_node = None;
+        device.rdma_pct = 0;
+        (host, device)
+    }
+
+    /// Checks a remote placement of `pod`: the host part on `host`, the device part on
+    /// `device` (two different nodes); the cluster is unchanged.
+    pub fn check_remote(
+        &self,
+        pod: &Pod,
+        host: NodeId,
+        device: &Placement,
+    ) -> Result<(), PlacementError> {
+        if host == device.node || !pod.is_gpu_pod() {
+            return Err(PlacementError::NotRemote);
+        }
+        let (h, d) = Cluster::split_remote(pod);
+        self.check(
+            &h,
+            &Placement {
+                node: host,
+                gpus: Vec::new(),
+            },
+        )?;
+        self.check(&d, device).map(|_| ())
+    }
+
+    /// Places `pod` split over two nodes after [`Cluster::check_remote`]; on error nothing
+    /// changes. [`Cluster::remove`] takes each half off its node.
+    pub fn place_remote(
+        &mut self,
+        id: PodId,
+        pod: &Pod,
+        host: NodeId,
+        device: Placement,
+    ) -> Result<(), PlacementError> {
+        self.check_remote(pod, host, &device)?;
+        let (h, d) = Cluster::split_remote(pod);
+        self.place(
+            id,
+            &h,
+            Placement {
+                node: host,
+                gpus: Vec::new(),
+            },
+        )?;
+        self.place(id, &d, device)
+    }
+
+    /// Removes pod `id` from `node`, returning what it held; `None` if it is not there.
+    pub fn remove(&mut self, id: PodId, node: NodeId) -> Option<Resident> {
+        let n = self.nodes.get_mut(node)?;
+        let (r, freed) = n.release(id)?;
+        self.gpu_used_milli -= freed;
+        self.clock += 1;
+        n.generation = self.clock;
+        Some(r)
+    }
+}
+
+/// Compute granted on a card, at most one card (time-sharing may grant more).
+fn clamped(card: &CardState) -> u32 {
+    card.allocated_compute_milli().min(GPU_MILLI)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::fleet::NodeSpec;
+
+    fn fleet() -> Fleet {
+        Fleet::new(
+            "t".into(),
+            vec![
+                NodeSpec::new("a".into(), 16000, 1000, 2, "T4".into()),
+                NodeSpec::new("b".into(), 8000, 1000, 1, "P100".into()),
+            ],
+        )
+    }
+
+    #[test]
+    fn multi_gpu_needs_distinct_fully_free_gpus() {
+        let mut c = Cluster::new(&fleet());
+        let share = Pod::new("s", 1000, 10, 1, 300);
+        c.place(
+            0,
+            &share,
+            Placement {
+                node: 0,
+                gpus: vec![0],
+            },
+        )
+        .unwrap();
+        let two = Pod::new("w", 1000, 10, 2, 1000);
+        assert!(!c.node(0).fits(&two));
+        assert_eq!(
+            c.check(
+                &two,
+                &Placement {
+                    node: 0,
+                    gpus: vec![1, 1]
+                }
+            ),
+            Err(PlacementError::DuplicateGpu {
+                node: "a".into(),
+                gpu: 1
+            })
+        );
+    }
+
+    #[test]
+    fn refused_placement_changes_nothing() {
+        let mut c = Cluster::new(&fleet());
+        let big = Pod::new("big", 9000, 10, 1, 500);
+        let before = c.node(1).generation();
+        let err = c.place(
+            0,
+            &big,
+            Placement {
+                node: 1,
+                gpus: vec![0],
+            },
+        );
+        assert!(matches!(err, Err(PlacementError::Cpu { .. })));
+        assert_eq!(c.node(1).cpu_free_milli(), 8000);
+        assert_eq!(c.node(1).generation(), before);
+        assert_eq!(c.gpu_used_milli(), 0);
+    }
+
+    #[test]
+    fn without_is_a_what_if_copy() {
+        let mut c = Cluster::new(&fleet());
+        let p = Pod::new("p", 1000, 10, 1, 1000);
+        c.place(
+            3,
+            &p,
+            Placement {
+                node: 1,
+                gpus: vec![0],
+            },
+        )
+        .unwrap();
+        assert!(!c.node(1).fits(&p));
+        assert!(c.node(1).without(&[3]).fits(&p));
+        assert!(!c.node(1).fits(&p), "the cluster is unchanged");
+    }
+
+    #[test]
+    fn model_constraint_and_removal() {
+        let mut c = Cluster::new(&fleet());
+        let mut p = Pod::new("p", 1000, 10, 1, 1000);
+        p.gpu_spec = crate::model::job::GpuSpec::parse("P100");
+        assert!(!c.node(0).fits(&p) && c.node(1).fits(&p));
+        c.place(
+            7,
+            &p,
+            Placement {
+                node: 1,
+                gpus: vec![0],
+            },
+        )
+        .unwrap();
+        assert_eq!(c.gpu_used_milli(), 1000);
+        let r = c.remove(7, 1).unwrap();
+        assert_eq!(r.gpus, vec![0]);
+        assert_eq!(c.gpu_used_milli(), 0);
+        assert_eq!(c.node(1).gpu_free_milli(), &[1000]);
+    }
+}

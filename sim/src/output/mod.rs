@@ -1,0 +1,6 @@
+//! What a run writes and how runs are compared: summaries, CSV files, and the golden-figure
+//! regression check.
+
+pub mod regress;
+pub mod replay_csv;
+pub mod report;

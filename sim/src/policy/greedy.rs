@@ -1,0 +1,149 @@
+//! The greedy building block: "filter the feasible nodes, score each, take the best, pick GPUs
+//! on it" — the Kubernetes scheduling cycle. Most policies are a [`NodeScorer`] wrapped in
+//! [`Greedy`].
+
+use crate::model::cluster::{Cluster, NodeId, Placement};
+use crate::model::job::{Pod, PodId};
+use crate::model::slicing::SlicingMode;
+use crate::policy::{gpu_select, Policy, Setup, SimRng};
+
+/// Scores one feasible node for a pod; higher is better. Wrap in [`Greedy`] to get a policy.
+pub trait NodeScorer: Send {
+    fn name(&self) -> &str;
+
+    fn prepare(&mut self, _setup: &Setup<'_>) {}
+
+    /// The slicing mode the scorer is defined for; [`Greedy`] passes it on as
+    /// [`Policy::preferred_slicing`].
+    fn preferred_slicing(&self) -> Option<SlicingMode> {
+        None
+    }
+
+    /// Called once per pod before its nodes are scored (the framework's PreScore): the place
+    /// for per-pod work such as finding the pod's cache table.
+    fn pre_score(&mut self, _cluster: &Cluster, _pod: &Pod) {}
+
+    /// The score of feasible `node` for `pod`. Only called for nodes where the pod fits, after
+    /// [`NodeScorer::pre_score`] for the same pod.
+    fn score(&mut self, cluster: &Cluster, node: NodeId, pod: &Pod) -> i64;
+
+    /// Whether scores go through the scheduler framework's integer min–max NormalizeScore
+    /// (fgd-protocol §2.6). It never changes the winner; it keeps the [0, 100] range honest.
+    fn normalize(&self) -> bool {
+        false
+    }
+
+    /// The GPUs to use on the chosen node; by default tightest fit (fgd-protocol §2.7.7 `best`).
+    fn select_gpus(
+        &mut self,
+        cluster: &Cluster,
+        node: NodeId,
+        pod: &Pod,
+        _rng: &mut SimRng,
+    ) -> Option<Vec<u16>> {
+        gpu_select::best(cluster.node(node), pod)
+    }
+}
+
+/// "Filter, score, take the best, pick GPUs": the Kubernetes scheduling cycle as a policy.
+///
+/// * every feasible node is scored (`percentageOfNodesToScore: 100`);
+/// * if exactly one node is feasible it is chosen without scoring (fgd-protocol §2.6);
+/// * the highest score wins; ties go to the earliest node in [`Cluster::by_priority`].
+pub struct Greedy<S> {
+    scorer: S,
+    feasible: Vec<NodeId>,
+    scores: Vec<i64>,
+}
+
+impl<S: NodeScorer> Greedy<S> {
+    pub fn new(scorer: S) -> Self {
+        Greedy {
+            scorer,
+            feasible: Vec::new(),
+            scores: Vec::new(),
+        }
+    }
+
+    /// The node a pod would go to, or `None` if none is feasible.
+    pub fn choose_node(&mut self, cluster: &Cluster, pod: &Pod) -> Option<NodeId> {
+        cluster.feasible_nodes(pod, &mut self.feasible);
+        match self.feasible.len() {
+            0 => return None,
+            1 => return Some(self.feasible[0]),
+            _ => {}
+        }
+        self.scorer.pre_score(cluster, pod);
+        self.scores.clear();
+        for &n in &self.feasible {
+            let s = self.scorer.score(cluster, n, pod);
+            self.scores.push(s);
+        }
+        if self.scorer.normalize() {
+            normalize_scores(&mut self.scores);
+        }
+        let mut best = 0;
+        for i in 1..self.scores.len() {
+            if self.scores[i] > self.scores[best] {
+                best = i;
+            }
+        }
+        Some(self.feasible[best])
+    }
+}
+
+impl<S: NodeScorer> Policy for Greedy<S> {
+    fn name(&self) -> &str {
+        self.scorer.name()
+    }
+
+    fn prepare(&mut self, setup: &Setup<'_>) {
+        self.scorer.prepare(setup);
+    }
+
+    fn preferred_slicing(&self) -> Option<SlicingMode> {
+        self.scorer.preferred_slicing()
+    }
+
+    fn place(
+        &mut self,
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        rng: &mut SimRng,
+    ) -> Option<Placement> {
+        let node = self.choose_node(cluster, pod)?;
+        let gpus = self.scorer.select_gpus(cluster, node, pod, rng)?;
+        Some(Placement { node, gpus })
+    }
+}
+
+/// The framework's integer min–max rescale to [0, 100] (fgd-protocol §2.6): s' = (s − min)·100
+/// / (max − min) with integer division, all 0 when max = min.
+pub fn normalize_scores(scores: &mut [i64]) {
+    let (Some(&min), Some(&max)) = (scores.iter().min(), scores.iter().max()) else {
+        return;
+    };
+    for s in scores.iter_mut() {
+        *s = if max == min {
+            0
+        } else {
+            (*s - min) * 100 / (max - min)
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_is_integer_min_max() {
+        let mut s = vec![40, 70, 55];
+        normalize_scores(&mut s);
+        assert_eq!(s, vec![0, 100, 50]);
+        let mut same = vec![7, 7];
+        normalize_scores(&mut same);
+        assert_eq!(same, vec![0, 0]);
+    }
+}

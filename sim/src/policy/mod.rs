@@ -1,0 +1,154 @@
+//! The policy API: what a scheduling policy implements, and the building blocks that make the
+//! common shapes a few lines.
+//!
+//! A policy sees the cluster read-only and answers "where does this pod go?". The engine checks
+//! every answer against the cluster ([`Cluster::place`]), so a buggy policy gets a typed error,
+//! never a corrupted cluster. Feasibility is the engine's ([`Node::fits`]); policies only choose.
+//!
+//! Most policies are "filter the feasible nodes, score each, take the best, pick GPUs on it":
+//! implement [`NodeScorer`] and wrap it in [`Greedy`]. Ties go to the node that comes first in
+//! [`Cluster::by_priority`] (fgd-protocol §2.6).
+//!
+//! [`Node::fits`]: crate::model::cluster::Node::fits
+
+pub mod gpu_select;
+mod greedy;
+pub mod params;
+
+use crate::model::cluster::{Cluster, NodeId, Placement};
+use crate::model::fragmentation::TypicalPods;
+use crate::model::job::{Pod, PodId};
+
+pub use greedy::{normalize_scores, Greedy, NodeScorer};
+
+pub use crate::model::rng::SimRng;
+
+/// What a policy may look at once, before the first pod arrives.
+pub struct Setup<'a> {
+    pub cluster: &'a Cluster,
+    /// The trace's pods as read, before shuffling and tuning.
+    pub original_pods: &'a [Pod],
+    /// The typical-pod distribution of the original pods (fgd-protocol §2.7.6).
+    pub typical: &'a TypicalPods,
+}
+
+/// A scheduling policy.
+pub trait Policy: Send {
+    /// The CLI name (`best-fit`).
+    fn name(&self) -> &str;
+
+    /// Called once per run before any pod arrives.
+    fn prepare(&mut self, _setup: &Setup<'_>) {}
+
+    /// The slicing mode this policy is defined for (e.g. whole cards for Kubernetes' default,
+    /// HAMi's vGPU for `hami`). The run puts every device model that supports it in this mode
+    /// unless the user chose one; `None` keeps the fleet's modes.
+    fn preferred_slicing(&self) -> Option<crate::model::slicing::SlicingMode> {
+        None
+    }
+
+    /// Where job `job` (its request: `pod`) should go now, or `None` if the policy finds no
+    /// place. The engine validates the answer. `rng` is the run's generator: draw from it,
+    /// never from a global one. `job` indexes the run's jobs ([`JobsView::pods`] in replay;
+    /// the arrival list in inflation), so a policy can keep per-job state without searching.
+    ///
+    ///
+    /// In replay, a `None` (with no remote placement either) parks the job's shape until
+    /// resources are released — a job finishes or is preempted — as Kubernetes parks
+    /// unschedulable pods until a cluster event: the engine assumes a policy that found no
+    /// place finds none while the cluster only fills up.
+    fn place(
+        &mut self,
+        cluster: &Cluster,
+        job: PodId,
+        pod: &Pod,
+        rng: &mut SimRng,
+    ) -> Option<Placement>;
+
+    /// Replay only: `pod` found no place with [`Policy::place`]; may its host part (CPU,
+    /// memory) and its device part (the GPU slices) go on two different nodes? The job then
+    /// runs remotely and pays the remote penalty ρ (slicing-model §1.5, §7.2). The default
+    /// never places remotely.
+    fn place_remote(
+        &mut self,
+        _cluster: &Cluster,
+        _job: PodId,
+        _pod: &Pod,
+        _rng: &mut SimRng,
+    ) -> Option<RemotePlacement> {
+        None
+    }
+
+    /// Replay only: the order in which waiting jobs are offered to [`Policy::place`]. `queue`
+    /// arrives in enqueue order (FIFO); the default keeps it.
+    fn order_queue(&mut self, _jobs: &JobsView<'_>, _queue: &mut [QueuedJob]) {}
+
+    /// Replay only: job `job` (`pod`) found no place; the running jobs to preempt so that it
+    /// can be placed (the engine requeues them, paying its restart cost, then offers `job`
+    /// again). The default never preempts.
+    fn preempt(
+        &mut self,
+        _cluster: &Cluster,
+        _job: PodId,
+        _pod: &Pod,
+        _jobs: &JobsView<'_>,
+    ) -> Vec<PodId> {
+        Vec::new()
+    }
+
+    /// Replay only: the next time this policy wants to be called although no job arrives or
+    /// finishes then — `wake me at t` (DESIGN "Policy API"). Asked after every scheduling
+    /// pass; the engine then runs a pass at that instant, with every running job's attained
+    /// service brought up to it, so a time-based rule (a demotion at a service threshold, a
+    /// starvation guard, a lease) takes effect exactly on time. `None` (the default): no
+    /// wake-up. A time not after `jobs.now_ms` is ignored.
+    fn next_wake(&mut self, _jobs: &JobsView<'_>, _waiting: &[QueuedJob]) -> Option<u64> {
+        None
+    }
+}
+
+/// A job split over two nodes: CPU and memory on `host`, GPU slices on `device.node`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemotePlacement {
+    pub host: NodeId,
+    pub device: Placement,
+}
+
+/// A job waiting in the replay queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueuedJob {
+    pub pod: PodId,
+    /// When it (re-)entered the queue, ms.
+    pub since_ms: u64,
+    /// Service received so far, GPU-milliseconds (GPUs × ms run), for least-attained-service
+    /// orders.
+    pub attained_gpu_ms: u64,
+}
+
+/// A job running in the replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunningJob {
+    pub pod: PodId,
+    pub node: NodeId,
+    /// When it last started, ms.
+    pub started_ms: u64,
+    pub attained_gpu_ms: u64,
+}
+
+/// What a replay policy may look at besides the cluster: the clock and every job.
+pub struct JobsView<'a> {
+    pub now_ms: u64,
+    /// Every job of the run, indexed by [`PodId`].
+    pub pods: &'a [Pod],
+    /// The running jobs, in no particular order (sort by `started_ms` if order matters).
+    pub running: &'a [RunningJob],
+}
+
+impl JobsView<'_> {
+    /// Service a running job has received up to now, GPU-milliseconds (GPUs × ms run, a
+    /// CPU-only job counting as one): what it had when it last started plus what it ran since.
+    pub fn attained_gpu_ms(&self, r: &RunningJob) -> u64 {
+        let gpus = u64::from(self.pods[r.pod].num_gpu.max(1));
+        r.attained_gpu_ms + self.now_ms.saturating_sub(r.started_ms) * gpus
+    }
+}
