@@ -78,7 +78,7 @@ impl Node {
         }
         let memory_mib = pod
             .gpu_memory_mib
-            .unwrap_or(u64::from(pod.gpu_milli) * d.model.memory_mib / u64::from(GPU_MILLI));
+            .unwrap_or_else(|| slicing::implied_memory_mib(&d.mode, &d.model, pod.gpu_milli));
         let request = CardRequest {
             compute_milli: pod.gpu_milli,
             memory_mib,
