@@ -41,8 +41,10 @@ struct ReplayArgs {
     /// Experiment protocol.
     #[arg(long, value_enum, default_value = "inflation")]
     protocol: Protocol,
-    /// Run every device model in this slicing mode: whole, share, fractional (= flexai),
-    /// flexai, hami, mig, vnpu, timeshare. Default: the fleet file's (openb CSV: share).
+    /// Slicing mode of every device model (whole, share, fractional (= flexai), flexai, hami,
+    /// mig, vnpu, timeshare), or per model: A100-80=mig,Ascend910B3=vnpu (both: whole,A100-80=mig).
+    /// Default: the policy's preferred mode where a model supports it, else the fleet file's
+    /// (openb CSV: share).
     #[arg(long)]
     slicing: Option<String>,
     /// Work added to a preempted job, seconds (replay).
@@ -338,7 +340,8 @@ fn real_main() -> Result<()> {
             flexsim_policies::by_name(&policy)?;
             let workload = inputs::trace(trace.as_deref())?;
             let fleet = inputs::fleet(fleet.as_deref())?;
-            let slicing = run::slicing_mode(replay.slicing.as_deref())?;
+            let slicing = run::slicing_choice(replay.slicing.as_deref())?;
+            run::chosen_fleet(&fleet, slicing.as_ref())?;
             if replay.protocol == Protocol::Replay {
                 let out = out.unwrap_or_else(|| {
                     PathBuf::from("out").join(format!("{}-{policy}-replay-s{seed}", workload.name))
@@ -346,9 +349,19 @@ fn real_main() -> Result<()> {
                 let config = replay_config(&replay, seed)?;
                 report::prepare_out_dir(&out, force)?;
                 let demand = config.demand.to_string();
-                let r = run::replay_run(&workload, &fleet, &policy, slicing, &config, &demand)?;
+                let r = run::replay_run(
+                    &workload,
+                    &fleet,
+                    &policy,
+                    slicing.as_ref(),
+                    &config,
+                    &demand,
+                )?;
                 run::write_replay(&out, &workload, &r)
                     .with_context(|| format!("writing {}", out.display()))?;
+                for line in run::replay_notes(&r.summary) {
+                    eprintln!("{line}");
+                }
                 run::print_replay(&r.summary, &out);
                 return Ok(());
             }
@@ -360,9 +373,12 @@ fn real_main() -> Result<()> {
                 seed,
                 tune_ratio: tune,
             };
-            let r = run::inflation_run(&workload, &fleet, &policy, slicing, config)?;
+            let r = run::inflation_run(&workload, &fleet, &policy, slicing.as_ref(), config)?;
             report::write_inflation_run(&out, &r.summary, &r.curve)
                 .with_context(|| format!("writing {}", out.display()))?;
+            for line in run::inflation_notes(&r.summary) {
+                eprintln!("{line}");
+            }
             let s = &r.summary;
             println!("protocol        inflation (fgd-protocol), tune {}", s.tune);
             println!(
@@ -395,7 +411,7 @@ fn real_main() -> Result<()> {
             replay,
         } => {
             check_tune(tune)?;
-            let slicing = run::slicing_mode(replay.slicing.as_deref())?;
+            let slicing = run::slicing_choice(replay.slicing.as_deref())?;
             let replay_config = (replay.protocol == Protocol::Replay)
                 .then(|| replay_config(&replay, 0))
                 .transpose()?;
@@ -428,6 +444,7 @@ fn real_main() -> Result<()> {
                 }
             };
             let fleet = inputs::fleet(fleet.as_deref())?;
+            run::chosen_fleet(&fleet, slicing.as_ref())?;
             report::prepare_out_dir(&out, force)?;
             let spec = sweep::SweepSpec {
                 workloads: &workloads,

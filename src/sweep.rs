@@ -25,7 +25,7 @@ pub struct SweepSpec<'a> {
     pub policies: &'a [String],
     pub seeds: &'a [u64],
     pub tune_ratio: f64,
-    pub slicing: Option<flexsim_sim::model::slicing::SlicingMode>,
+    pub slicing: Option<flexsim_sim::model::fleet::SlicingChoice>,
     /// `Some`: replay protocol with this configuration (its seed is replaced per run);
     /// `None`: the inflation protocol.
     pub replay: Option<ReplayConfig>,
@@ -92,7 +92,7 @@ pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<()> {
                 seed,
                 ..template.clone()
             };
-            let r = replay_run(w, spec.fleet, p, spec.slicing, &config, &demand)?;
+            let r = replay_run(w, spec.fleet, p, spec.slicing.as_ref(), &config, &demand)?;
             let dir = run_dir(w, p, seed)?;
             write_replay(&dir, w, &r).with_context(|| format!("writing {}", dir.display()))?;
             Ok(r.summary)
@@ -104,6 +104,10 @@ pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<()> {
             spec.workloads.len() > 1,
         )?;
         print_replay_means(&results);
+        print_notes(results.iter().map(|s| {
+            let notes = crate::run::replay_notes(s);
+            ((s.trace.clone(), s.policy.clone()), notes)
+        }));
         return Ok(());
     }
     let results = run_grid(spec, |w, p, seed| {
@@ -111,7 +115,7 @@ pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<()> {
             seed,
             tune_ratio: spec.tune_ratio,
         };
-        let r = inflation_run(w, spec.fleet, p, spec.slicing, config)?;
+        let r = inflation_run(w, spec.fleet, p, spec.slicing.as_ref(), config)?;
         let dir = run_dir(w, p, seed)?;
         report::write_inflation_run(&dir, &r.summary, &r.curve)
             .with_context(|| format!("writing {}", dir.display()))?;
@@ -124,7 +128,24 @@ pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<()> {
         spec.workloads.len() > 1,
     )?;
     print_means(&results);
+    print_notes(results.iter().map(|r| {
+        let notes = crate::run::inflation_notes(&r.summary);
+        ((r.summary.trace.clone(), r.summary.policy.clone()), notes)
+    }));
     Ok(())
+}
+
+/// Prints each (trace, policy)'s notes (the slicing line) once on stderr: they do not depend
+/// on the seed.
+fn print_notes(runs: impl Iterator<Item = ((String, String), Vec<String>)>) {
+    let mut seen = std::collections::BTreeSet::new();
+    for (key, notes) in runs {
+        if seen.insert(key.clone()) {
+            for line in &notes {
+                eprintln!("{} / {}: {line}", key.0, key.1);
+            }
+        }
+    }
 }
 
 /// `sweep.csv` of a replay sweep: one row per run, in grid order.

@@ -9,12 +9,13 @@ use crate::error::EngineError;
 use crate::metrics::curve::Sample;
 use crate::metrics::frag_tracker::FragTracker;
 use crate::model::cluster::Cluster;
-use crate::model::fleet::Fleet;
+use crate::model::fleet::{Fleet, ModelMode};
 use crate::model::fragmentation::TypicalPods;
 use crate::model::job::{Pod, Workload};
 use crate::policy::{Policy, Setup, SimRng};
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
+use std::collections::BTreeMap;
 
 /// What defines one inflation run besides the inputs and the policy.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -44,6 +45,8 @@ pub struct InflationOutcome {
     /// Σ GPU milli the placed pods *requested* (without a slicing mode's rounding or whole
     /// cards): what allocation would be if every grant were exactly the request.
     pub placed_request_milli: u64,
+    /// The slicing mode each device model ran in, and where it came from.
+    pub slicing: BTreeMap<String, ModelMode>,
 }
 
 /// The arrival list (§2.3 then §2.2): originals sorted by name and shuffled, then tuned to
@@ -93,13 +96,15 @@ pub fn node_ranks(fleet: &Fleet, rng: &mut SimRng) -> Vec<usize> {
     rank
 }
 
-/// Runs the protocol for one policy and seed.
+/// Runs the protocol for one policy and seed, on the fleet in the policy's preferred slicing
+/// mode where the fleet's mode was not chosen ([`crate::engine::fleet_for`]).
 pub fn run(
     fleet: &Fleet,
     workload: &Workload,
     policy: &mut dyn Policy,
     config: InflationConfig,
 ) -> Result<InflationOutcome, EngineError> {
+    let fleet = &crate::engine::fleet_for(fleet, policy)?;
     let mut cluster = Cluster::new(fleet);
     let capacity = cluster.gpu_capacity_milli();
     if capacity == 0 {
@@ -156,6 +161,7 @@ pub fn run(
         pods_failed: failed,
         gpu_capacity_milli: capacity,
         placed_request_milli: placed_request,
+        slicing: fleet.modes(),
     })
 }
 

@@ -131,6 +131,8 @@ pub struct ReplayOutcome {
     pub per_model: Vec<ModelUse>,
     pub timeseries: Vec<TimeRow>,
     pub jobs: Vec<JobRecord>,
+    /// The slicing mode each device model ran in, and where it came from.
+    pub slicing: std::collections::BTreeMap<String, crate::model::fleet::ModelMode>,
 }
 
 /// Accumulates utilization and samples while a replay runs.
@@ -351,6 +353,7 @@ impl Metrics {
             per_model,
             timeseries: self.rows,
             jobs,
+            slicing: std::collections::BTreeMap::new(),
         }
     }
 }

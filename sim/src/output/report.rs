@@ -5,7 +5,7 @@ use crate::engine::inflation::{InflationConfig, InflationOutcome};
 use crate::engine::replay::ReplayConfig;
 use crate::metrics::curve::{self, CurvePoint};
 use crate::metrics::replay_metrics::ReplayOutcome;
-use crate::model::fleet::Fleet;
+use crate::model::fleet::{Fleet, ModelMode};
 use crate::output::replay_csv;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -35,6 +35,8 @@ pub struct InflationSummary {
     /// the openb share mode; lower when a slicing mode grants more than asked (rounding up,
     /// whole cards), so the difference is the padding.
     pub placed_request_pct_final: f64,
+    /// Each device model's cards and the slicing mode they ran in.
+    pub per_device_model: BTreeMap<String, ModelSlicing>,
     pub wall_ms: u64,
     pub flexsim_version: &'static str,
 }
@@ -69,6 +71,11 @@ impl InflationSummary {
             }),
             placed_request_pct_final: 100.0 * outcome.placed_request_milli as f64
                 / outcome.gpu_capacity_milli as f64,
+            per_device_model: outcome
+                .slicing
+                .iter()
+                .map(|(m, s)| (m.clone(), ModelSlicing::of(s)))
+                .collect(),
             wall_ms,
             flexsim_version: env!("CARGO_PKG_VERSION"),
         }
@@ -126,11 +133,34 @@ pub struct ReplaySummary {
     pub flexsim_version: &'static str,
 }
 
+/// One device model's cards and the slicing mode they ran in (inflation summary).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelSlicing {
+    pub cards: u64,
+    /// The mode's name ([`SlicingMode::name`](crate::model::slicing::SlicingMode::name)).
+    pub slicing: String,
+    /// `fleet` (the fleet file's), `policy` (the policy's preferred mode) or `chosen`
+    /// (`--slicing`).
+    pub slicing_from: &'static str,
+}
+
+impl ModelSlicing {
+    fn of(m: &ModelMode) -> Self {
+        ModelSlicing {
+            cards: m.cards,
+            slicing: m.mode.name(),
+            slicing_from: m.source.name(),
+        }
+    }
+}
+
 /// One device model's part of a replay summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelSummary {
     pub cards: u64,
     pub slicing: String,
+    /// `fleet`, `policy` or `chosen`, as in [`ModelSlicing::slicing_from`].
+    pub slicing_from: &'static str,
     /// The calibration profile the model's parameters came from, and which ones.
     pub profile: Option<String>,
     pub from_profile: Vec<String>,
@@ -156,12 +186,13 @@ impl ReplaySummary {
             .iter()
             .map(|m| {
                 let device = run.fleet.devices.get(&m.model);
-                let slicing = device.map_or_else(String::new, |d| d.mode.name());
+                let ran = outcome.slicing.get(&m.model);
                 (
                     m.model.clone(),
                     ModelSummary {
                         cards: m.cards,
-                        slicing,
+                        slicing: ran.map_or_else(String::new, |r| r.mode.name()),
+                        slicing_from: ran.map_or("", |r| r.source.name()),
                         profile: device
                             .and_then(|d| d.profile.as_ref())
                             .map(|p| p.display().to_string()),

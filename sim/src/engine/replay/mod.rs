@@ -137,13 +137,15 @@ struct Engine<'a> {
     events: u64,
 }
 
-/// Runs the replay protocol for one policy and seed.
+/// Runs the replay protocol for one policy and seed, on the fleet in the policy's preferred
+/// slicing mode where the fleet's mode was not chosen ([`crate::engine::fleet_for`]).
 pub fn run(
     fleet: &Fleet,
     workload: &Workload,
     policy: &mut dyn Policy,
     config: &ReplayConfig,
 ) -> Result<ReplayOutcome, EngineError> {
+    let fleet = &crate::engine::fleet_for(fleet, policy)?;
     let pods = &workload.pods;
     let mut cluster = Cluster::new(fleet);
     if cluster.gpu_capacity_milli() == 0 {
@@ -276,7 +278,9 @@ pub fn run(
         events: 0,
     };
     engine.run(policy, &mut rng)?;
-    Ok(engine.finish())
+    let mut outcome = engine.finish();
+    outcome.slicing = fleet.modes();
+    Ok(outcome)
 }
 
 impl Engine<'_> {
