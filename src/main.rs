@@ -57,6 +57,10 @@ struct ReplayArgs {
     /// genai-empirical, fixed:F, lognormal:MU,SIGMA, beta:A,B[,SCALE].
     #[arg(long, default_value = "default")]
     demand: String,
+    /// Replay: refuse to run (exit 2) when a job fits no node of the empty fleet, instead of
+    /// reporting it unplaceable.
+    #[arg(long)]
+    strict: bool,
 }
 
 /// Trace tools.
@@ -198,9 +202,26 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            // Exit codes are part of the interface: 2 = --strict found unplaceable jobs.
+            let strict = matches!(
+                e.downcast_ref::<flexsim_sim::error::EngineError>(),
+                Some(flexsim_sim::error::EngineError::Unplaceable { .. })
+            );
+            if strict {
+                eprintln!("error: --strict: no run for a trace with jobs the fleet can never hold");
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
+}
+
+fn check_strict(args: &ReplayArgs) -> Result<()> {
+    if args.strict && args.protocol != Protocol::Replay {
+        bail!("--strict applies to --protocol replay (inflation reports pods_unplaceable in summary.json)");
+    }
+    Ok(())
 }
 
 fn check_tune(tune: f64) -> Result<()> {
@@ -226,6 +247,7 @@ fn replay_config(
     Ok(flexsim_sim::engine::replay::ReplayConfig {
         seed,
         demand,
+        strict: args.strict,
         restart_cost_ms: (args.restart_cost_s * 1000.0).round() as u64,
         slo_slowdown: args.slo_slowdown,
         ..Default::default()
@@ -342,6 +364,7 @@ fn real_main() -> Result<()> {
             let fleet = inputs::fleet(fleet.as_deref())?;
             let slicing = run::slicing_choice(replay.slicing.as_deref())?;
             run::chosen_fleet(&fleet, slicing.as_ref())?;
+            check_strict(&replay)?;
             if replay.protocol == Protocol::Replay {
                 let out = out.unwrap_or_else(|| {
                     PathBuf::from("out").join(format!("{}-{policy}-replay-s{seed}", workload.name))
@@ -411,6 +434,7 @@ fn real_main() -> Result<()> {
             replay,
         } => {
             check_tune(tune)?;
+            check_strict(&replay)?;
             let slicing = run::slicing_choice(replay.slicing.as_deref())?;
             let replay_config = (replay.protocol == Protocol::Replay)
                 .then(|| replay_config(&replay, 0))

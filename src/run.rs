@@ -50,22 +50,39 @@ fn slicing_line<'a>(per_model: impl Iterator<Item = (&'a String, &'a str, &'a st
     format!("slicing: {}", models.join(", "))
 }
 
-/// What a replay says on stderr: the slicing mode of each device model.
+/// What a replay says on stderr: the slicing mode of each device model; the jobs that can
+/// never run (unplaceable), per reason; the jobs still pending at the end, per reason.
 pub fn replay_notes(s: &ReplaySummary) -> Vec<String> {
-    vec![slicing_line(
+    let mut lines = vec![slicing_line(
         s.per_device_model
             .iter()
             .map(|(m, u)| (m, u.slicing.as_str(), u.slicing_from)),
-    )]
+    )];
+    lines.extend(s.jobs_unplaceable.line("jobs"));
+    if s.jobs_pending > 0 {
+        let reasons: Vec<String> = s
+            .jobs_pending_by_reason
+            .iter()
+            .map(|(r, n)| format!("{r} {n}"))
+            .collect();
+        lines.push(format!(
+            "pending: {} jobs still wait at the end: {}",
+            s.jobs_pending,
+            reasons.join(", ")
+        ));
+    }
+    lines
 }
 
-/// What an inflation run says on stderr: the slicing mode of each device model.
+/// What an inflation run says on stderr: the slicing modes and the unplaceable pods.
 pub fn inflation_notes(s: &InflationSummary) -> Vec<String> {
-    vec![slicing_line(
+    let mut lines = vec![slicing_line(
         s.per_device_model
             .iter()
             .map(|(m, u)| (m, u.slicing.as_str(), u.slicing_from)),
-    )]
+    )];
+    lines.extend(s.pods_unplaceable.line("pods"));
+    lines
 }
 
 /// Runs `policy` on `workload` and `fleet` with the inflation protocol.
@@ -197,8 +214,8 @@ pub fn print_replay(s: &flexsim_sim::output::report::ReplaySummary, out: &std::p
     );
     println!("SLO attainment  {}%", o(s.slo_attainment_pct));
     println!(
-        "jobs            {} finished, {} running, {} pending; {} preemptions",
-        s.jobs_finished, s.jobs_running, s.jobs_pending, s.preemptions
+        "jobs            {} finished, {} running, {} pending, {} unplaceable; {} preemptions",
+        s.jobs_finished, s.jobs_running, s.jobs_pending, s.jobs_unplaceable.total, s.preemptions
     );
     println!(
         "wall            {} ms ({} events, {:.0} events/s)",

@@ -135,13 +135,13 @@ pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Prints each (trace, policy)'s notes (the slicing line) once on stderr: they do not depend
-/// on the seed.
+/// Prints each (trace, policy)'s slicing and unplaceable lines once on stderr (they do not
+/// depend on the seed; a replay's pending line does, and is left to its summary).
 fn print_notes(runs: impl Iterator<Item = ((String, String), Vec<String>)>) {
     let mut seen = std::collections::BTreeSet::new();
     for (key, notes) in runs {
         if seen.insert(key.clone()) {
-            for line in &notes {
+            for line in notes.iter().filter(|l| !l.starts_with("pending:")) {
                 eprintln!("{} / {}: {line}", key.0, key.1);
             }
         }
@@ -155,13 +155,13 @@ fn write_replay_csv(path: &Path, results: &[ReplaySummary]) -> Result<()> {
     );
     writeln!(
         f,
-        "trace,policy,seed,util_busy_pct,util_alloc_pct,util_goodput_pct,wait_p50_s,wait_p99_s,jct_p50_s,jct_p99_s,slowdown_p99,slo_attainment_pct,preemptions,jobs_finished,jobs_pending,jobs_skipped"
+        "trace,policy,seed,util_busy_pct,util_alloc_pct,util_goodput_pct,wait_p50_s,wait_p99_s,jct_p50_s,jct_p99_s,slowdown_p99,slo_attainment_pct,preemptions,jobs_finished,jobs_pending,jobs_skipped,jobs_unplaceable"
     )?;
     let o = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:.3}"));
     for s in results {
         writeln!(
             f,
-            "{},{},{},{:.3},{:.3},{:.3},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{:.3},{:.3},{:.3},{},{},{},{},{},{},{},{},{},{},{}",
             s.trace,
             s.policy,
             s.seed,
@@ -177,7 +177,8 @@ fn write_replay_csv(path: &Path, results: &[ReplaySummary]) -> Result<()> {
             s.preemptions,
             s.jobs_finished,
             s.jobs_pending,
-            s.jobs_skipped
+            s.jobs_skipped,
+            s.jobs_unplaceable.total
         )?;
     }
     f.flush()?;

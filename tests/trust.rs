@@ -1,9 +1,12 @@
 //! Results you can trust: the library and the CLI give the same numbers, a job that can never
 //! run is never silent, and no shipped trace is refused by a shipped fleet's slicing.
 
-use flexsim_sim::engine::{inflation, replay};
+use flexsim_sim::engine::{fleet_for, inflation, replay};
+use flexsim_sim::error::EngineError;
+use flexsim_sim::model::cluster::{Cluster, Unplaceable};
 use flexsim_sim::model::fleet::Fleet;
 use flexsim_sim::model::job::Workload;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -37,6 +40,19 @@ fn trace(name: &str) -> Workload {
 fn fleet(name: &str) -> Fleet {
     Fleet::read(&repo(name)).unwrap()
 }
+
+const OPENB: [&str; 4] = [
+    "traces/openb/openb_pod_list_default.csv",
+    "traces/openb/openb_pod_list_gpushare40.csv",
+    "traces/openb/openb_pod_list_gpuspec33.csv",
+    "traces/openb/openb_pod_list_multigpu50.csv",
+];
+const DLRM: &str = "traces/alibaba-dlrm-2025/disaggregated_DLRM_trace.csv";
+const FLEETS: [&str; 3] = [
+    "traces/fleets/flexai-claim.toml",
+    "traces/fleets/mixed.toml",
+    "traces/fleets/synth-10k.toml",
+];
 
 #[test]
 fn a_replay_through_the_library_gives_the_cli_figures_in_the_policys_preferred_mode() {
@@ -177,4 +193,187 @@ fn slicing_per_device_model_runs_each_in_its_mode_and_refuses_unknown_models_and
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn unplaceable_jobs_are_reported_per_reason_and_strict_refuses_them_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = arg(&repo("traces/openb/openb_pod_list_gpuspec33.csv"));
+    let f = arg(&repo("traces/fleets/mixed.toml"));
+    let run = |out: &Path, strict: bool| {
+        let mut args = vec![
+            "run".to_owned(),
+            "--protocol".into(),
+            "replay".into(),
+            "--trace".into(),
+            t.clone(),
+            "--fleet".into(),
+            f.clone(),
+            "--out".into(),
+            arg(out),
+        ];
+        if strict {
+            args.push("--strict".into());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        flexsim(&args)
+    };
+    let out = dir.path().join("lenient");
+    let o = run(&out, false);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unplaceable: 607 jobs fit no node of the empty fleet: gpu-models 607"),
+        "{}",
+        stderr(&o)
+    );
+    let s = summary(&out);
+    assert_eq!(s["jobs_unplaceable"]["total"], 607);
+    assert_eq!(s["jobs_unplaceable"]["by_reason"]["gpu-models"], 607);
+    let n = |k: &str| s[k].as_u64().unwrap();
+    assert_eq!(
+        n("jobs_finished") + n("jobs_running") + n("jobs_pending") + n("jobs_skipped") + 607,
+        n("jobs_total")
+    );
+    assert_eq!(n("pods_failed"), n("jobs_pending") + 607);
+    // jobs.csv: a reason column, and every unplaceable row names its reason.
+    let csv = std::fs::read_to_string(out.join("jobs.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().ends_with(",node,reason"));
+    let mut states: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for l in lines {
+        let cols: Vec<&str> = l.split(',').collect();
+        *states
+            .entry((cols[1].to_owned(), cols[cols.len() - 1].to_owned()))
+            .or_insert(0) += 1;
+    }
+    assert_eq!(
+        states[&("unplaceable".to_owned(), "gpu-models".to_owned())],
+        607
+    );
+    assert_eq!(
+        states[&("skipped".to_owned(), "no-work".to_owned())],
+        n("jobs_skipped")
+    );
+
+    let o = run(&dir.path().join("strict"), true);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "607 jobs fit no node of the empty fleet (gpu-models 607), e.g. openb-pod-0013, openb-pod-0017"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = flexsim(&[
+        "run",
+        "--strict",
+        "--out",
+        &arg(&dir.path().join("inflation")),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("--strict applies to --protocol replay"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+fn is_slicing(u: Unplaceable) -> bool {
+    matches!(
+        u,
+        Unplaceable::DeviceMemory
+            | Unplaceable::NoMigProfile
+            | Unplaceable::NoVnpuTemplate
+            | Unplaceable::SlicingRefused
+    )
+}
+
+/// Unplaceable pods of `w` on `cluster` (whole; the replay also tries remote splits, which
+/// cannot help a pod the slicing refuses), per reason.
+fn reasons(cluster: &Cluster, w: &Workload) -> BTreeMap<Unplaceable, u64> {
+    let mut out = BTreeMap::new();
+    let mut seen: BTreeMap<String, Option<Unplaceable>> = BTreeMap::new();
+    for p in &w.pods {
+        let key = format!(
+            "{} {} {} {} {:?} {} {:?} {:?} {}",
+            p.cpu_milli,
+            p.memory_mib,
+            p.num_gpu,
+            p.gpu_milli,
+            p.gpu_memory_mib,
+            p.gpu_spec.text,
+            p.app,
+            p.max_per_node,
+            p.rdma_pct
+        );
+        let why = *seen
+            .entry(key)
+            .or_insert_with(|| cluster.unplaceable_reason(p));
+        if let Some(u) = why {
+            *out.entry(u).or_insert(0) += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn no_shipped_trace_is_refused_by_the_slicing_of_a_shipped_fleet_in_any_policys_mode() {
+    let traces: Vec<Workload> = OPENB.iter().chain([&DLRM]).map(|t| trace(t)).collect();
+    let mut refused = Vec::new();
+    for f in FLEETS {
+        let base = fleet(f);
+        // The fleet's own modes, then every shipped policy's preferred ones.
+        let mut runs = vec![("(fleet's modes)".to_owned(), base.clone())];
+        for info in flexsim_policies::registry() {
+            let p = flexsim_policies::by_name(info.name).unwrap();
+            match fleet_for(&base, p.as_ref()) {
+                Ok(fl) => runs.push((info.name.to_owned(), fl)),
+                // A policy whose mode no model supports is refused loudly (mig-static on a
+                // V100 fleet), not run.
+                Err(EngineError::PreferredModeUnsupported { .. }) => {}
+                Err(e) => panic!("{f} / {}: {e}", info.name),
+            }
+        }
+        for (policy, fl) in &runs {
+            let cluster = Cluster::new(fl);
+            for w in &traces {
+                for (u, n) in reasons(&cluster, w) {
+                    // mig-static's fixed 3g+2g+1g+1g geometry has no instance above 3g, by its
+                    // definition: whole-card and 4g requests never fit it (policies/mig-static).
+                    let by_design = policy == "mig-static" && u == Unplaceable::NoMigProfile;
+                    if is_slicing(u) && !by_design {
+                        refused.push(format!("{f} / {policy} / {}: {} {n}", w.name, u.name()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        refused.is_empty(),
+        "refused by slicing:\n{}",
+        refused.join("\n")
+    );
+}
+
+#[test]
+fn the_mixed_fleet_runs_every_openb_job_that_fits_it() {
+    let f = fleet("traces/fleets/mixed.toml");
+    for t in OPENB {
+        let w = trace(t);
+        let mut p = flexsim_policies::by_name("best-fit").unwrap();
+        let o = replay::run(&f, &w, p.as_mut(), &Default::default()).unwrap();
+        let g = &o.figures;
+        assert_eq!((g.jobs_pending, g.jobs_running), (0, 0), "{t}");
+        assert_eq!(
+            g.jobs_finished + g.jobs_skipped + g.jobs_unplaceable,
+            g.jobs_total,
+            "{t}"
+        );
+        // What never fits is only a model the fleet lacks, never its slicing.
+        assert!(
+            g.unplaceable_by_reason.keys().all(|r| r == "gpu-models"),
+            "{t}: {:?}",
+            g.unplaceable_by_reason
+        );
+    }
 }

@@ -128,6 +128,14 @@ pub enum EngineError {
     },
     #[error("the fleet has no GPU capacity")]
     NoGpuCapacity,
+    #[error("{total} jobs fit no node of the empty fleet ({by_reason}), e.g. {examples}")]
+    Unplaceable {
+        total: u64,
+        /// `reason count` pairs, comma-separated, by reason name.
+        by_reason: String,
+        /// The first few such jobs' names.
+        examples: String,
+    },
     #[error("policy {policy} runs cards in slicing mode {mode}, which no device model of fleet {fleet} supports")]
     PreferredModeUnsupported {
         policy: String,

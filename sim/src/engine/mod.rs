@@ -9,7 +9,9 @@ pub mod replay;
 
 use crate::error::EngineError;
 use crate::model::fleet::{Fleet, ModeSource};
+use crate::model::job::Pod;
 use crate::policy::Policy;
+use std::collections::BTreeMap;
 
 /// The fleet a run of `policy` uses; both protocols' `run` start with it, so that a library
 /// caller gets exactly what `flexsim run` gets from the same inputs. Every device model whose
@@ -36,12 +38,47 @@ pub fn fleet_for(fleet: &Fleet, policy: &dyn Policy) -> Result<Fleet, EngineErro
     Ok(f)
 }
 
+/// Groups jobs that fit exactly the same places (same request in every dimension feasibility
+/// looks at), so a scheduling pass tries each group at most once after a failure.
+pub(crate) fn fit_classes(pods: &[Pod]) -> (Vec<u32>, usize) {
+    type Key<'a> = (
+        u64,
+        u64,
+        u32,
+        u32,
+        Option<u64>,
+        &'a str,
+        Option<&'a str>,
+        u32,
+        i32,
+    );
+    let mut ids: BTreeMap<Key<'_>, u32> = BTreeMap::new();
+    let class = pods
+        .iter()
+        .map(|p| {
+            let key = (
+                p.cpu_milli,
+                p.memory_mib,
+                p.num_gpu,
+                p.gpu_milli,
+                p.gpu_memory_mib,
+                p.gpu_spec.text.as_str(),
+                p.app.as_deref().filter(|_| p.max_per_node.is_some()),
+                p.rdma_pct,
+                p.priority,
+            );
+            let next = ids.len() as u32;
+            *ids.entry(key).or_insert(next)
+        })
+        .collect();
+    (class, ids.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::cluster::{Cluster, Placement};
     use crate::model::fleet::NodeSpec;
-    use crate::model::job::Pod;
     use crate::model::slicing::SlicingMode;
     use crate::policy::SimRng;
 

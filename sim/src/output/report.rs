@@ -23,6 +23,8 @@ pub struct InflationSummary {
     pub tune: f64,
     pub pods_arrived: usize,
     pub pods_failed: usize,
+    /// Of the failed pods, those that fit no node even of the empty cluster, per reason.
+    pub pods_unplaceable: Unplaceables,
     pub gpu_capacity_milli: u64,
     /// Curve value at arrived = 100% and 130% (fgd-protocol §2.4); `null` if absent.
     pub alloc_pct_at_100: Option<f64>,
@@ -61,6 +63,7 @@ impl InflationSummary {
             tune: config.tune_ratio,
             pods_arrived: outcome.pods_arrived,
             pods_failed: outcome.pods_failed,
+            pods_unplaceable: Unplaceables::new(outcome.unplaceable_by_reason.clone()),
             gpu_capacity_milli: outcome.gpu_capacity_milli,
             alloc_pct_at_100: curve::at(points, 100).map(|p| p.alloc_pct),
             alloc_pct_at_130: curve::at(points, 130).map(|p| p.alloc_pct),
@@ -94,7 +97,7 @@ pub struct ReplaySummary {
     pub tune: Option<f64>,
     /// Jobs replayed (the trace's jobs less the skipped ones).
     pub pods_arrived: u64,
-    /// Jobs still waiting at the end.
+    /// Jobs that never finished: still waiting at the end, pending or unplaceable.
     pub pods_failed: u64,
     pub alloc_pct_at_100: Option<f64>,
     pub alloc_pct_at_130: Option<f64>,
@@ -115,11 +118,17 @@ pub struct ReplaySummary {
     pub slowdown_p99: Option<f64>,
     pub slo_attainment_pct: Option<f64>,
     pub preemptions: u64,
+    /// finished + running + pending + skipped + unplaceable.
     pub jobs_total: u64,
     pub jobs_finished: u64,
+    /// Jobs waiting at the end that fit the empty fleet (not the unplaceable ones).
     pub jobs_pending: u64,
+    /// Pending jobs per reason: `no-fit-now`, `remote-only`, `starved`.
+    pub jobs_pending_by_reason: BTreeMap<String, u64>,
     pub jobs_running: u64,
     pub jobs_skipped: u64,
+    /// Jobs that fit no node of the empty fleet, per reason.
+    pub jobs_unplaceable: Unplaceables,
     pub per_device_model: BTreeMap<String, ModelSummary>,
     pub restart_cost_s: f64,
     pub slo_slowdown: f64,
@@ -131,6 +140,39 @@ pub struct ReplaySummary {
     pub events_per_s: f64,
     pub wall_ms: u64,
     pub flexsim_version: &'static str,
+}
+
+/// Jobs (or pods) that fit no node of the empty fleet: how many, and how many per reason
+/// ([`Unplaceable::name`](crate::model::cluster::Unplaceable::name)).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Unplaceables {
+    pub total: u64,
+    pub by_reason: BTreeMap<String, u64>,
+}
+
+impl Unplaceables {
+    pub fn new(by_reason: BTreeMap<String, u64>) -> Self {
+        Unplaceables {
+            total: by_reason.values().sum(),
+            by_reason,
+        }
+    }
+
+    /// `12 jobs fit no node of the empty fleet: gpu-models 10, cpu 2`, or `None` when none.
+    pub fn line(&self, what: &str) -> Option<String> {
+        (self.total > 0).then(|| {
+            let reasons: Vec<String> = self
+                .by_reason
+                .iter()
+                .map(|(r, n)| format!("{r} {n}"))
+                .collect();
+            format!(
+                "unplaceable: {} {what} fit no node of the empty fleet: {}",
+                self.total,
+                reasons.join(", ")
+            )
+        })
+    }
 }
 
 /// One device model's cards and the slicing mode they ran in (inflation summary).
@@ -211,7 +253,7 @@ impl ReplaySummary {
             seed: run.config.seed,
             tune: None,
             pods_arrived: f.jobs_total - f.jobs_skipped,
-            pods_failed: f.jobs_pending,
+            pods_failed: f.jobs_pending + f.jobs_unplaceable,
             alloc_pct_at_100: None,
             alloc_pct_at_130: None,
             frag_ratio_pct_at_100: None,
@@ -233,8 +275,10 @@ impl ReplaySummary {
             jobs_total: f.jobs_total,
             jobs_finished: f.jobs_finished,
             jobs_pending: f.jobs_pending,
+            jobs_pending_by_reason: f.pending_by_reason.clone(),
             jobs_running: f.jobs_running,
             jobs_skipped: f.jobs_skipped,
+            jobs_unplaceable: Unplaceables::new(f.unplaceable_by_reason.clone()),
             per_device_model,
             restart_cost_s: run.config.restart_cost_ms as f64 / 1000.0,
             slo_slowdown: run.config.slo_slowdown,
