@@ -41,8 +41,10 @@ struct ReplayArgs {
     /// Experiment protocol.
     #[arg(long, value_enum, default_value = "inflation")]
     protocol: Protocol,
-    /// Run every device model in this slicing mode: whole, share, fractional (= flexai),
-    /// flexai, hami, mig, vnpu, timeshare. Default: the fleet file's (openb CSV: share).
+    /// Slicing mode of every device model (whole, share, fractional (= flexai), flexai, hami,
+    /// mig, vnpu, timeshare), or per model: A100-80=mig,Ascend910B3=vnpu (both: whole,A100-80=mig).
+    /// Default: the policy's preferred mode where a model supports it, else the fleet file's
+    /// (openb CSV: share).
     #[arg(long)]
     slicing: Option<String>,
     /// Work added to a preempted job, seconds (replay).
@@ -55,6 +57,10 @@ struct ReplayArgs {
     /// genai-empirical, fixed:F, lognormal:MU,SIGMA, beta:A,B[,SCALE].
     #[arg(long, default_value = "default")]
     demand: String,
+    /// Replay: refuse to run (exit 2) when a job fits no node of the empty fleet, instead of
+    /// reporting it unplaceable.
+    #[arg(long)]
+    strict: bool,
 }
 
 /// Trace tools.
@@ -208,7 +214,17 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            // Exit codes are part of the interface: 2 = --strict found unplaceable jobs.
+            let strict = matches!(
+                e.downcast_ref::<flexsim_sim::error::EngineError>(),
+                Some(flexsim_sim::error::EngineError::Unplaceable { .. })
+            );
+            if strict {
+                eprintln!("error: --strict: no run for a trace with jobs the fleet can never hold");
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -227,6 +243,13 @@ fn cap_threads(threads: Option<usize>) -> Result<Option<usize>> {
         }
         (t, _) => t,
     })
+}
+
+fn check_strict(args: &ReplayArgs) -> Result<()> {
+    if args.strict && args.protocol != Protocol::Replay {
+        bail!("--strict applies to --protocol replay (inflation reports pods_unplaceable in summary.json)");
+    }
+    Ok(())
 }
 
 fn check_tune(tune: f64) -> Result<()> {
@@ -252,6 +275,7 @@ fn replay_config(
     Ok(flexsim_sim::engine::replay::ReplayConfig {
         seed,
         demand,
+        strict: args.strict,
         restart_cost_ms: (args.restart_cost_s * 1000.0).round() as u64,
         slo_slowdown: args.slo_slowdown,
         ..Default::default()
@@ -371,7 +395,9 @@ fn real_main() -> Result<()> {
             let policy = flexsim_policies::build(&policy)?.request.canonical();
             let fleet = inputs::fleet(fleet.as_deref(), yes)?;
             let workload = inputs::trace(trace.as_deref())?;
-            let slicing = run::slicing_mode(replay.slicing.as_deref())?;
+            let slicing = run::slicing_choice(replay.slicing.as_deref())?;
+            run::chosen_fleet(&fleet, slicing.as_ref())?;
+            check_strict(&replay)?;
             if replay.protocol == Protocol::Replay {
                 let out = out.unwrap_or_else(|| {
                     PathBuf::from("out").join(format!("{}-{policy}-replay-s{seed}", workload.name))
@@ -379,9 +405,19 @@ fn real_main() -> Result<()> {
                 let config = replay_config(&replay, seed)?;
                 report::prepare_out_dir(&out, force)?;
                 let demand = config.demand.to_string();
-                let r = run::replay_run(&workload, &fleet, &policy, slicing, &config, &demand)?;
+                let r = run::replay_run(
+                    &workload,
+                    &fleet,
+                    &policy,
+                    slicing.as_ref(),
+                    &config,
+                    &demand,
+                )?;
                 run::write_replay(&out, &workload, &r)
                     .with_context(|| format!("writing {}", out.display()))?;
+                for line in run::replay_notes(&r.summary) {
+                    eprintln!("{line}");
+                }
                 run::print_replay(&r.summary, &out);
                 return Ok(());
             }
@@ -393,9 +429,12 @@ fn real_main() -> Result<()> {
                 seed,
                 tune_ratio: tune,
             };
-            let r = run::inflation_run(&workload, &fleet, &policy, slicing, config)?;
+            let r = run::inflation_run(&workload, &fleet, &policy, slicing.as_ref(), config)?;
             report::write_inflation_run(&out, &r.summary, &r.curve)
                 .with_context(|| format!("writing {}", out.display()))?;
+            for line in run::inflation_notes(&r.summary) {
+                eprintln!("{line}");
+            }
             let s = &r.summary;
             println!("protocol        inflation (fgd-protocol), tune {}", s.tune);
             println!(
@@ -429,7 +468,8 @@ fn real_main() -> Result<()> {
             replay,
         } => {
             check_tune(tune)?;
-            let slicing = run::slicing_mode(replay.slicing.as_deref())?;
+            check_strict(&replay)?;
+            let slicing = run::slicing_choice(replay.slicing.as_deref())?;
             let replay_config = (replay.protocol == Protocol::Replay)
                 .then(|| replay_config(&replay, 0))
                 .transpose()?;
@@ -470,6 +510,7 @@ fn real_main() -> Result<()> {
                     .map(|p| inputs::trace(Some(p)))
                     .collect::<Result<_>>()?,
             };
+            run::chosen_fleet(&fleet, slicing.as_ref())?;
             report::prepare_out_dir(&out, force)?;
             let spec = sweep::SweepSpec {
                 workloads: &workloads,

@@ -103,6 +103,27 @@ pub enum PlacementError {
     },
 }
 
+/// A slicing-mode choice (`--slicing`) that cannot be read or that the fleet cannot take.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SlicingChoiceError {
+    #[error("{text:?}: {message}")]
+    Syntax { text: String, message: String },
+    #[error("fleet {fleet} has no device model {model} (its device models: {known})")]
+    UnknownModel {
+        model: String,
+        fleet: String,
+        known: String,
+    },
+    #[error(
+        "device model {model} does not support slicing mode {mode} (it supports: {supported})"
+    )]
+    Unsupported {
+        model: String,
+        mode: String,
+        supported: String,
+    },
+}
+
 /// A run (of either protocol) that could not complete.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -128,5 +149,19 @@ pub enum EngineError {
         target_milli: u64,
         capacity_milli: u64,
         smallest_milli: u64,
+    },
+    #[error("{total} jobs fit no node of the empty fleet ({by_reason}), e.g. {examples}")]
+    Unplaceable {
+        total: u64,
+        /// `reason count` pairs, comma-separated, by reason name.
+        by_reason: String,
+        /// The first few such jobs' names.
+        examples: String,
+    },
+    #[error("policy {policy} runs cards in slicing mode {mode}, which no device model of fleet {fleet} supports")]
+    PreferredModeUnsupported {
+        policy: String,
+        mode: String,
+        fleet: String,
     },
 }

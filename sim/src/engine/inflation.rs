@@ -8,13 +8,14 @@ use crate::engine::event_queue::EventQueue;
 use crate::error::EngineError;
 use crate::metrics::curve::Sample;
 use crate::metrics::frag_tracker::FragTracker;
-use crate::model::cluster::Cluster;
-use crate::model::fleet::Fleet;
+use crate::model::cluster::{Cluster, Unplaceable};
+use crate::model::fleet::{Fleet, ModelMode};
 use crate::model::fragmentation::TypicalPods;
 use crate::model::job::{Pod, Workload};
 use crate::policy::{Policy, Setup, SimRng};
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
+use std::collections::BTreeMap;
 
 /// What defines one inflation run besides the inputs and the policy.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -44,6 +45,11 @@ pub struct InflationOutcome {
     /// Σ GPU milli the placed pods *requested* (without a slicing mode's rounding or whole
     /// cards): what allocation would be if every grant were exactly the request.
     pub placed_request_milli: u64,
+    /// The slicing mode each device model ran in, and where it came from.
+    pub slicing: BTreeMap<String, ModelMode>,
+    /// Arrived pods that fit no node even of the empty cluster, per reason name
+    /// ([`Unplaceable::name`]): part of `pods_failed`, whatever the policy.
+    pub unplaceable_by_reason: BTreeMap<String, u64>,
 }
 
 /// The arrival list (§2.3 then §2.2): originals sorted by name and shuffled, then tuned to
@@ -204,13 +210,15 @@ pub fn node_ranks(fleet: &Fleet, rng: &mut SimRng) -> Vec<usize> {
     rank
 }
 
-/// Runs the protocol for one policy and seed.
+/// Runs the protocol for one policy and seed, on the fleet in the policy's preferred slicing
+/// mode where the fleet's mode was not chosen ([`crate::engine::fleet_for`]).
 pub fn run(
     fleet: &Fleet,
     workload: &Workload,
     policy: &mut dyn Policy,
     config: InflationConfig,
 ) -> Result<InflationOutcome, EngineError> {
+    let fleet = &crate::engine::fleet_for(fleet, policy)?;
     let mut cluster = Cluster::new(fleet);
     let capacity = cluster.gpu_capacity_milli();
     if capacity == 0 {
@@ -251,6 +259,20 @@ pub fn run(
         typical: &typical,
     });
 
+    // Pods no node of the empty cluster holds: the policy is still asked (the protocol
+    // counts them failed), but they are counted apart.
+    let (class, classes) = crate::engine::fit_classes(&pods);
+    let mut why: Vec<Option<Option<Unplaceable>>> = vec![None; classes];
+    let mut unplaceable_by_reason = BTreeMap::new();
+    for (id, p) in pods.iter().enumerate() {
+        let c = class[id] as usize;
+        if let Some(r) = *why[c].get_or_insert_with(|| cluster.unplaceable_reason(p)) {
+            *unplaceable_by_reason
+                .entry(r.name().to_owned())
+                .or_insert(0) += 1;
+        }
+    }
+
     // Every pod arrives at time 0; the queue's sequence numbers keep the list order.
     let mut queue = EventQueue::with_capacity(pods.len());
     for id in 0..pods.len() {
@@ -290,6 +312,8 @@ pub fn run(
         pods_failed: failed,
         gpu_capacity_milli: capacity,
         placed_request_milli: placed_request,
+        slicing: fleet.modes(),
+        unplaceable_by_reason,
     })
 }
 
@@ -328,6 +352,56 @@ mod tests {
         let list = arrival_list(&pods(), 600, &mut rng);
         let total: u64 = list.iter().map(Pod::total_gpu_milli).sum();
         assert!(total <= 600);
+    }
+
+    /// First node where the pod fits, tightest GPU.
+    struct FirstFit;
+    impl Policy for FirstFit {
+        fn name(&self) -> &str {
+            "first-fit"
+        }
+        fn place(
+            &mut self,
+            c: &Cluster,
+            pod: &Pod,
+            _: &mut SimRng,
+        ) -> Option<crate::model::cluster::Placement> {
+            let node = (0..c.nodes().len()).find(|&n| c.node(n).fits(pod))?;
+            let gpus = crate::policy::gpu_select::best(c.node(node), pod)?;
+            Some(crate::model::cluster::Placement { node, gpus })
+        }
+    }
+
+    #[test]
+    fn pods_no_empty_node_holds_are_counted_unplaceable_among_the_failed() {
+        let fleet = Fleet::new(
+            "f".into(),
+            (0..4)
+                .map(|i| NodeSpec::new(format!("n{i}"), 64_000, 1 << 20, 2, "T4".into()))
+                .collect(),
+        );
+        let mut v100 = Pod::new("v100", 1000, 1, 1, 500);
+        v100.gpu_spec = crate::model::job::GpuSpec::parse("V100M16");
+        let workload = Workload {
+            name: "w".into(),
+            pods: vec![
+                Pod::new("t4", 1000, 1, 1, 500),
+                v100,
+                Pod::new("x", 1000, 1, 4, 1000),
+            ],
+        };
+        let config = InflationConfig::default();
+        let o = run(&fleet, &workload, &mut FirstFit, config).unwrap();
+        // The same arrival list as the run's (its generator's first use).
+        let mut rng = SimRng::seed_from_u64(config.seed);
+        let target = (config.tune_ratio * 8000.0).round() as u64;
+        let list = arrival_list(&workload.pods, target, &mut rng);
+        let named = |prefix: &str| list.iter().filter(|p| p.name.starts_with(prefix)).count();
+        assert!(named("v100") > 0 && named("x") > 0);
+        let u = &o.unplaceable_by_reason;
+        assert_eq!(u["gpu-models"], named("v100") as u64);
+        assert_eq!(u["too-many-gpus"], named("x") as u64);
+        assert!(o.pods_failed as u64 >= u.values().sum::<u64>());
     }
 
     #[test]
