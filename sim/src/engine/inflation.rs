@@ -363,6 +363,7 @@ mod tests {
         fn place(
             &mut self,
             c: &Cluster,
+            _job: crate::model::job::PodId,
             pod: &Pod,
             _: &mut SimRng,
         ) -> Option<crate::model::cluster::Placement> {

@@ -91,7 +91,13 @@ mod tests {
         fn preferred_slicing(&self) -> Option<SlicingMode> {
             self.0
         }
-        fn place(&mut self, _: &Cluster, _: &Pod, _: &mut SimRng) -> Option<Placement> {
+        fn place(
+            &mut self,
+            _: &Cluster,
+            _job: crate::model::job::PodId,
+            _: &Pod,
+            _: &mut SimRng,
+        ) -> Option<Placement> {
             None
         }
     }

@@ -109,6 +109,7 @@ pub const TEXT_KEYS: &[&str] = &[
     "policy",
     "demand",
     "slicing",
+    "slicing_from",
     "profile",
     "from_profile",
     "flexsim_version",
@@ -705,6 +706,8 @@ mod tests {
             pods_failed: 0,
             gpu_capacity_milli: 1000,
             placed_request_milli: 0,
+            slicing: Default::default(),
+            unplaceable_by_reason: Default::default(),
         };
         let s = crate::output::report::InflationSummary::new(
             "t",

@@ -359,9 +359,15 @@ mod unplaceable {
         fn name(&self) -> &str {
             "spy"
         }
-        fn place(&mut self, c: &Cluster, pod: &Pod, r: &mut SimRng) -> Option<Placement> {
+        fn place(
+            &mut self,
+            c: &Cluster,
+            job: PodId,
+            pod: &Pod,
+            r: &mut SimRng,
+        ) -> Option<Placement> {
             self.asked.push(pod.name.clone());
-            FirstFit.place(c, pod, r)
+            FirstFit.place(c, job, pod, r)
         }
     }
 
@@ -442,9 +448,15 @@ mod unplaceable {
         fn name(&self) -> &str {
             "cpu-only"
         }
-        fn place(&mut self, c: &Cluster, pod: &Pod, r: &mut SimRng) -> Option<Placement> {
+        fn place(
+            &mut self,
+            c: &Cluster,
+            job: PodId,
+            pod: &Pod,
+            r: &mut SimRng,
+        ) -> Option<Placement> {
             (!pod.is_gpu_pod())
-                .then(|| FirstFit.place(c, pod, r))
+                .then(|| FirstFit.place(c, job, pod, r))
                 .flatten()
         }
     }
