@@ -1,6 +1,8 @@
 //! Loading traces and fleets, including the openb defaults compiled into the binary.
 
-use anyhow::Result;
+use anyhow::{anyhow, Result};
+use flexsim_sim::error::InputError;
+use flexsim_sim::input::fleet_file::FLEET_LIMIT;
 use flexsim_sim::input::trace::openb;
 use flexsim_sim::model::fleet::Fleet;
 use flexsim_sim::model::job::Workload;
@@ -22,10 +24,14 @@ pub fn trace(path: Option<&Path>) -> Result<Workload> {
     })
 }
 
-/// The fleet at `path`, or the embedded default.
-pub fn fleet(path: Option<&Path>) -> Result<Fleet> {
+/// The fleet at `path`, or the embedded default. Beyond [`FLEET_LIMIT`] devices or nodes it is
+/// refused unless `yes` (`--yes`).
+pub fn fleet(path: Option<&Path>, yes: bool) -> Result<Fleet> {
     Ok(match path {
-        Some(p) => Fleet::read(p)?,
+        Some(p) => Fleet::read_limited(p, (!yes).then_some(FLEET_LIMIT)).map_err(|e| match e {
+            InputError::FleetTooLarge { .. } => anyhow!("{e}; pass --yes to run it anyway"),
+            e => e.into(),
+        })?,
         None => Fleet::parse_openb_csv(Path::new(DEFAULT_FLEET_NAME), DEFAULT_FLEET.as_bytes())?,
     })
 }

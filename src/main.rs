@@ -41,8 +41,10 @@ struct ReplayArgs {
     /// Experiment protocol.
     #[arg(long, value_enum, default_value = "inflation")]
     protocol: Protocol,
-    /// Run every device model in this slicing mode: whole, share, fractional (= flexai),
-    /// flexai, hami, mig, vnpu, timeshare. Default: the fleet file's (openb CSV: share).
+    /// Slicing mode of every device model (whole, share, fractional (= flexai), flexai, hami,
+    /// mig, vnpu, timeshare), or per model: A100-80=mig,Ascend910B3=vnpu (both: whole,A100-80=mig).
+    /// Default: the policy's preferred mode where a model supports it, else the fleet file's
+    /// (openb CSV: share).
     #[arg(long)]
     slicing: Option<String>,
     /// Work added to a preempted job, seconds (replay).
@@ -55,6 +57,10 @@ struct ReplayArgs {
     /// genai-empirical, fixed:F, lognormal:MU,SIGMA, beta:A,B[,SCALE].
     #[arg(long, default_value = "default")]
     demand: String,
+    /// Replay: refuse to run (exit 2) when a job fits no node of the empty fleet, instead of
+    /// reporting it unplaceable.
+    #[arg(long)]
+    strict: bool,
 }
 
 /// Trace tools.
@@ -105,6 +111,9 @@ enum Command {
         /// Overwrite an output directory that already holds results.
         #[arg(long)]
         force: bool,
+        /// Run a fleet beyond 10,000,000 devices or nodes (refused without it).
+        #[arg(long)]
+        yes: bool,
         #[command(flatten)]
         replay: ReplayArgs,
     },
@@ -132,12 +141,17 @@ enum Command {
         out: PathBuf,
         #[arg(long)]
         force: bool,
-        /// Worker threads (default: one per core). Results do not depend on it.
+        /// Worker threads (default: one per core; at most the cores available). Results do not
+        /// depend on it.
         #[arg(long)]
         threads: Option<usize>,
         /// Hide the progress bar.
         #[arg(long)]
         quiet: bool,
+        /// Run a grid beyond 100,000 runs, or a fleet beyond 10,000,000 devices or nodes
+        /// (refused without it).
+        #[arg(long)]
+        yes: bool,
         #[command(flatten)]
         replay: ReplayArgs,
     },
@@ -200,9 +214,42 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            // Exit codes are part of the interface: 2 = --strict found unplaceable jobs.
+            let strict = matches!(
+                e.downcast_ref::<flexsim_sim::error::EngineError>(),
+                Some(flexsim_sim::error::EngineError::Unplaceable { .. })
+            );
+            if strict {
+                eprintln!("error: --strict: no run for a trace with jobs the fleet can never hold");
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
+}
+
+/// `--threads` capped at the cores this process may use: more threads only add switching, and
+/// results do not depend on the count. Says so on stderr when it caps.
+fn cap_threads(threads: Option<usize>) -> Result<Option<usize>> {
+    if threads == Some(0) {
+        bail!("--threads must be at least 1");
+    }
+    let available = std::thread::available_parallelism().map(std::num::NonZeroUsize::get);
+    Ok(match (threads, available) {
+        (Some(n), Ok(cores)) if n > cores => {
+            eprintln!("note: --threads {n} capped at {cores}, the cores available to this process");
+            Some(cores)
+        }
+        (t, _) => t,
+    })
+}
+
+fn check_strict(args: &ReplayArgs) -> Result<()> {
+    if args.strict && args.protocol != Protocol::Replay {
+        bail!("--strict applies to --protocol replay (inflation reports pods_unplaceable in summary.json)");
+    }
+    Ok(())
 }
 
 fn check_tune(tune: f64) -> Result<()> {
@@ -228,6 +275,7 @@ fn replay_config(
     Ok(flexsim_sim::engine::replay::ReplayConfig {
         seed,
         demand,
+        strict: args.strict,
         restart_cost_ms: (args.restart_cost_s * 1000.0).round() as u64,
         slo_slowdown: args.slo_slowdown,
         ..Default::default()
@@ -278,9 +326,7 @@ fn real_main() -> Result<()> {
             quiet,
         } => {
             let seeds = seeds::parse(&seeds).map_err(anyhow::Error::msg)?;
-            if threads == Some(0) {
-                bail!("--threads must be at least 1");
-            }
+            let threads = cap_threads(threads)?;
             if !(synth_interarrival_s.is_finite() && synth_interarrival_s > 0.0) {
                 bail!("invalid --synth-interarrival-s: expected seconds > 0");
             }
@@ -342,13 +388,16 @@ fn real_main() -> Result<()> {
             tune,
             out,
             force,
+            yes,
             replay,
         } => {
             check_tune(tune)?;
             let policy = flexsim_policies::build(&policy)?.request.canonical();
+            let fleet = inputs::fleet(fleet.as_deref(), yes)?;
             let workload = inputs::trace(trace.as_deref())?;
-            let fleet = inputs::fleet(fleet.as_deref())?;
-            let slicing = run::slicing_mode(replay.slicing.as_deref())?;
+            let slicing = run::slicing_choice(replay.slicing.as_deref())?;
+            run::chosen_fleet(&fleet, slicing.as_ref())?;
+            check_strict(&replay)?;
             if replay.protocol == Protocol::Replay {
                 let out = out.unwrap_or_else(|| {
                     PathBuf::from("out").join(format!("{}-{policy}-replay-s{seed}", workload.name))
@@ -356,9 +405,19 @@ fn real_main() -> Result<()> {
                 let config = replay_config(&replay, seed)?;
                 report::prepare_out_dir(&out, force)?;
                 let demand = config.demand.to_string();
-                let r = run::replay_run(&workload, &fleet, &policy, slicing, &config, &demand)?;
+                let r = run::replay_run(
+                    &workload,
+                    &fleet,
+                    &policy,
+                    slicing.as_ref(),
+                    &config,
+                    &demand,
+                )?;
                 run::write_replay(&out, &workload, &r)
                     .with_context(|| format!("writing {}", out.display()))?;
+                for line in run::replay_notes(&r.summary) {
+                    eprintln!("{line}");
+                }
                 run::print_replay(&r.summary, &out);
                 return Ok(());
             }
@@ -370,9 +429,12 @@ fn real_main() -> Result<()> {
                 seed,
                 tune_ratio: tune,
             };
-            let r = run::inflation_run(&workload, &fleet, &policy, slicing, config)?;
+            let r = run::inflation_run(&workload, &fleet, &policy, slicing.as_ref(), config)?;
             report::write_inflation_run(&out, &r.summary, &r.curve)
                 .with_context(|| format!("writing {}", out.display()))?;
+            for line in run::inflation_notes(&r.summary) {
+                eprintln!("{line}");
+            }
             let s = &r.summary;
             println!("protocol        inflation (fgd-protocol), tune {}", s.tune);
             println!(
@@ -402,14 +464,16 @@ fn real_main() -> Result<()> {
             force,
             threads,
             quiet,
+            yes,
             replay,
         } => {
             check_tune(tune)?;
-            let slicing = run::slicing_mode(replay.slicing.as_deref())?;
+            check_strict(&replay)?;
+            let slicing = run::slicing_choice(replay.slicing.as_deref())?;
             let replay_config = (replay.protocol == Protocol::Replay)
                 .then(|| replay_config(&replay, 0))
                 .transpose()?;
-            let seeds = seeds::parse(&seeds).map_err(anyhow::Error::msg)?;
+            let seed_count = seeds::count(&seeds).map_err(anyhow::Error::msg)?;
             let mut policies = Vec::new();
             for p in flexsim_sim::policy::params::split_requests(&policy)? {
                 policies.push(flexsim_policies::build(&p)?.request.canonical());
@@ -417,23 +481,36 @@ fn real_main() -> Result<()> {
             if policies.is_empty() {
                 bail!("--policy names no policy");
             }
-            if threads == Some(0) {
-                bail!("--threads must be at least 1");
+            let threads = cap_threads(threads)?;
+            let paths = trace.as_deref().map(inputs::path_list);
+            if paths.as_ref().is_some_and(Vec::is_empty) {
+                bail!("--trace names no file");
             }
-            let workloads = match trace {
+            // Sized before anything is read or listed.
+            let traces = paths.as_ref().map_or(1, Vec::len) as u64;
+            let runs = traces
+                .saturating_mul(policies.len() as u64)
+                .saturating_mul(seed_count);
+            if runs > sweep::GRID_LIMIT && !yes {
+                bail!(
+                    "the sweep grid has {runs} runs ({traces} trace{} x {} polic{} x {seed_count} seed{}), beyond the limit of {} runs; pass --yes to run it anyway, or split it",
+                    if traces == 1 { "" } else { "s" },
+                    policies.len(),
+                    if policies.len() == 1 { "y" } else { "ies" },
+                    if seed_count == 1 { "" } else { "s" },
+                    sweep::GRID_LIMIT
+                );
+            }
+            let seeds = seeds::parse(&seeds).map_err(anyhow::Error::msg)?;
+            let fleet = inputs::fleet(fleet.as_deref(), yes)?;
+            let workloads = match &paths {
                 None => vec![inputs::trace(None)?],
-                Some(list) => {
-                    let paths = inputs::path_list(&list);
-                    if paths.is_empty() {
-                        bail!("--trace names no file");
-                    }
-                    paths
-                        .iter()
-                        .map(|p| inputs::trace(Some(p)))
-                        .collect::<Result<_>>()?
-                }
+                Some(paths) => paths
+                    .iter()
+                    .map(|p| inputs::trace(Some(p)))
+                    .collect::<Result<_>>()?,
             };
-            let fleet = inputs::fleet(fleet.as_deref())?;
+            run::chosen_fleet(&fleet, slicing.as_ref())?;
             report::prepare_out_dir(&out, force)?;
             let spec = sweep::SweepSpec {
                 workloads: &workloads,

@@ -33,13 +33,13 @@ pub fn write_jobs(
 ) -> std::io::Result<()> {
     writeln!(
         out,
-        "name,state,arrival_s,work_s,demand,start_s,finish_s,wait_s,jct_s,slowdown,preemptions,node"
+        "name,state,arrival_s,work_s,demand,start_s,finish_s,wait_s,jct_s,slowdown,preemptions,node,reason"
     )?;
     let s = |v: Option<u64>| v.map_or(String::new(), |x| format!("{:.3}", x as f64 / 1000.0));
     for j in jobs {
         writeln!(
             out,
-            "{},{},{:.3},{},{:.3},{},{},{:.3},{},{},{},{}",
+            "{},{},{:.3},{},{:.3},{},{},{:.3},{},{},{},{},{}",
             names[j.pod],
             j.state,
             j.arrival_ms as f64 / 1000.0,
@@ -51,7 +51,8 @@ pub fn write_jobs(
             s(j.jct_ms()),
             j.slowdown().map_or(String::new(), |x| format!("{x:.4}")),
             j.preemptions,
-            j.node.as_deref().unwrap_or("")
+            j.node.as_deref().unwrap_or(""),
+            j.reason
         )?;
     }
     Ok(())

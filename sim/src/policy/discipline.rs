@@ -11,7 +11,8 @@
 /// "Cannot start" means: the policy found no place for it ([`Policy::place`], then
 /// [`Policy::place_remote`]), and the preemptions it asked for ([`Policy::preempt`]) did not make
 /// room. A job whose shape fits no node even of the empty cluster never blocks anyone under any
-/// discipline: it can never start, so it is left out of the pass (and reported as pending).
+/// discipline: it can never start, so it is never queued (the run reports it unplaceable, with
+/// its reason).
 ///
 /// [`Policy::place`]: crate::policy::Policy::place
 /// [`Policy::place_remote`]: crate::policy::Policy::place_remote

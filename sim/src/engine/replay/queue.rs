@@ -11,10 +11,8 @@
 use super::backfill::Reservation;
 use super::{Engine, State};
 use crate::error::EngineError;
-use crate::model::job::Pod;
 use crate::model::job::PodId;
 use crate::policy::{Discipline, JobsView, Policy, QueuedJob, SimRng};
-use std::collections::BTreeMap;
 
 impl Engine<'_> {
     pub(super) fn enqueue(&mut self, id: PodId) {
@@ -59,9 +57,7 @@ impl Engine<'_> {
                 continue; // defensive: a job is queued once
             }
             let class = self.fit_class[id] as usize;
-            // A class that fits nowhere even on the empty cluster is never a head: it would
-            // block forever.
-            if blocked || self.failed_in_pass[class] == self.pass || self.never_fits[class] {
+            if blocked || self.failed_in_pass[class] == self.pass {
                 still_waiting.push(q);
                 continue;
             }
@@ -138,43 +134,6 @@ impl Engine<'_> {
         Ok(false)
     }
 }
-
-/// Groups jobs that fit exactly the same places (same request in every dimension feasibility
-/// looks at), so a scheduling pass tries each group at most once after a failure.
-pub(super) fn fit_classes(pods: &[Pod]) -> (Vec<u32>, usize) {
-    type Key<'a> = (
-        u64,
-        u64,
-        u32,
-        u32,
-        Option<u64>,
-        &'a str,
-        Option<&'a str>,
-        u32,
-        i32,
-    );
-    let mut ids: BTreeMap<Key<'_>, u32> = BTreeMap::new();
-    let class = pods
-        .iter()
-        .map(|p| {
-            let key = (
-                p.cpu_milli,
-                p.memory_mib,
-                p.num_gpu,
-                p.gpu_milli,
-                p.gpu_memory_mib,
-                p.gpu_spec.text.as_str(),
-                p.app.as_deref().filter(|_| p.max_per_node.is_some()),
-                p.rdma_pct,
-                p.priority,
-            );
-            let next = ids.len() as u32;
-            *ids.entry(key).or_insert(next)
-        })
-        .collect();
-    (class, ids.len())
-}
-
 /// The disciplines on small hand-built replays, every start time computed by hand.
 #[cfg(test)]
 mod tests {
