@@ -117,7 +117,7 @@ pub fn run(spec: &ClaimSpec, out: &Path) -> Result<String> {
         Case {
             workload: "openb",
             traces: vec![(None, crate::inputs::trace(None)?)],
-            fleet: crate::inputs::fleet(None)?,
+            fleet: crate::inputs::fleet(None, false)?,
         },
         Case {
             workload: "small-model-heavy",

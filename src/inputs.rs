@@ -1,7 +1,9 @@
 //! Loading traces and fleets, including the openb defaults compiled into the binary. What a
 //! reader warns of (columns a published format does not have) goes to stderr.
 
-use anyhow::Result;
+use anyhow::{anyhow, Result};
+use flexsim_sim::error::InputError;
+use flexsim_sim::input::fleet_file::FLEET_LIMIT;
 use flexsim_sim::input::trace::openb;
 use flexsim_sim::input::Warnings;
 use flexsim_sim::model::fleet::Fleet;
@@ -28,15 +30,19 @@ pub fn trace(path: Option<&Path>) -> Result<Workload> {
     Ok(w?)
 }
 
-/// The fleet at `path`, or the embedded default.
-pub fn fleet(path: Option<&Path>) -> Result<Fleet> {
+/// The fleet at `path`, or the embedded default. Beyond [`FLEET_LIMIT`] devices or nodes it is
+/// refused unless `yes` (`--yes`).
+pub fn fleet(path: Option<&Path>, yes: bool) -> Result<Fleet> {
     let mut warnings = Warnings::new();
     let f = match path {
-        Some(p) => Fleet::read_noting(p, &mut warnings),
+        Some(p) => Fleet::read_limited_noting(p, (!yes).then_some(FLEET_LIMIT), &mut warnings),
         None => Fleet::parse_openb_csv(Path::new(DEFAULT_FLEET_NAME), DEFAULT_FLEET.as_bytes()),
     };
     warn(&warnings);
-    Ok(f?)
+    f.map_err(|e| match e {
+        InputError::FleetTooLarge { .. } => anyhow!("{e}; pass --yes to run it anyway"),
+        e => e.into(),
+    })
 }
 
 /// Refuses a trace whose jobs accept device models that neither the fleet nor the catalog has.

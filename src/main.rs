@@ -44,8 +44,10 @@ struct ReplayArgs {
     /// Experiment protocol.
     #[arg(long, value_enum, default_value = "inflation")]
     protocol: Protocol,
-    /// Run every device model in this slicing mode: whole, share, fractional (= flexai),
-    /// flexai, hami, mig, vnpu, timeshare. Default: the fleet file's (openb CSV: share).
+    /// Slicing mode of every device model (whole, share, fractional (= flexai), flexai, hami,
+    /// mig, vnpu, timeshare), or per model: A100-80=mig,Ascend910B3=vnpu (both: whole,A100-80=mig).
+    /// Default: the policy's preferred mode where a model supports it, else the fleet file's
+    /// (openb CSV: share).
     #[arg(long)]
     slicing: Option<String>,
     /// Work added to a preempted job, seconds (replay).
@@ -58,6 +60,10 @@ struct ReplayArgs {
     /// genai-empirical, fixed:F, lognormal:MU,SIGMA, beta:A,B[,SCALE].
     #[arg(long, default_value = "default")]
     demand: String,
+    /// Replay: refuse to run (exit 2) when a job fits no node of the empty fleet, instead of
+    /// reporting it unplaceable.
+    #[arg(long)]
+    strict: bool,
 }
 
 /// Trace tools.
@@ -94,7 +100,7 @@ enum Command {
         /// Node list CSV (openb format); default: the embedded openb_node_list_gpu_node.
         #[arg(long)]
         fleet: Option<PathBuf>,
-        /// Policy name (see `flexsim policies`).
+        /// Policy, with parameters if any: `fgd`, `hami[node=spread]` (see `flexsim policies -v`).
         #[arg(long, default_value = "fgd")]
         policy: String,
         #[arg(long, default_value_t = 42)]
@@ -108,6 +114,9 @@ enum Command {
         /// Overwrite an output directory that already holds results.
         #[arg(long)]
         force: bool,
+        /// Run a fleet beyond 10,000,000 devices or nodes (refused without it).
+        #[arg(long)]
+        yes: bool,
         #[command(flatten)]
         replay: ReplayArgs,
     },
@@ -119,7 +128,7 @@ enum Command {
         /// Node list CSV; default: the embedded openb GPU node list.
         #[arg(long)]
         fleet: Option<PathBuf>,
-        /// Comma-separated policy names.
+        /// Comma-separated policies, each with parameters if any (`fgd,tiresias[thresholds=1800:7200]`).
         #[arg(
             long,
             default_value = "random,dot-product,gpu-clustering,gpu-packing,best-fit,fgd"
@@ -135,17 +144,26 @@ enum Command {
         out: PathBuf,
         #[arg(long)]
         force: bool,
-        /// Worker threads (default: one per core). Results do not depend on it.
+        /// Worker threads (default: one per core; at most the cores available). Results do not
+        /// depend on it.
         #[arg(long)]
         threads: Option<usize>,
         /// Hide the progress bar.
         #[arg(long)]
         quiet: bool,
+        /// Run a grid beyond 100,000 runs, or a fleet beyond 10,000,000 devices or nodes
+        /// (refused without it).
+        #[arg(long)]
+        yes: bool,
         #[command(flatten)]
         replay: ReplayArgs,
     },
-    /// List the policies with a one-line description each.
-    Policies,
+    /// List the policies with a one-line description each (`--verbose`: and their parameters,
+    /// set as `name[key=value,...]`, with defaults).
+    Policies {
+        #[arg(long, short)]
+        verbose: bool,
+    },
     /// Compare a run's summary with a golden one; exit 1 on a regression, 2 on bad input.
     Regress {
         /// Golden summary.json (or a run directory).
@@ -210,7 +228,20 @@ fn main() -> ExitCode {
                 stdout::closed(io);
             }
             let _ = writeln!(std::io::stderr(), "error: {e:#}");
-            ExitCode::FAILURE
+            // Exit codes are part of the interface: 2 = --strict found unplaceable jobs.
+            let strict = matches!(
+                e.downcast_ref::<flexsim_sim::error::EngineError>(),
+                Some(flexsim_sim::error::EngineError::Unplaceable { .. })
+            );
+            if strict {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "error: --strict: no run for a trace with jobs the fleet can never hold"
+                );
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -234,6 +265,8 @@ const FLAG_PROTOCOL: &[(&str, Option<Protocol>)] = &[
     ("force", None),
     ("threads", None),
     ("quiet", None),
+    ("yes", None),
+    ("strict", Some(Protocol::Replay)),
 ];
 
 /// Refuses flags given for the protocol `protocol` does not run (see [`FLAG_PROTOCOL`]).
@@ -270,6 +303,22 @@ fn check_protocol_flags(args: Option<&clap::ArgMatches>, protocol: Protocol) -> 
     Ok(())
 }
 
+/// `--threads` capped at the cores this process may use: more threads only add switching, and
+/// results do not depend on the count. Says so on stderr when it caps.
+fn cap_threads(threads: Option<usize>) -> Result<Option<usize>> {
+    if threads == Some(0) {
+        bail!("--threads must be at least 1");
+    }
+    let available = std::thread::available_parallelism().map(std::num::NonZeroUsize::get);
+    Ok(match (threads, available) {
+        (Some(n), Ok(cores)) if n > cores => {
+            eprintln!("note: --threads {n} capped at {cores}, the cores available to this process");
+            Some(cores)
+        }
+        (t, _) => t,
+    })
+}
+
 fn check_tune(tune: f64) -> Result<()> {
     if !(tune.is_finite() && tune > 0.0 && tune <= 10.0) {
         bail!("invalid --tune {tune}: expected a share of capacity in (0, 10], e.g. 1.3");
@@ -293,6 +342,7 @@ fn replay_config(
     Ok(flexsim_sim::engine::replay::ReplayConfig {
         seed,
         demand,
+        strict: args.strict,
         restart_cost_ms: (args.restart_cost_s * 1000.0).round() as u64,
         slo_slowdown: args.slo_slowdown,
         ..Default::default()
@@ -347,9 +397,7 @@ fn real_main() -> Result<()> {
             quiet,
         } => {
             let seeds = seeds::parse(&seeds).map_err(anyhow::Error::msg)?;
-            if threads == Some(0) {
-                bail!("--threads must be at least 1");
-            }
+            let threads = cap_threads(threads)?;
             if !(synth_interarrival_s.is_finite() && synth_interarrival_s > 0.0) {
                 bail!("invalid --synth-interarrival-s: expected seconds > 0");
             }
@@ -403,9 +451,15 @@ fn real_main() -> Result<()> {
             staged.commit()?;
             outln!("wrote {} jobs to {}", w.pods.len(), out.display());
         }
-        Command::Policies => {
+        Command::Policies { verbose } => {
             for p in flexsim_policies::registry() {
                 outln!("{:<16} {}", p.name, p.description);
+                if verbose {
+                    for s in p.params {
+                        let setting = format!("{}={}", s.key, s.default);
+                        outln!("{:<16}   {setting:<18} {}", "", s.help);
+                    }
+                }
             }
         }
         Command::Run {
@@ -416,15 +470,17 @@ fn real_main() -> Result<()> {
             tune,
             out,
             force,
+            yes,
             replay,
         } => {
             check_protocol_flags(sub, replay.protocol)?;
             check_tune(tune)?;
-            flexsim_policies::by_name(&policy)?;
+            let policy = flexsim_policies::build(&policy)?.request.canonical();
+            let fleet = inputs::fleet(fleet.as_deref(), yes)?;
             let workload = inputs::trace(trace.as_deref())?;
-            let fleet = inputs::fleet(fleet.as_deref())?;
             inputs::check_models(&workload, &fleet)?;
-            let slicing = run::slicing_mode(replay.slicing.as_deref())?;
+            let slicing = run::slicing_choice(replay.slicing.as_deref())?;
+            run::chosen_fleet(&fleet, slicing.as_ref())?;
             if replay.protocol == Protocol::Replay {
                 let out = out.unwrap_or_else(|| {
                     PathBuf::from("out").join(format!("{}-{policy}-replay-s{seed}", workload.name))
@@ -432,10 +488,20 @@ fn real_main() -> Result<()> {
                 let config = replay_config(&replay, seed)?;
                 let staged = report::Staged::new(&out, force)?;
                 let demand = config.demand.to_string();
-                let r = run::replay_run(&workload, &fleet, &policy, slicing, &config, &demand)?;
+                let r = run::replay_run(
+                    &workload,
+                    &fleet,
+                    &policy,
+                    slicing.as_ref(),
+                    &config,
+                    &demand,
+                )?;
                 run::write_replay(staged.path(), &workload, &r)
                     .with_context(|| format!("writing {}", out.display()))?;
                 staged.commit()?;
+                for line in run::replay_notes(&r.summary) {
+                    eprintln!("{line}");
+                }
                 run::print_replay(&r.summary, &out);
                 return Ok(());
             }
@@ -447,10 +513,13 @@ fn real_main() -> Result<()> {
                 seed,
                 tune_ratio: tune,
             };
-            let r = run::inflation_run(&workload, &fleet, &policy, slicing, config)?;
+            let r = run::inflation_run(&workload, &fleet, &policy, slicing.as_ref(), config)?;
             report::write_inflation_run(staged.path(), &r.summary, &r.curve)
                 .with_context(|| format!("writing {}", out.display()))?;
             staged.commit()?;
+            for line in run::inflation_notes(&r.summary) {
+                eprintln!("{line}");
+            }
             let s = &r.summary;
             outln!("protocol        inflation (fgd-protocol), tune {}", s.tune);
             outln!(
@@ -481,50 +550,64 @@ fn real_main() -> Result<()> {
             force,
             threads,
             quiet,
+            yes,
             replay,
         } => {
             check_protocol_flags(sub, replay.protocol)?;
             check_tune(tune)?;
-            let slicing = run::slicing_mode(replay.slicing.as_deref())?;
+            let slicing = run::slicing_choice(replay.slicing.as_deref())?;
             let replay_config = (replay.protocol == Protocol::Replay)
                 .then(|| replay_config(&replay, 0))
                 .transpose()?;
-            let seeds = seeds::parse(&seeds).map_err(anyhow::Error::msg)?;
-            let policies: Vec<String> = policy
-                .split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect();
+            let seed_count = seeds::count(&seeds).map_err(anyhow::Error::msg)?;
+            let mut policies = Vec::new();
+            for p in flexsim_sim::policy::params::split_requests(&policy)? {
+                policies.push(flexsim_policies::build(&p)?.request.canonical());
+            }
             if policies.is_empty() {
                 bail!("--policy names no policy");
             }
             for (i, p) in policies.iter().enumerate() {
-                flexsim_policies::by_name(p)?;
                 if policies[..i].contains(p) {
                     bail!("--policy lists {p} twice; its runs would share one folder");
                 }
             }
-            if threads == Some(0) {
-                bail!("--threads must be at least 1");
+            let threads = cap_threads(threads)?;
+            let paths = trace.as_deref().map(inputs::path_list);
+            if paths.as_ref().is_some_and(Vec::is_empty) {
+                bail!("--trace names no file");
             }
-            let workloads = match trace {
+            // Sized before anything is read or listed.
+            let traces = paths.as_ref().map_or(1, Vec::len) as u64;
+            let runs = traces
+                .saturating_mul(policies.len() as u64)
+                .saturating_mul(seed_count);
+            if runs > sweep::GRID_LIMIT && !yes {
+                bail!(
+                    "the sweep grid has {runs} runs ({traces} trace{} x {} polic{} x {seed_count} seed{}), beyond the limit of {} runs; pass --yes to run it anyway, or split it",
+                    if traces == 1 { "" } else { "s" },
+                    policies.len(),
+                    if policies.len() == 1 { "y" } else { "ies" },
+                    if seed_count == 1 { "" } else { "s" },
+                    sweep::GRID_LIMIT
+                );
+            }
+            let seeds = seeds::parse(&seeds).map_err(anyhow::Error::msg)?;
+            let fleet = inputs::fleet(fleet.as_deref(), yes)?;
+            let workloads = match &paths {
                 None => vec![inputs::trace(None)?],
-                Some(list) => {
-                    let paths = inputs::path_list(&list);
-                    if paths.is_empty() {
-                        bail!("--trace names no file");
-                    }
-                    sweep::check_unique_traces(&paths)?;
+                Some(paths) => {
+                    sweep::check_unique_traces(paths)?;
                     paths
                         .iter()
                         .map(|p| inputs::trace(Some(p)))
                         .collect::<Result<_>>()?
                 }
             };
-            let fleet = inputs::fleet(fleet.as_deref())?;
             for w in &workloads {
                 inputs::check_models(w, &fleet)?;
             }
+            run::chosen_fleet(&fleet, slicing.as_ref())?;
             let staged = report::Staged::new(&out, force)?;
             let spec = sweep::SweepSpec {
                 workloads: &workloads,

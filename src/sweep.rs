@@ -20,13 +20,19 @@ use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// The most runs a sweep grid may have unless `--yes`: each run writes its own directory of
+/// files, and at the openb trace's ~0.2 s a run 10^5 runs are already hours of cores; a grid
+/// beyond it is more likely a typo in `--seeds` (`42..4200000`) than a plan, and a planned one
+/// is better split with `--seeds` ranges across machines.
+pub const GRID_LIMIT: u64 = 100_000;
+
 pub struct SweepSpec<'a> {
     pub workloads: &'a [Workload],
     pub fleet: &'a Fleet,
     pub policies: &'a [String],
     pub seeds: &'a [u64],
     pub tune_ratio: f64,
-    pub slicing: Option<flexsim_sim::model::slicing::SlicingMode>,
+    pub slicing: Option<flexsim_sim::model::fleet::SlicingChoice>,
     /// `Some`: replay protocol with this configuration (its seed is replaced per run);
     /// `None`: the inflation protocol.
     pub replay: Option<ReplayConfig>,
@@ -113,7 +119,7 @@ pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<String> {
                 seed,
                 ..template.clone()
             };
-            let r = replay_run(w, spec.fleet, p, spec.slicing, &config, &demand)?;
+            let r = replay_run(w, spec.fleet, p, spec.slicing.as_ref(), &config, &demand)?;
             let dir = run_dir(w, p, seed)?;
             write_replay(&dir, w, &r).with_context(|| format!("writing {}", dir.display()))?;
             Ok(r.summary)
@@ -124,6 +130,10 @@ pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<String> {
             &results,
             spec.workloads.len() > 1,
         )?;
+        print_notes(results.iter().map(|s| {
+            let notes = crate::run::replay_notes(s);
+            ((s.trace.clone(), s.policy.clone()), notes)
+        }));
         return Ok(replay_means(&results));
     }
     let results = run_grid(spec, |w, p, seed| {
@@ -131,7 +141,7 @@ pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<String> {
             seed,
             tune_ratio: spec.tune_ratio,
         };
-        let r = inflation_run(w, spec.fleet, p, spec.slicing, config)?;
+        let r = inflation_run(w, spec.fleet, p, spec.slicing.as_ref(), config)?;
         let dir = run_dir(w, p, seed)?;
         report::write_inflation_run(&dir, &r.summary, &r.curve)
             .with_context(|| format!("writing {}", dir.display()))?;
@@ -143,7 +153,24 @@ pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<String> {
         &results,
         spec.workloads.len() > 1,
     )?;
+    print_notes(results.iter().map(|r| {
+        let notes = crate::run::inflation_notes(&r.summary);
+        ((r.summary.trace.clone(), r.summary.policy.clone()), notes)
+    }));
     Ok(means(&results))
+}
+
+/// Prints each (trace, policy)'s slicing and unplaceable lines once on stderr (they do not
+/// depend on the seed; a replay's pending line does, and is left to its summary).
+fn print_notes(runs: impl Iterator<Item = ((String, String), Vec<String>)>) {
+    let mut seen = std::collections::BTreeSet::new();
+    for (key, notes) in runs {
+        if seen.insert(key.clone()) {
+            for line in notes.iter().filter(|l| !l.starts_with("pending:")) {
+                eprintln!("{} / {}: {line}", key.0, key.1);
+            }
+        }
+    }
 }
 
 /// `sweep.csv` of a replay sweep: one row per run, in grid order.
@@ -168,6 +195,7 @@ fn write_replay_csv(path: &Path, results: &[ReplaySummary]) -> Result<()> {
         "jobs_finished",
         "jobs_pending",
         "jobs_skipped",
+        "jobs_unplaceable",
     ])?;
     let o = |v: Option<f64>| OptFixed(v, 3);
     for s in results {
@@ -187,7 +215,8 @@ fn write_replay_csv(path: &Path, results: &[ReplaySummary]) -> Result<()> {
             "{}", s.preemptions;
             "{}", s.jobs_finished;
             "{}", s.jobs_pending;
-            "{}", s.jobs_skipped
+            "{}", s.jobs_skipped;
+            "{}", s.jobs_unplaceable.total
         )?;
     }
     w.flush()?;

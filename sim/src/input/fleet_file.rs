@@ -23,27 +23,75 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// The most devices, or nodes, a fleet file may describe unless the caller opts out
+/// ([`Fleet::read_limited`] with `None`, `--yes` on the command line). Ten million cards is a
+/// thousand times the fleets of the published cluster traces (openb: 6,212 GPUs); the cluster
+/// state of such a fleet takes gigabytes and every placement scans it, so a file beyond it is
+/// far more likely a typo (`count = 100000000`) than a plan.
+pub const FLEET_LIMIT: u64 = 10_000_000;
+
 impl Fleet {
-    /// Reads a fleet file: TOML if the name ends in `.toml`, else the openb node CSV.
+    /// Reads a fleet file: TOML if the name ends in `.toml`, else the openb node CSV. A fleet
+    /// beyond [`FLEET_LIMIT`] devices or nodes is refused ([`Fleet::read_limited`] opts out).
     /// Warnings (columns the openb node list does not have) are dropped: see
     /// [`Fleet::read_noting`].
     pub fn read(path: &Path) -> Result<Fleet, InputError> {
-        Fleet::read_noting(path, &mut Warnings::new())
+        Fleet::read_limited_noting(path, Some(FLEET_LIMIT), &mut Warnings::new())
     }
 
     /// [`Fleet::read`], pushing what the reader warns of onto `warnings`.
     pub fn read_noting(path: &Path, warnings: &mut Warnings) -> Result<Fleet, InputError> {
+        Fleet::read_limited_noting(path, Some(FLEET_LIMIT), warnings)
+    }
+
+    /// [`Fleet::read`] with another limit on devices and nodes; `None` reads any size.
+    pub fn read_limited(path: &Path, limit: Option<u64>) -> Result<Fleet, InputError> {
+        Fleet::read_limited_noting(path, limit, &mut Warnings::new())
+    }
+
+    /// [`Fleet::read_limited`], pushing what the reader warns of onto `warnings`.
+    pub fn read_limited_noting(
+        path: &Path,
+        limit: Option<u64>,
+        warnings: &mut Warnings,
+    ) -> Result<Fleet, InputError> {
         if path.extension().is_some_and(|e| e == "toml") {
-            Fleet::read_toml(path)
+            let text = std::fs::read_to_string(path).map_err(|source| InputError::Io {
+                file: path.to_owned(),
+                source,
+            })?;
+            Fleet::parse_toml_limited(path, &text, limit)
         } else {
-            let source = crate::input::csv_rows::open(path)?;
-            Fleet::parse_openb_csv_noting(path, source, warnings)
+            Fleet::parse_openb_csv_limited(
+                path,
+                crate::input::csv_rows::open(path)?,
+                limit,
+                warnings,
+            )
         }
     }
 
     /// Reads an openb node CSV from `path`.
     pub fn read_openb_csv(path: &Path) -> Result<Fleet, InputError> {
         Fleet::parse_openb_csv(path, crate::input::csv_rows::open(path)?)
+    }
+
+    /// Refuses a fleet of `devices` cards on `nodes` nodes beyond `limit` of either.
+    fn check_size(
+        path: &Path,
+        devices: u64,
+        nodes: u64,
+        limit: Option<u64>,
+    ) -> Result<(), InputError> {
+        match limit {
+            Some(limit) if devices > limit || nodes > limit => Err(InputError::FleetTooLarge {
+                file: path.to_owned(),
+                devices,
+                nodes,
+                limit,
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Parses an openb node CSV; `path` names the source in messages and gives the fleet name.
@@ -57,6 +105,15 @@ impl Fleet {
     pub fn parse_openb_csv_noting(
         path: &Path,
         source: impl std::io::Read,
+        warnings: &mut Warnings,
+    ) -> Result<Fleet, InputError> {
+        Fleet::parse_openb_csv_limited(path, source, Some(FLEET_LIMIT), warnings)
+    }
+
+    fn parse_openb_csv_limited(
+        path: &Path,
+        source: impl std::io::Read,
+        limit: Option<u64>,
         warnings: &mut Warnings,
     ) -> Result<Fleet, InputError> {
         let mut table = CsvTable::new(path, source)?;
@@ -95,6 +152,8 @@ impl Fleet {
                 message: "the fleet has no nodes".to_owned(),
             });
         }
+        let devices = nodes.iter().map(|n| u64::from(n.gpus)).sum();
+        Fleet::check_size(path, devices, nodes.len() as u64, limit)?;
         Ok(Fleet::new(crate::input::file_stem(path), nodes))
     }
 
@@ -108,8 +167,17 @@ impl Fleet {
     }
 
     /// Parses a TOML fleet; `path` names the source in messages, gives the default name and
-    /// anchors relative profile paths.
+    /// anchors relative profile paths. A fleet beyond [`FLEET_LIMIT`] devices or nodes is
+    /// refused before any node is built.
     pub fn parse_toml(path: &Path, text: &str) -> Result<Fleet, InputError> {
+        Fleet::parse_toml_limited(path, text, Some(FLEET_LIMIT))
+    }
+
+    fn parse_toml_limited(
+        path: &Path,
+        text: &str,
+        limit: Option<u64>,
+    ) -> Result<Fleet, InputError> {
         let invalid = |message: String| InputError::Invalid {
             file: path.to_owned(),
             message,
@@ -120,6 +188,15 @@ impl Fleet {
         for (name, m) in &file.models {
             devices.insert(name.clone(), m.build(name, path).map_err(invalid)?);
         }
+        // Sized from the group counts, before a single node is built: `count = 100000000` must
+        // be an error, not minutes of allocation.
+        let node_total: u64 = file.groups.iter().map(|g| u64::from(g.count)).sum();
+        let device_total: u64 = file
+            .groups
+            .iter()
+            .map(|g| u64::from(g.count) * u64::from(g.devices))
+            .sum();
+        Fleet::check_size(path, device_total, node_total, limit)?;
         let mut nodes = Vec::new();
         for g in &file.groups {
             if g.devices > 0 && !devices.contains_key(&g.model) {
@@ -483,6 +560,39 @@ cpu_milli = 96000
 memory_mib = 393216
 rdma_pct = 100
 "#;
+
+    #[test]
+    fn fleet_beyond_the_device_limit_is_refused_before_it_is_built() {
+        // 4e9 nodes of 8 cards: refused from the group counts, without building a node.
+        let huge = "[[groups]]\nname = \"g\"\ncount = 4000000000\ncpu_milli = 1\nmemory_mib = 1\nmodel = \"T4\"\ndevices = 8\n";
+        let e = Fleet::parse_toml(Path::new("huge.toml"), huge).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "huge.toml: the fleet has 32000000000 devices on 4000000000 nodes, beyond the limit of 10000000 devices or nodes"
+        );
+        // Just at the limit is fine to describe; one more card is not.
+        let at = |devices: u64| {
+            format!("[[groups]]\nname = \"g\"\ncount = 1\ncpu_milli = 1\nmemory_mib = 1\nmodel = \"T4\"\ndevices = {devices}\n")
+        };
+        assert!(Fleet::parse_toml_limited(Path::new("f.toml"), &at(9), Some(8)).is_err());
+        assert!(Fleet::parse_toml_limited(Path::new("f.toml"), &at(8), Some(8)).is_ok());
+        assert!(Fleet::parse_toml_limited(Path::new("f.toml"), &at(9), None).is_ok());
+        // One CSV row can claim billions of cards too.
+        let csv = "sn,cpu_milli,memory_mib,gpu,model\nn0,64000,262144,4000000000,P100\n";
+        let e = Fleet::parse_openb_csv(Path::new("nodes.csv"), csv.as_bytes()).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                InputError::FleetTooLarge {
+                    devices: 4_000_000_000,
+                    nodes: 1,
+                    limit: FLEET_LIMIT,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
 
     #[test]
     fn reads_toml_groups_models_and_modes() {

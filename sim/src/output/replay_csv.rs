@@ -51,6 +51,7 @@ pub fn write_jobs(
         "slowdown",
         "preemptions",
         "node",
+        "reason",
     ])?;
     let s = |v: Option<u64>| v.map(|x| x as f64 / 1000.0);
     let opt3 = |v: Option<f64>| OptFixed(v, 3);
@@ -67,7 +68,8 @@ pub fn write_jobs(
             "{}", opt3(s(j.jct_ms()));
             "{}", OptFixed(j.slowdown(), 4);
             "{}", j.preemptions;
-            "{}", j.node.as_deref().unwrap_or("")
+            "{}", j.node.as_deref().unwrap_or("");
+            "{}", j.reason
         )?;
     }
     w.flush()
@@ -90,6 +92,7 @@ mod tests {
             preemptions: 0,
             node: Some("node, 1".into()),
             state: "finished",
+            reason: "",
             latency_sensitive: false,
         }];
         let mut out = Vec::new();
@@ -98,10 +101,10 @@ mod tests {
         let mut r = csv::Reader::from_reader(text.as_bytes());
         let row = r.records().next().unwrap().unwrap();
         assert_eq!(&row[0], "a,\"b\"");
-        assert_eq!(row.len(), 12);
+        assert_eq!(row.len(), 13);
         assert_eq!(
             text.lines().nth(1).unwrap(),
-            "\"a,\"\"b\"\"\",finished,1.500,2.000,0.250,1.500,4.000,0.000,2.500,1.2500,0,\"node, 1\""
+            "\"a,\"\"b\"\"\",finished,1.500,2.000,0.250,1.500,4.000,0.000,2.500,1.2500,0,\"node, 1\","
         );
     }
 }

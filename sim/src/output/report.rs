@@ -5,7 +5,7 @@ use crate::engine::inflation::{InflationConfig, InflationOutcome};
 use crate::engine::replay::ReplayConfig;
 use crate::metrics::curve::{self, CurvePoint};
 use crate::metrics::replay_metrics::ReplayOutcome;
-use crate::model::fleet::Fleet;
+use crate::model::fleet::{Fleet, ModelMode};
 use crate::output::replay_csv;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -19,10 +19,15 @@ pub struct InflationSummary {
     pub trace: String,
     pub fleet: String,
     pub policy: String,
+    /// The policy's parameters as resolved (given or default); absent for policies without.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub policy_params: BTreeMap<String, String>,
     pub seed: u64,
     pub tune: f64,
     pub pods_arrived: usize,
     pub pods_failed: usize,
+    /// Of the failed pods, those that fit no node even of the empty cluster, per reason.
+    pub pods_unplaceable: Unplaceables,
     pub gpu_capacity_milli: u64,
     /// Curve value at arrived = 100% and 130% (fgd-protocol §2.4); `null` if absent.
     pub alloc_pct_at_100: Option<f64>,
@@ -35,6 +40,8 @@ pub struct InflationSummary {
     /// the openb share mode; lower when a slicing mode grants more than asked (rounding up,
     /// whole cards), so the difference is the padding.
     pub placed_request_pct_final: f64,
+    /// Each device model's cards and the slicing mode they ran in.
+    pub per_device_model: BTreeMap<String, ModelSlicing>,
     pub wall_ms: u64,
     pub flexsim_version: &'static str,
 }
@@ -55,10 +62,12 @@ impl InflationSummary {
             trace: trace.to_owned(),
             fleet: fleet.to_owned(),
             policy: policy.to_owned(),
+            policy_params: BTreeMap::new(),
             seed: config.seed,
             tune: config.tune_ratio,
             pods_arrived: outcome.pods_arrived,
             pods_failed: outcome.pods_failed,
+            pods_unplaceable: Unplaceables::new(outcome.unplaceable_by_reason.clone()),
             gpu_capacity_milli: outcome.gpu_capacity_milli,
             alloc_pct_at_100: curve::at(points, 100).map(|p| p.alloc_pct),
             alloc_pct_at_130: curve::at(points, 130).map(|p| p.alloc_pct),
@@ -69,6 +78,11 @@ impl InflationSummary {
             }),
             placed_request_pct_final: 100.0 * outcome.placed_request_milli as f64
                 / outcome.gpu_capacity_milli as f64,
+            per_device_model: outcome
+                .slicing
+                .iter()
+                .map(|(m, s)| (m.clone(), ModelSlicing::of(s)))
+                .collect(),
             wall_ms,
             flexsim_version: env!("CARGO_PKG_VERSION"),
         }
@@ -83,11 +97,14 @@ pub struct ReplaySummary {
     pub trace: String,
     pub fleet: String,
     pub policy: String,
+    /// The policy's parameters as resolved (given or default); absent for policies without.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub policy_params: BTreeMap<String, String>,
     pub seed: u64,
     pub tune: Option<f64>,
     /// Jobs replayed (the trace's jobs less the skipped ones).
     pub pods_arrived: u64,
-    /// Jobs still waiting at the end.
+    /// Jobs that never finished: still waiting at the end, pending or unplaceable.
     pub pods_failed: u64,
     pub alloc_pct_at_100: Option<f64>,
     pub alloc_pct_at_130: Option<f64>,
@@ -108,11 +125,17 @@ pub struct ReplaySummary {
     pub slowdown_p99: Option<f64>,
     pub slo_attainment_pct: Option<f64>,
     pub preemptions: u64,
+    /// finished + running + pending + skipped + unplaceable.
     pub jobs_total: u64,
     pub jobs_finished: u64,
+    /// Jobs waiting at the end that fit the empty fleet (not the unplaceable ones).
     pub jobs_pending: u64,
+    /// Pending jobs per reason: `no-fit-now`, `remote-only`, `starved`.
+    pub jobs_pending_by_reason: BTreeMap<String, u64>,
     pub jobs_running: u64,
     pub jobs_skipped: u64,
+    /// Jobs that fit no node of the empty fleet, per reason.
+    pub jobs_unplaceable: Unplaceables,
     pub per_device_model: BTreeMap<String, ModelSummary>,
     pub restart_cost_s: f64,
     pub slo_slowdown: f64,
@@ -126,11 +149,67 @@ pub struct ReplaySummary {
     pub flexsim_version: &'static str,
 }
 
+/// Jobs (or pods) that fit no node of the empty fleet: how many, and how many per reason
+/// ([`Unplaceable::name`](crate::model::cluster::Unplaceable::name)).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Unplaceables {
+    pub total: u64,
+    pub by_reason: BTreeMap<String, u64>,
+}
+
+impl Unplaceables {
+    pub fn new(by_reason: BTreeMap<String, u64>) -> Self {
+        Unplaceables {
+            total: by_reason.values().sum(),
+            by_reason,
+        }
+    }
+
+    /// `12 jobs fit no node of the empty fleet: gpu-models 10, cpu 2`, or `None` when none.
+    pub fn line(&self, what: &str) -> Option<String> {
+        (self.total > 0).then(|| {
+            let reasons: Vec<String> = self
+                .by_reason
+                .iter()
+                .map(|(r, n)| format!("{r} {n}"))
+                .collect();
+            format!(
+                "unplaceable: {} {what} fit no node of the empty fleet: {}",
+                self.total,
+                reasons.join(", ")
+            )
+        })
+    }
+}
+
+/// One device model's cards and the slicing mode they ran in (inflation summary).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelSlicing {
+    pub cards: u64,
+    /// The mode's name ([`SlicingMode::name`](crate::model::slicing::SlicingMode::name)).
+    pub slicing: String,
+    /// `fleet` (the fleet file's), `policy` (the policy's preferred mode) or `chosen`
+    /// (`--slicing`).
+    pub slicing_from: &'static str,
+}
+
+impl ModelSlicing {
+    fn of(m: &ModelMode) -> Self {
+        ModelSlicing {
+            cards: m.cards,
+            slicing: m.mode.name(),
+            slicing_from: m.source.name(),
+        }
+    }
+}
+
 /// One device model's part of a replay summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelSummary {
     pub cards: u64,
     pub slicing: String,
+    /// `fleet`, `policy` or `chosen`, as in [`ModelSlicing::slicing_from`].
+    pub slicing_from: &'static str,
     /// The calibration profile the model's parameters came from, and which ones.
     pub profile: Option<String>,
     pub from_profile: Vec<String>,
@@ -156,12 +235,13 @@ impl ReplaySummary {
             .iter()
             .map(|m| {
                 let device = run.fleet.devices.get(&m.model);
-                let slicing = device.map_or_else(String::new, |d| d.mode.name());
+                let ran = outcome.slicing.get(&m.model);
                 (
                     m.model.clone(),
                     ModelSummary {
                         cards: m.cards,
-                        slicing,
+                        slicing: ran.map_or_else(String::new, |r| r.mode.name()),
+                        slicing_from: ran.map_or("", |r| r.source.name()),
                         profile: device
                             .and_then(|d| d.profile.as_ref())
                             .map(|p| p.display().to_string()),
@@ -177,10 +257,11 @@ impl ReplaySummary {
             trace: run.trace.to_owned(),
             fleet: run.fleet.name.clone(),
             policy: run.policy.to_owned(),
+            policy_params: BTreeMap::new(),
             seed: run.config.seed,
             tune: None,
             pods_arrived: f.jobs_total - f.jobs_skipped,
-            pods_failed: f.jobs_pending,
+            pods_failed: f.jobs_pending + f.jobs_unplaceable,
             alloc_pct_at_100: None,
             alloc_pct_at_130: None,
             frag_ratio_pct_at_100: None,
@@ -202,8 +283,10 @@ impl ReplaySummary {
             jobs_total: f.jobs_total,
             jobs_finished: f.jobs_finished,
             jobs_pending: f.jobs_pending,
+            jobs_pending_by_reason: f.pending_by_reason.clone(),
             jobs_running: f.jobs_running,
             jobs_skipped: f.jobs_skipped,
+            jobs_unplaceable: Unplaceables::new(f.unplaceable_by_reason.clone()),
             per_device_model,
             restart_cost_s: run.config.restart_cost_ms as f64 / 1000.0,
             slo_slowdown: run.config.slo_slowdown,
