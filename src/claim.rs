@@ -98,7 +98,9 @@ pub fn synthetic(preset: &str, jobs: u64, interarrival_s: f64, seed: u64) -> Res
     Ok(w)
 }
 
-pub fn run(spec: &ClaimSpec, out: &Path) -> Result<()> {
+/// Runs the claim check and writes its files under `out`; returns the table to print once
+/// they are in place.
+pub fn run(spec: &ClaimSpec, out: &Path) -> Result<String> {
     let claim_fleet = Fleet::parse_toml(Path::new("flexai-claim.toml"), CLAIM_FLEET)?;
     let per_seed = |preset: &str, interarrival_s: f64| -> Result<Vec<(Option<u64>, Workload)>> {
         spec.seeds
@@ -115,7 +117,7 @@ pub fn run(spec: &ClaimSpec, out: &Path) -> Result<()> {
         Case {
             workload: "openb",
             traces: vec![(None, crate::inputs::trace(None)?)],
-            fleet: crate::inputs::fleet(None)?,
+            fleet: crate::inputs::fleet(None, false)?,
         },
         Case {
             workload: "small-model-heavy",
@@ -181,8 +183,7 @@ pub fn run(spec: &ClaimSpec, out: &Path) -> Result<()> {
     std::fs::write(out.join("table.md"), &table)
         .with_context(|| format!("writing {}", out.join("table.md").display()))?;
     plots(out, &outcomes, &cases)?;
-    print!("{table}");
-    Ok(())
+    Ok(table)
 }
 
 fn write_summary_csv(path: &Path, outcomes: &[Outcome]) -> Result<()> {

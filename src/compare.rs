@@ -1,18 +1,23 @@
 //! `flexsim regress` and `flexsim compare`: reading summaries back.
 
 use anyhow::{Context, Result};
-use flexsim_sim::output::regress::{self, Row, Status};
+use flexsim_sim::output::regress::{self, Side, Status};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// A summary file, or a run directory holding `summary.json`.
-pub fn load_summary(path: &Path) -> Result<Value> {
-    let file: PathBuf = if path.is_dir() {
+/// The summary file `path` names: itself, or `summary.json` in a run directory.
+fn summary_file(path: &Path) -> PathBuf {
+    if path.is_dir() {
         path.join("summary.json")
     } else {
         path.to_owned()
-    };
+    }
+}
+
+/// A summary file, or a run directory holding `summary.json`.
+pub fn load_summary(path: &Path) -> Result<Value> {
+    let file = summary_file(path);
     let text =
         std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{}: not a JSON summary", file.display()))
@@ -29,10 +34,28 @@ pub fn regress(baseline: &Path, run: &Path, tolerances: &[String]) -> Result<boo
         .map(|t| regress::parse_tolerance(t))
         .collect::<Result<_, _>>()
         .map_err(anyhow::Error::msg)?;
-    let rows: Vec<Row> = regress::compare(&load_summary(baseline)?, &load_summary(run)?, &tol)?;
-    println!(
+    let comparison = regress::compare_all(&load_summary(baseline)?, &load_summary(run)?, &tol)
+        .map_err(|e| match e.side() {
+            Some(Side::Golden) => anyhow::anyhow!("{}: {e}", summary_file(baseline).display()),
+            Some(Side::Run) => anyhow::anyhow!("{}: {e}", summary_file(run).display()),
+            None => e.into(),
+        })?;
+    if !comparison.only_in_run.is_empty() {
+        eprintln!(
+            "note: {} metric{} only in the run, not compared (update the golden file to check them): {}",
+            comparison.only_in_run.len(),
+            if comparison.only_in_run.len() == 1 { "" } else { "s" },
+            comparison.only_in_run.join(", ")
+        );
+    }
+    let rows = comparison.rows;
+    outln!(
         "{:<40} {:>14} {:>14} {:>12} {:>10}  status",
-        "metric", "baseline", "run", "delta", "tolerance"
+        "metric",
+        "baseline",
+        "run",
+        "delta",
+        "tolerance"
     );
     for r in &rows {
         let delta = match (r.baseline, r.run) {
@@ -45,7 +68,7 @@ pub fn regress(baseline: &Path, run: &Path, tolerances: &[String]) -> Result<boo
             Status::Regression => "REGRESSION",
             Status::Missing => "MISSING",
         };
-        println!(
+        outln!(
             "{:<40} {:>14} {:>14} {:>12} {:>10}  {status}",
             r.metric,
             show(r.baseline),
@@ -55,7 +78,7 @@ pub fn regress(baseline: &Path, run: &Path, tolerances: &[String]) -> Result<boo
         );
     }
     let failed = regress::has_regression(&rows);
-    println!(
+    outln!(
         "{}",
         if failed {
             "regression: at least one metric moved beyond its tolerance"
@@ -84,21 +107,21 @@ pub fn compare(dirs: &[PathBuf]) -> Result<()> {
         .max()
         .unwrap_or(10)
         .max(12);
-    print!("{:<36}", "");
+    out!("{:<36}", "");
     for (n, _) in &summaries {
-        print!(" {n:>width$}");
+        out!(" {n:>width$}");
     }
-    println!();
+    outln!();
     for key in ["protocol", "trace", "fleet", "policy", "seed"] {
-        print!("{key:<36}");
+        out!("{key:<36}");
         for (_, s) in &summaries {
             let v = s.get(key).map_or(String::new(), |v| match v {
                 Value::String(t) => t.clone(),
                 other => other.to_string(),
             });
-            print!(" {v:>width$}");
+            out!(" {v:>width$}");
         }
-        println!();
+        outln!();
     }
     let leaves: Vec<BTreeMap<String, Option<f64>>> = summaries
         .iter()
@@ -111,15 +134,15 @@ pub fn compare(dirs: &[PathBuf]) -> Result<()> {
         if m == "seed" {
             continue;
         }
-        print!("{m:<36}");
+        out!("{m:<36}");
         for l in &leaves {
             let v = l.get(m).copied().flatten();
-            print!(
+            out!(
                 " {:>width$}",
                 v.map_or("-".to_owned(), |x| format!("{x:.2}"))
             );
         }
-        println!();
+        outln!();
     }
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! `flexsim`: the command line.
 
+#[macro_use]
+mod stdout;
 mod claim;
 mod compare;
 mod inputs;
@@ -12,6 +14,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use flexsim_sim::engine::inflation::InflationConfig;
 use flexsim_sim::output::report;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -41,8 +44,10 @@ struct ReplayArgs {
     /// Experiment protocol.
     #[arg(long, value_enum, default_value = "inflation")]
     protocol: Protocol,
-    /// Run every device model in this slicing mode: whole, share, fractional (= flexai),
-    /// flexai, hami, mig, vnpu, timeshare. Default: the fleet file's (openb CSV: share).
+    /// Slicing mode of every device model (whole, share, fractional (= flexai), flexai, hami,
+    /// mig, vnpu, timeshare), or per model: A100-80=mig,Ascend910B3=vnpu (both: whole,A100-80=mig).
+    /// Default: the policy's preferred mode where a model supports it, else the fleet file's
+    /// (openb CSV: share).
     #[arg(long)]
     slicing: Option<String>,
     /// Work added to a preempted job, seconds (replay).
@@ -55,6 +60,10 @@ struct ReplayArgs {
     /// genai-empirical, fixed:F, lognormal:MU,SIGMA, beta:A,B[,SCALE].
     #[arg(long, default_value = "default")]
     demand: String,
+    /// Replay: refuse to run (exit 2) when a job fits no node of the empty fleet, instead of
+    /// reporting it unplaceable.
+    #[arg(long)]
+    strict: bool,
 }
 
 /// Trace tools.
@@ -73,7 +82,7 @@ enum TraceCommand {
         /// Override one parameter, key=value (repeatable); an unknown key lists the known ones.
         #[arg(long = "set")]
         set: Vec<String>,
-        /// Output CSV file (refused if it exists, unless --force).
+        /// Output CSV file (refused if it exists, unless --force); `-`: standard output.
         #[arg(long)]
         out: PathBuf,
         #[arg(long)]
@@ -91,7 +100,7 @@ enum Command {
         /// Node list CSV (openb format); default: the embedded openb_node_list_gpu_node.
         #[arg(long)]
         fleet: Option<PathBuf>,
-        /// Policy name (see `flexsim policies`).
+        /// Policy, with parameters if any: `fgd`, `hami[node=spread]` (see `flexsim policies -v`).
         #[arg(long, default_value = "fgd")]
         policy: String,
         #[arg(long, default_value_t = 42)]
@@ -105,6 +114,9 @@ enum Command {
         /// Overwrite an output directory that already holds results.
         #[arg(long)]
         force: bool,
+        /// Run a fleet beyond 10,000,000 devices or nodes (refused without it).
+        #[arg(long)]
+        yes: bool,
         #[command(flatten)]
         replay: ReplayArgs,
     },
@@ -116,7 +128,7 @@ enum Command {
         /// Node list CSV; default: the embedded openb GPU node list.
         #[arg(long)]
         fleet: Option<PathBuf>,
-        /// Comma-separated policy names.
+        /// Comma-separated policies, each with parameters if any (`fgd,tiresias[thresholds=1800:7200]`).
         #[arg(
             long,
             default_value = "random,dot-product,gpu-clustering,gpu-packing,best-fit,fgd"
@@ -132,17 +144,26 @@ enum Command {
         out: PathBuf,
         #[arg(long)]
         force: bool,
-        /// Worker threads (default: one per core). Results do not depend on it.
+        /// Worker threads (default: one per core; at most the cores available). Results do not
+        /// depend on it.
         #[arg(long)]
         threads: Option<usize>,
         /// Hide the progress bar.
         #[arg(long)]
         quiet: bool,
+        /// Run a grid beyond 100,000 runs, or a fleet beyond 10,000,000 devices or nodes
+        /// (refused without it).
+        #[arg(long)]
+        yes: bool,
         #[command(flatten)]
         replay: ReplayArgs,
     },
-    /// List the policies with a one-line description each.
-    Policies,
+    /// List the policies with a one-line description each (`--verbose`: and their parameters,
+    /// set as `name[key=value,...]`, with defaults).
+    Policies {
+        #[arg(long, short)]
+        verbose: bool,
+    },
     /// Compare a run's summary with a golden one; exit 1 on a regression, 2 on bad input.
     Regress {
         /// Golden summary.json (or a run directory).
@@ -191,14 +212,111 @@ enum Command {
     },
 }
 
+/// Exit code of a run ended by Ctrl-C (SIGINT) or SIGTERM, after removing what it was writing.
+const INTERRUPTED_EXIT: i32 = 130;
+
 fn main() -> ExitCode {
+    // Ctrl-C or a job scheduler's SIGTERM: remove the half-written output, keep the old one.
+    let _ = ctrlc::set_handler(|| {
+        report::remove_unfinished();
+        std::process::exit(INTERRUPTED_EXIT);
+    });
     match real_main() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            if let Some(io) = e.chain().find_map(stdout::broken_pipe) {
+                stdout::closed(io);
+            }
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            // Exit codes are part of the interface: 2 = --strict found unplaceable jobs.
+            let strict = matches!(
+                e.downcast_ref::<flexsim_sim::error::EngineError>(),
+                Some(flexsim_sim::error::EngineError::Unplaceable { .. })
+            );
+            if strict {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "error: --strict: no run for a trace with jobs the fleet can never hold"
+                );
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
+}
+
+/// The protocol each flag of `run` and `sweep` belongs to (`None`: both). A flag given on the
+/// command line for the other protocol is an error: it would silently do nothing. Every flag
+/// of the two commands must be listed (a test checks).
+const FLAG_PROTOCOL: &[(&str, Option<Protocol>)] = &[
+    ("tune", Some(Protocol::Inflation)),
+    ("restart_cost_s", Some(Protocol::Replay)),
+    ("slo_slowdown", Some(Protocol::Replay)),
+    ("demand", Some(Protocol::Replay)),
+    ("protocol", None),
+    ("slicing", None),
+    ("trace", None),
+    ("fleet", None),
+    ("policy", None),
+    ("seed", None),
+    ("seeds", None),
+    ("out", None),
+    ("force", None),
+    ("threads", None),
+    ("quiet", None),
+    ("yes", None),
+    ("strict", Some(Protocol::Replay)),
+];
+
+/// Refuses flags given for the protocol `protocol` does not run (see [`FLAG_PROTOCOL`]).
+fn check_protocol_flags(args: Option<&clap::ArgMatches>, protocol: Protocol) -> Result<()> {
+    let Some(args) = args else { return Ok(()) };
+    let (this, other) = match protocol {
+        Protocol::Inflation => ("inflation", "replay"),
+        Protocol::Replay => ("replay", "inflation"),
+    };
+    let given: Vec<String> = FLAG_PROTOCOL
+        .iter()
+        .filter(|(id, p)| {
+            p.is_some_and(|p| p != protocol)
+                && args.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+        })
+        .map(|(id, _)| format!("--{}", id.replace('_', "-")))
+        .collect();
+    if !given.is_empty() {
+        let one = given.len() == 1;
+        let default =
+            if args.value_source("protocol") == Some(clap::parser::ValueSource::CommandLine) {
+                ""
+            } else {
+                " (the default)"
+            };
+        bail!(
+            "{} appl{} only to --protocol {other}, and this run is --protocol {this}{default}; \
+             drop {}",
+            given.join(", "),
+            if one { "ies" } else { "y" },
+            if one { "it" } else { "them" }
+        );
+    }
+    Ok(())
+}
+
+/// `--threads` capped at the cores this process may use: more threads only add switching, and
+/// results do not depend on the count. Says so on stderr when it caps.
+fn cap_threads(threads: Option<usize>) -> Result<Option<usize>> {
+    if threads == Some(0) {
+        bail!("--threads must be at least 1");
+    }
+    let available = std::thread::available_parallelism().map(std::num::NonZeroUsize::get);
+    Ok(match (threads, available) {
+        (Some(n), Ok(cores)) if n > cores => {
+            eprintln!("note: --threads {n} capped at {cores}, the cores available to this process");
+            Some(cores)
+        }
+        (t, _) => t,
+    })
 }
 
 fn check_tune(tune: f64) -> Result<()> {
@@ -224,6 +342,7 @@ fn replay_config(
     Ok(flexsim_sim::engine::replay::ReplayConfig {
         seed,
         demand,
+        strict: args.strict,
         restart_cost_ms: (args.restart_cost_s * 1000.0).round() as u64,
         slo_slowdown: args.slo_slowdown,
         ..Default::default()
@@ -231,10 +350,14 @@ fn replay_config(
 }
 
 fn real_main() -> Result<()> {
-    match Cli::parse().command {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let sub = matches.subcommand().map(|(_, m)| m);
+    match cli.command {
         Command::Calibrate { args } => match flexsim_calibrate::run(&args) {
             Ok(profile) => {
-                println!(
+                outln!(
                     "calibrated {} ({} device {}) in {:.1} s",
                     profile.inventory.model,
                     profile.inventory.backend,
@@ -242,12 +365,12 @@ fn real_main() -> Result<()> {
                     profile.provenance.wall_seconds
                 );
                 for note in &profile.provenance.notes {
-                    println!("note: {note}");
+                    outln!("note: {note}");
                 }
             }
             Err(e) => {
                 // Exit codes are part of the interface: 2 = a vendor library is missing.
-                eprintln!("error: {e}");
+                let _ = writeln!(std::io::stderr(), "error: {e}");
                 std::process::exit(flexsim_calibrate::exit_code(&e));
             }
         },
@@ -259,7 +382,7 @@ fn real_main() -> Result<()> {
             Ok(false) => {}
             Ok(true) => std::process::exit(1),
             Err(e) => {
-                eprintln!("error: {e:#}");
+                let _ = writeln!(std::io::stderr(), "error: {e:#}");
                 std::process::exit(2);
             }
         },
@@ -274,13 +397,11 @@ fn real_main() -> Result<()> {
             quiet,
         } => {
             let seeds = seeds::parse(&seeds).map_err(anyhow::Error::msg)?;
-            if threads == Some(0) {
-                bail!("--threads must be at least 1");
-            }
+            let threads = cap_threads(threads)?;
             if !(synth_interarrival_s.is_finite() && synth_interarrival_s > 0.0) {
                 bail!("invalid --synth-interarrival-s: expected seconds > 0");
             }
-            report::prepare_out_dir(&out, force)?;
+            let staged = report::Staged::new(&out, force)?;
             let spec = claim::ClaimSpec {
                 seeds,
                 synth_jobs,
@@ -288,8 +409,10 @@ fn real_main() -> Result<()> {
                 threads,
                 progress: !quiet,
             };
-            claim::run(&spec, &out)?;
-            println!("wrote {}/summary.csv, table.md and plots", out.display());
+            let table = claim::run(&spec, staged.path())?;
+            staged.commit()?;
+            out!("{table}");
+            outln!("wrote {}/summary.csv, table.md and plots", out.display());
         }
         Command::Trace(TraceCommand::Synth {
             jobs,
@@ -309,19 +432,34 @@ fn real_main() -> Result<()> {
                 params.apply_assignment(a).map_err(anyhow::Error::msg)?;
             }
             params.validate().map_err(anyhow::Error::msg)?;
-            if out.exists() && !force {
-                bail!("{} exists; pass --force to overwrite it", out.display());
+            if out.as_os_str() == "-" && force {
+                bail!("--force does nothing with --out - (standard output); drop it");
             }
             let w = flexsim_sim::input::synth::generate(&params);
-            let file = std::fs::File::create(&out)
-                .with_context(|| format!("creating {}", out.display()))?;
+            if out.as_os_str() == "-" {
+                let stdout = std::io::stdout().lock();
+                if let Err(e) = flexsim_sim::input::trace::native::write(&w, stdout) {
+                    stdout::closed(&e);
+                }
+                return Ok(());
+            }
+            let staged = report::StagedFile::new(&out, force)?;
+            let file = std::fs::File::create(staged.path())
+                .with_context(|| format!("creating {}", staged.path().display()))?;
             flexsim_sim::input::trace::native::write(&w, std::io::BufWriter::new(file))
-                .with_context(|| format!("writing {}", out.display()))?;
-            println!("wrote {} jobs to {}", w.pods.len(), out.display());
+                .with_context(|| format!("writing {}", staged.path().display()))?;
+            staged.commit()?;
+            outln!("wrote {} jobs to {}", w.pods.len(), out.display());
         }
-        Command::Policies => {
+        Command::Policies { verbose } => {
             for p in flexsim_policies::registry() {
-                println!("{:<16} {}", p.name, p.description);
+                outln!("{:<16} {}", p.name, p.description);
+                if verbose {
+                    for s in p.params {
+                        let setting = format!("{}={}", s.key, s.default);
+                        outln!("{:<16}   {setting:<18} {}", "", s.help);
+                    }
+                }
             }
         }
         Command::Run {
@@ -332,55 +470,75 @@ fn real_main() -> Result<()> {
             tune,
             out,
             force,
+            yes,
             replay,
         } => {
+            check_protocol_flags(sub, replay.protocol)?;
             check_tune(tune)?;
-            flexsim_policies::by_name(&policy)?;
+            let policy = flexsim_policies::build(&policy)?.request.canonical();
+            let fleet = inputs::fleet(fleet.as_deref(), yes)?;
             let workload = inputs::trace(trace.as_deref())?;
-            let fleet = inputs::fleet(fleet.as_deref())?;
-            let slicing = run::slicing_mode(replay.slicing.as_deref())?;
+            inputs::check_models(&workload, &fleet)?;
+            let slicing = run::slicing_choice(replay.slicing.as_deref())?;
+            run::chosen_fleet(&fleet, slicing.as_ref())?;
             if replay.protocol == Protocol::Replay {
                 let out = out.unwrap_or_else(|| {
                     PathBuf::from("out").join(format!("{}-{policy}-replay-s{seed}", workload.name))
                 });
                 let config = replay_config(&replay, seed)?;
-                report::prepare_out_dir(&out, force)?;
+                let staged = report::Staged::new(&out, force)?;
                 let demand = config.demand.to_string();
-                let r = run::replay_run(&workload, &fleet, &policy, slicing, &config, &demand)?;
-                run::write_replay(&out, &workload, &r)
+                let r = run::replay_run(
+                    &workload,
+                    &fleet,
+                    &policy,
+                    slicing.as_ref(),
+                    &config,
+                    &demand,
+                )?;
+                run::write_replay(staged.path(), &workload, &r)
                     .with_context(|| format!("writing {}", out.display()))?;
+                staged.commit()?;
+                for line in run::replay_notes(&r.summary) {
+                    eprintln!("{line}");
+                }
                 run::print_replay(&r.summary, &out);
                 return Ok(());
             }
             let out = out.unwrap_or_else(|| {
                 PathBuf::from("out").join(format!("{}-{policy}-s{seed}", workload.name))
             });
-            report::prepare_out_dir(&out, force)?;
+            let staged = report::Staged::new(&out, force)?;
             let config = InflationConfig {
                 seed,
                 tune_ratio: tune,
             };
-            let r = run::inflation_run(&workload, &fleet, &policy, slicing, config)?;
-            report::write_inflation_run(&out, &r.summary, &r.curve)
+            let r = run::inflation_run(&workload, &fleet, &policy, slicing.as_ref(), config)?;
+            report::write_inflation_run(staged.path(), &r.summary, &r.curve)
                 .with_context(|| format!("writing {}", out.display()))?;
+            staged.commit()?;
+            for line in run::inflation_notes(&r.summary) {
+                eprintln!("{line}");
+            }
             let s = &r.summary;
-            println!("protocol        inflation (fgd-protocol), tune {}", s.tune);
-            println!(
+            outln!("protocol        inflation (fgd-protocol), tune {}", s.tune);
+            outln!(
                 "trace           {} ({} pods arrived)",
-                s.trace, s.pods_arrived
+                s.trace,
+                s.pods_arrived
             );
-            println!(
+            outln!(
                 "fleet           {} ({} GPUs)",
                 s.fleet,
                 s.gpu_capacity_milli / 1000
             );
-            println!("policy / seed   {} / {}", s.policy, s.seed);
-            println!("pods failed     {}", s.pods_failed);
-            println!("alloc @100 %    {}", run::pct(s.alloc_pct_at_100));
-            println!("alloc @130 %    {}", run::pct(s.alloc_pct_at_130));
-            println!("frag ratio @100 {}", run::pct(s.frag_ratio_pct_at_100));
-            println!("wall            {} ms", s.wall_ms);
-            println!("wrote           {}/summary.json, curve.csv", out.display());
+            outln!("policy / seed   {} / {}", s.policy, s.seed);
+            outln!("pods failed     {}", s.pods_failed);
+            outln!("alloc @100 %    {}", run::pct(s.alloc_pct_at_100));
+            outln!("alloc @130 %    {}", run::pct(s.alloc_pct_at_130));
+            outln!("frag ratio @100 {}", run::pct(s.frag_ratio_pct_at_100));
+            outln!("wall            {} ms", s.wall_ms);
+            outln!("wrote           {}/summary.json, curve.csv", out.display());
         }
         Command::Sweep {
             trace,
@@ -392,43 +550,65 @@ fn real_main() -> Result<()> {
             force,
             threads,
             quiet,
+            yes,
             replay,
         } => {
+            check_protocol_flags(sub, replay.protocol)?;
             check_tune(tune)?;
-            let slicing = run::slicing_mode(replay.slicing.as_deref())?;
+            let slicing = run::slicing_choice(replay.slicing.as_deref())?;
             let replay_config = (replay.protocol == Protocol::Replay)
                 .then(|| replay_config(&replay, 0))
                 .transpose()?;
-            let seeds = seeds::parse(&seeds).map_err(anyhow::Error::msg)?;
-            let policies: Vec<String> = policy
-                .split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect();
+            let seed_count = seeds::count(&seeds).map_err(anyhow::Error::msg)?;
+            let mut policies = Vec::new();
+            for p in flexsim_sim::policy::params::split_requests(&policy)? {
+                policies.push(flexsim_policies::build(&p)?.request.canonical());
+            }
             if policies.is_empty() {
                 bail!("--policy names no policy");
             }
-            for p in &policies {
-                flexsim_policies::by_name(p)?;
+            for (i, p) in policies.iter().enumerate() {
+                if policies[..i].contains(p) {
+                    bail!("--policy lists {p} twice; its runs would share one folder");
+                }
             }
-            if threads == Some(0) {
-                bail!("--threads must be at least 1");
+            let threads = cap_threads(threads)?;
+            let paths = trace.as_deref().map(inputs::path_list);
+            if paths.as_ref().is_some_and(Vec::is_empty) {
+                bail!("--trace names no file");
             }
-            let workloads = match trace {
+            // Sized before anything is read or listed.
+            let traces = paths.as_ref().map_or(1, Vec::len) as u64;
+            let runs = traces
+                .saturating_mul(policies.len() as u64)
+                .saturating_mul(seed_count);
+            if runs > sweep::GRID_LIMIT && !yes {
+                bail!(
+                    "the sweep grid has {runs} runs ({traces} trace{} x {} polic{} x {seed_count} seed{}), beyond the limit of {} runs; pass --yes to run it anyway, or split it",
+                    if traces == 1 { "" } else { "s" },
+                    policies.len(),
+                    if policies.len() == 1 { "y" } else { "ies" },
+                    if seed_count == 1 { "" } else { "s" },
+                    sweep::GRID_LIMIT
+                );
+            }
+            let seeds = seeds::parse(&seeds).map_err(anyhow::Error::msg)?;
+            let fleet = inputs::fleet(fleet.as_deref(), yes)?;
+            let workloads = match &paths {
                 None => vec![inputs::trace(None)?],
-                Some(list) => {
-                    let paths = inputs::path_list(&list);
-                    if paths.is_empty() {
-                        bail!("--trace names no file");
-                    }
+                Some(paths) => {
+                    sweep::check_unique_traces(paths)?;
                     paths
                         .iter()
                         .map(|p| inputs::trace(Some(p)))
                         .collect::<Result<_>>()?
                 }
             };
-            let fleet = inputs::fleet(fleet.as_deref())?;
-            report::prepare_out_dir(&out, force)?;
+            for w in &workloads {
+                inputs::check_models(w, &fleet)?;
+            }
+            run::chosen_fleet(&fleet, slicing.as_ref())?;
+            let staged = report::Staged::new(&out, force)?;
             let spec = sweep::SweepSpec {
                 workloads: &workloads,
                 fleet: &fleet,
@@ -440,9 +620,35 @@ fn real_main() -> Result<()> {
                 threads,
                 progress: !quiet,
             };
-            sweep::sweep(&spec, &out)?;
-            println!("wrote {}/sweep.csv and plots", out.display());
+            let table = sweep::sweep(&spec, staged.path())?;
+            staged.commit()?;
+            out!("{table}");
+            outln!("wrote {}/sweep.csv and plots", out.display());
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn every_run_and_sweep_flag_is_classified_by_protocol() {
+        let cli = Cli::command();
+        for name in ["run", "sweep"] {
+            let cmd = cli.find_subcommand(name).unwrap();
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" {
+                    continue;
+                }
+                assert!(
+                    FLAG_PROTOCOL.iter().any(|(f, _)| *f == id),
+                    "flexsim {name} --{id}: add it to FLAG_PROTOCOL (which protocol uses it?)"
+                );
+            }
+        }
+    }
 }

@@ -5,6 +5,45 @@ use anyhow::{anyhow, Result};
 use plotters::prelude::*;
 use std::path::Path;
 
+/// The most points one plotted series keeps. A replay's JCT CDF or utilization time series has
+/// a point per job or per event: millions, which make an SVG of tens of megabytes that browsers
+/// and viewers hang on, while a chart 1,000 pixels wide cannot show more than ~2,000 anyway.
+pub const MAX_POINTS_PER_SERIES: usize = 2000;
+
+/// At most `max` (≥ 4) of `points`, chosen deterministically: the first and the last, and from
+/// each of equal runs of consecutive points in between the one with the lowest and the one with
+/// the highest y, in their original order, so the x extent, the peaks and the dips survive.
+/// A series of at most `max` points is returned unchanged.
+pub fn downsample(points: &[(f64, f64)], max: usize) -> Vec<(f64, f64)> {
+    let max = max.max(4);
+    let n = points.len();
+    if n <= max {
+        return points.to_vec();
+    }
+    let inner = &points[1..n - 1];
+    let runs = (max - 2) / 2;
+    let run_len = inner.len().div_ceil(runs);
+    let mut out = Vec::with_capacity(max);
+    out.push(points[0]);
+    for run in inner.chunks(run_len) {
+        let (mut lo, mut hi) = (0, 0);
+        for (i, p) in run.iter().enumerate() {
+            if p.1.total_cmp(&run[lo].1).is_lt() {
+                lo = i;
+            }
+            if p.1.total_cmp(&run[hi].1).is_gt() {
+                hi = i;
+            }
+        }
+        out.push(run[lo.min(hi)]);
+        if lo != hi {
+            out.push(run[lo.max(hi)]);
+        }
+    }
+    out.push(points[n - 1]);
+    out
+}
+
 /// One labelled curve: (arrived %, alloc %) points.
 pub struct Series {
     pub label: String,
@@ -21,7 +60,7 @@ pub struct Axes<'a> {
 }
 
 /// Draws labelled line series into an SVG at `path`; points outside a fixed x range are left
-/// out.
+/// out, and each series is cut to [`MAX_POINTS_PER_SERIES`] points ([`downsample`]).
 pub fn lines_with(path: &Path, title: &str, axes: &Axes<'_>, series: &[Series]) -> Result<()> {
     let (mut x0, mut x1, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, 0f64);
     for &(x, y) in series.iter().flat_map(|s| s.points.iter()) {
@@ -53,7 +92,13 @@ pub fn lines_with(path: &Path, title: &str, axes: &Axes<'_>, series: &[Series]) 
         .map_err(|e| anyhow!("{e}"))?;
     for (i, s) in series.iter().enumerate() {
         let color = Palette99::pick(i).to_rgba();
-        let points = s.points.iter().copied().filter(|p| p.0 >= x0 && p.0 <= x1);
+        let shown: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .copied()
+            .filter(|p| p.0 >= x0 && p.0 <= x1)
+            .collect();
+        let points = downsample(&shown, MAX_POINTS_PER_SERIES);
         chart
             .draw_series(LineSeries::new(points, color.stroke_width(2)))
             .map_err(|e| anyhow!("{e}"))?
@@ -141,7 +186,8 @@ pub fn utilization_over_time(
     )
 }
 
-/// Empirical CDF of job completion times (log-scaled x).
+/// Empirical CDF of job completion times (log-scaled x), cut to [`MAX_POINTS_PER_SERIES`]
+/// points.
 pub fn jct_cdf(path: &Path, jct_s: &[f64]) -> Result<()> {
     let mut xs: Vec<f64> = jct_s.iter().map(|x| x.max(1e-3)).collect();
     xs.sort_by(f64::total_cmp);
@@ -163,9 +209,14 @@ pub fn jct_cdf(path: &Path, jct_s: &[f64]) -> Result<()> {
         .draw()
         .map_err(|e| anyhow!("{e}"))?;
     let n = xs.len().max(1) as f64;
+    let cdf: Vec<(f64, f64)> = xs
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| (x, (i + 1) as f64 / n))
+        .collect();
     chart
         .draw_series(LineSeries::new(
-            xs.iter().enumerate().map(|(i, &x)| (x, (i + 1) as f64 / n)),
+            downsample(&cdf, MAX_POINTS_PER_SERIES),
             BLUE.stroke_width(2),
         ))
         .map_err(|e| anyhow!("{e}"))?;
@@ -235,4 +286,51 @@ pub fn bars(path: &Path, title: &str, y_desc: &str, bars: &[Bar]) -> Result<()> 
         .map_err(|e| anyhow!("{e}"))?;
     root.present().map_err(|e| anyhow!("{e}"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downsample_keeps_ends_and_extremes_within_the_bound() {
+        let small: Vec<(f64, f64)> = (0..10).map(|i| (i as f64, 1.0)).collect();
+        assert_eq!(downsample(&small, 2000), small);
+        // A slow wave with one spike and one dip in the middle.
+        let mut pts: Vec<(f64, f64)> = (0..100_000)
+            .map(|i| (i as f64, (i as f64 / 5000.0).sin()))
+            .collect();
+        pts[43_210].1 = 9.0;
+        pts[77_777].1 = -9.0;
+        let d = downsample(&pts, 2000);
+        assert!(d.len() <= 2000, "{}", d.len());
+        assert!(d.len() >= 1900, "{}", d.len());
+        assert_eq!(d.first(), pts.first());
+        assert_eq!(d.last(), pts.last());
+        assert!(d.contains(&pts[43_210]) && d.contains(&pts[77_777]));
+        // Original order, and the same points every time.
+        assert!(d.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(d, downsample(&pts, 2000));
+    }
+
+    #[test]
+    fn svg_of_a_100k_point_series_stays_small() {
+        let dir = tempfile::tempdir().unwrap();
+        let series = [Series {
+            label: "busy".into(),
+            points: (0..100_000)
+                .map(|i| (i as f64, 50.0 + 40.0 * (i as f64 / 700.0).sin()))
+                .collect(),
+        }];
+        let line = dir.path().join("line.svg");
+        lines(&line, "t", "x", "y", &series).unwrap();
+        let jcts: Vec<f64> = (1..=100_000).map(|i| f64::from(i) * 1.7).collect();
+        let cdf = dir.path().join("cdf.svg");
+        jct_cdf(&cdf, &jcts).unwrap();
+        for f in [line, cdf] {
+            let bytes = std::fs::metadata(&f).unwrap().len();
+            // 2,000 points at ~20 bytes each plus the axes; 100,000 points would be ~2 MB.
+            assert!(bytes < 100_000, "{}: {bytes} bytes", f.display());
+        }
+    }
 }

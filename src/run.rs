@@ -1,13 +1,11 @@
 //! One inflation run: `flexsim run`, and the unit of work of `flexsim sweep`.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use flexsim_sim::engine::inflation::{self, InflationConfig};
 use flexsim_sim::metrics::curve::{self, CurvePoint};
-use flexsim_sim::model::fleet::Fleet;
+use flexsim_sim::model::fleet::{Fleet, SlicingChoice};
 use flexsim_sim::model::job::Workload;
-use flexsim_sim::model::slicing::SlicingMode;
-use flexsim_sim::output::report::InflationSummary;
-use flexsim_sim::policy::Policy;
+use flexsim_sim::output::report::{InflationSummary, ReplaySummary};
 use std::time::Instant;
 
 /// The outcome of one run, ready to write.
@@ -16,43 +14,75 @@ pub struct RunResult {
     pub curve: Vec<CurvePoint>,
 }
 
-/// The fleet a run uses: the user's slicing mode on every device model if given (an error if
-/// one does not support it), else the policy's preferred mode where supported, else the
-/// fleet's own.
-pub fn fleet_for(
-    fleet: &Fleet,
-    policy: &dyn Policy,
-    slicing: Option<SlicingMode>,
-) -> Result<Fleet> {
+/// Parses `--slicing`: one mode for every device model (`mig`), modes per model
+/// (`A100-80=mig,Ascend910B3=vnpu`), or both (`whole,A100-80=mig`).
+pub fn slicing_choice(text: Option<&str>) -> Result<Option<SlicingChoice>> {
+    text.map(|t| {
+        t.parse::<SlicingChoice>()
+            .map_err(|e| anyhow::anyhow!("invalid --slicing {e}"))
+    })
+    .transpose()
+}
+
+/// `fleet` with the `--slicing` choice applied: an unknown model (the error lists the
+/// fleet's) or a mode a model does not support is an error. The library's run functions put
+/// the policy's preferred mode on the models not chosen ([`flexsim_sim::engine::fleet_for`]).
+pub fn chosen_fleet(fleet: &Fleet, slicing: Option<&SlicingChoice>) -> Result<Fleet> {
     let mut f = fleet.clone();
-    match (slicing, policy.preferred_slicing()) {
-        (Some(mode), _) => f.set_mode(mode).map_err(anyhow::Error::msg)?,
-        (None, Some(mode)) => {
-            if f.prefer_mode(mode) == 0 {
-                bail!(
-                    "policy {} runs cards in slicing mode {}, which no device model of fleet {} supports",
-                    policy.name(),
-                    mode.name(),
-                    fleet.name
-                );
-            }
-        }
-        (None, None) => {}
+    if let Some(choice) = slicing {
+        f.choose(choice).context("--slicing")?;
     }
     Ok(f)
 }
 
-/// Parses a `--slicing` name.
-pub fn slicing_mode(name: Option<&str>) -> Result<Option<SlicingMode>> {
-    name.map(|n| {
-        SlicingMode::from_name(n).with_context(|| {
-            format!(
-                "unknown --slicing {n:?}; known: {}",
-                SlicingMode::NAMES.join(", ")
-            )
+/// The line that says which slicing mode each device model ran in, and why.
+fn slicing_line<'a>(per_model: impl Iterator<Item = (&'a String, &'a str, &'a str)>) -> String {
+    let models: Vec<String> = per_model
+        .map(|(model, mode, from)| {
+            let why = match from {
+                "policy" => "the policy's",
+                "chosen" => "--slicing",
+                _ => "the fleet's",
+            };
+            format!("{model} {mode} ({why})")
         })
-    })
-    .transpose()
+        .collect();
+    format!("slicing: {}", models.join(", "))
+}
+
+/// What a replay says on stderr: the slicing mode of each device model; the jobs that can
+/// never run (unplaceable), per reason; the jobs still pending at the end, per reason.
+pub fn replay_notes(s: &ReplaySummary) -> Vec<String> {
+    let mut lines = vec![slicing_line(
+        s.per_device_model
+            .iter()
+            .map(|(m, u)| (m, u.slicing.as_str(), u.slicing_from)),
+    )];
+    lines.extend(s.jobs_unplaceable.line("jobs"));
+    if s.jobs_pending > 0 {
+        let reasons: Vec<String> = s
+            .jobs_pending_by_reason
+            .iter()
+            .map(|(r, n)| format!("{r} {n}"))
+            .collect();
+        lines.push(format!(
+            "pending: {} jobs still wait at the end: {}",
+            s.jobs_pending,
+            reasons.join(", ")
+        ));
+    }
+    lines
+}
+
+/// What an inflation run says on stderr: the slicing modes and the unplaceable pods.
+pub fn inflation_notes(s: &InflationSummary) -> Vec<String> {
+    let mut lines = vec![slicing_line(
+        s.per_device_model
+            .iter()
+            .map(|(m, u)| (m, u.slicing.as_str(), u.slicing_from)),
+    )];
+    lines.extend(s.pods_unplaceable.line("pods"));
+    lines
 }
 
 /// Runs `policy` on `workload` and `fleet` with the inflation protocol.
@@ -60,16 +90,18 @@ pub fn inflation_run(
     workload: &Workload,
     fleet: &Fleet,
     policy: &str,
-    slicing: Option<SlicingMode>,
+    slicing: Option<&SlicingChoice>,
     config: InflationConfig,
 ) -> Result<RunResult> {
     let start = Instant::now();
-    let mut p = flexsim_policies::by_name(policy)?;
-    let fleet = &fleet_for(fleet, p.as_ref(), slicing)?;
+    let built = flexsim_policies::build(policy)?;
+    let policy = &built.request.canonical();
+    let mut p = built.policy;
+    let fleet = &chosen_fleet(fleet, slicing)?;
     let outcome = inflation::run(fleet, workload, p.as_mut(), config)?;
     let points = curve::bucket(&outcome.samples, outcome.gpu_capacity_milli);
     let wall_ms = start.elapsed().as_millis() as u64;
-    let summary = InflationSummary::new(
+    let mut summary = InflationSummary::new(
         &workload.name,
         &fleet.name,
         policy,
@@ -78,6 +110,7 @@ pub fn inflation_run(
         &points,
         wall_ms,
     );
+    summary.policy_params = built.params.resolved();
     Ok(RunResult {
         summary,
         curve: points,
@@ -100,16 +133,18 @@ pub fn replay_run(
     workload: &Workload,
     fleet: &Fleet,
     policy: &str,
-    slicing: Option<SlicingMode>,
+    slicing: Option<&SlicingChoice>,
     config: &flexsim_sim::engine::replay::ReplayConfig,
     demand: &str,
 ) -> Result<ReplayResult> {
     let start = Instant::now();
-    let mut p = flexsim_policies::by_name(policy)?;
-    let fleet = &fleet_for(fleet, p.as_ref(), slicing)?;
+    let built = flexsim_policies::build(policy)?;
+    let policy = &built.request.canonical();
+    let mut p = built.policy;
+    let fleet = &chosen_fleet(fleet, slicing)?;
     let outcome = flexsim_sim::engine::replay::run(fleet, workload, p.as_mut(), config)?;
     let wall_ms = start.elapsed().as_millis() as u64;
-    let summary = flexsim_sim::output::report::ReplaySummary::new(
+    let mut summary = flexsim_sim::output::report::ReplaySummary::new(
         &flexsim_sim::output::report::ReplayRun {
             trace: &workload.name,
             fleet,
@@ -120,6 +155,7 @@ pub fn replay_run(
         },
         &outcome,
     );
+    summary.policy_params = built.params.resolved();
     Ok(ReplayResult { summary, outcome })
 }
 
@@ -142,61 +178,73 @@ pub fn write_replay(dir: &std::path::Path, workload: &Workload, r: &ReplayResult
 /// Prints the replay summary table.
 pub fn print_replay(s: &flexsim_sim::output::report::ReplaySummary, out: &std::path::Path) {
     let o = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |x| format!("{x:.1}"));
-    println!("protocol        replay");
-    println!(
+    outln!("protocol        replay");
+    outln!(
         "trace           {} ({} jobs, {} skipped: no work in the trace)",
-        s.trace, s.jobs_total, s.jobs_skipped
+        s.trace,
+        s.jobs_total,
+        s.jobs_skipped
     );
-    println!("fleet           {}", s.fleet);
+    outln!("fleet           {}", s.fleet);
     for (m, u) in &s.per_device_model {
-        println!(
+        outln!(
             "  {m:<13} {} cards, {}: alloc {:.1}%, busy {:.1}%",
-            u.cards, u.slicing, u.util_alloc_pct, u.util_busy_pct
+            u.cards,
+            u.slicing,
+            u.util_alloc_pct,
+            u.util_busy_pct
         );
         if let Some(p) = &u.profile {
-            println!(
+            outln!(
                 "  {:<13} from profile {p}: {}",
                 "",
                 u.from_profile.join(", ")
             );
         }
     }
-    println!("policy / seed   {} / {}", s.policy, s.seed);
-    println!(
+    outln!("policy / seed   {} / {}", s.policy, s.seed);
+    outln!(
         "utilization     allocated {:.2}%, busy {:.2}%",
-        s.util_alloc_pct, s.util_busy_pct
+        s.util_alloc_pct,
+        s.util_busy_pct
     );
-    println!("frag ratio      {:.2}% (time mean)", s.frag_ratio_pct_mean);
-    println!(
+    outln!("frag ratio      {:.2}% (time mean)", s.frag_ratio_pct_mean);
+    outln!(
         "wait s          p50 {}  p99 {}",
         o(s.wait_p50_s),
         o(s.wait_p99_s)
     );
-    println!(
+    outln!(
         "JCT s           p50 {}  p99 {}",
         o(s.jct_p50_s),
         o(s.jct_p99_s)
     );
-    println!(
+    outln!(
         "slowdown        p50 {}  p99 {}",
         o(s.slowdown_p50),
         o(s.slowdown_p99)
     );
-    println!("SLO attainment  {}%", o(s.slo_attainment_pct));
-    println!(
-        "jobs            {} finished, {} running, {} pending; {} preemptions",
-        s.jobs_finished, s.jobs_running, s.jobs_pending, s.preemptions
+    outln!("SLO attainment  {}%", o(s.slo_attainment_pct));
+    outln!(
+        "jobs            {} finished, {} running, {} pending, {} unplaceable; {} preemptions",
+        s.jobs_finished,
+        s.jobs_running,
+        s.jobs_pending,
+        s.jobs_unplaceable.total,
+        s.preemptions
     );
-    println!(
+    outln!(
         "wall            {} ms ({} events, {:.0} events/s)",
-        s.wall_ms, s.events, s.events_per_s
+        s.wall_ms,
+        s.events,
+        s.events_per_s
     );
     if s.jobs_total > 0 && s.jobs_skipped == s.jobs_total {
-        println!(
+        outln!(
             "note            no job of this trace has a work time (does the format carry times?)"
         );
     }
-    println!(
+    outln!(
         "wrote           {}/summary.json, timeseries.csv, jobs.csv, *.svg",
         out.display()
     );

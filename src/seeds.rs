@@ -32,9 +32,32 @@ pub fn parse(text: &str) -> Result<Vec<u64>, String> {
     Ok(seeds)
 }
 
+/// How many seeds `text` names, without listing them: `0..1000000000` is counted, not
+/// allocated, so that a grid too large to run is refused before it is built. Errors as
+/// [`parse`].
+pub fn count(text: &str) -> Result<u64, String> {
+    if let Some((a, b)) = text.trim().split_once("..") {
+        if let (Ok(a), Ok(b)) = (a.trim().parse::<u64>(), b.trim().parse::<u64>()) {
+            if a <= b {
+                return Ok((b - a).saturating_add(1));
+            }
+        }
+    }
+    // A bad range, or a comma list (as long as the text itself): parse says what is wrong.
+    parse(text).map(|s| s.len() as u64)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{count, parse};
+
+    #[test]
+    fn counts_without_listing() {
+        assert_eq!(count("42..51"), Ok(10));
+        assert_eq!(count("0..18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(count("3, 1"), Ok(2));
+        assert_eq!(count("51..42"), parse("51..42").map(|_| 0));
+    }
 
     #[test]
     fn forms() {

@@ -8,16 +8,23 @@
 use crate::plot::{self, Bar, Series};
 use crate::run::{inflation_run, pct, replay_run, write_replay, RunResult};
 use anyhow::{Context, Result};
+use flexsim_sim::csv_record;
 use flexsim_sim::engine::inflation::InflationConfig;
 use flexsim_sim::engine::replay::ReplayConfig;
 use flexsim_sim::model::fleet::Fleet;
 use flexsim_sim::model::job::Workload;
+use flexsim_sim::output::csv_out::{CsvOut, OptFixed};
 use flexsim_sim::output::report::{self, ReplaySummary};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
+
+/// The most runs a sweep grid may have unless `--yes`: each run writes its own directory of
+/// files, and at the openb trace's ~0.2 s a run 10^5 runs are already hours of cores; a grid
+/// beyond it is more likely a typo in `--seeds` (`42..4200000`) than a plan, and a planned one
+/// is better split with `--seeds` ranges across machines.
+pub const GRID_LIMIT: u64 = 100_000;
 
 pub struct SweepSpec<'a> {
     pub workloads: &'a [Workload],
@@ -25,12 +32,31 @@ pub struct SweepSpec<'a> {
     pub policies: &'a [String],
     pub seeds: &'a [u64],
     pub tune_ratio: f64,
-    pub slicing: Option<flexsim_sim::model::slicing::SlicingMode>,
+    pub slicing: Option<flexsim_sim::model::fleet::SlicingChoice>,
     /// `Some`: replay protocol with this configuration (its seed is replaced per run);
     /// `None`: the inflation protocol.
     pub replay: Option<ReplayConfig>,
     pub threads: Option<usize>,
     pub progress: bool,
+}
+
+/// Refuses two `--trace` files that go by the same name (`a/x.csv` and `b/x.csv`, or one file
+/// listed twice): their runs would be written into one folder and share rows of `sweep.csv`.
+pub fn check_unique_traces(paths: &[std::path::PathBuf]) -> Result<()> {
+    let name = |p: &Path| flexsim_sim::input::file_stem(p);
+    for (i, p) in paths.iter().enumerate() {
+        if let Some(q) = paths[..i].iter().find(|q| name(q) == name(p)) {
+            anyhow::bail!(
+                "--trace: {} and {} both go by the name {:?} (their runs would share the folder \
+                 {}/ and rows of sweep.csv); rename one file, or run them in separate sweeps",
+                q.display(),
+                p.display(),
+                name(p),
+                name(p)
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Runs `f` on every (workload, policy, seed) of the grid in parallel, one run per task, and
@@ -78,8 +104,9 @@ fn run_grid<T: Send>(
     Ok(results)
 }
 
-/// Runs the grid and writes everything under `out` (which must be ready for writing).
-pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<()> {
+/// Runs the grid and writes everything under `out` (which must be ready for writing); returns
+/// the table of means to print once the results are in place.
+pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<String> {
     let run_dir = |w: &Workload, p: &str, seed: u64| -> Result<std::path::PathBuf> {
         let dir = out.join(&w.name).join(p).join(format!("s{seed}"));
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -92,7 +119,7 @@ pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<()> {
                 seed,
                 ..template.clone()
             };
-            let r = replay_run(w, spec.fleet, p, spec.slicing, &config, &demand)?;
+            let r = replay_run(w, spec.fleet, p, spec.slicing.as_ref(), &config, &demand)?;
             let dir = run_dir(w, p, seed)?;
             write_replay(&dir, w, &r).with_context(|| format!("writing {}", dir.display()))?;
             Ok(r.summary)
@@ -103,15 +130,18 @@ pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<()> {
             &results,
             spec.workloads.len() > 1,
         )?;
-        print_replay_means(&results);
-        return Ok(());
+        print_notes(results.iter().map(|s| {
+            let notes = crate::run::replay_notes(s);
+            ((s.trace.clone(), s.policy.clone()), notes)
+        }));
+        return Ok(replay_means(&results));
     }
     let results = run_grid(spec, |w, p, seed| {
         let config = InflationConfig {
             seed,
             tune_ratio: spec.tune_ratio,
         };
-        let r = inflation_run(w, spec.fleet, p, spec.slicing, config)?;
+        let r = inflation_run(w, spec.fleet, p, spec.slicing.as_ref(), config)?;
         let dir = run_dir(w, p, seed)?;
         report::write_inflation_run(&dir, &r.summary, &r.curve)
             .with_context(|| format!("writing {}", dir.display()))?;
@@ -123,48 +153,78 @@ pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<()> {
         &results,
         spec.workloads.len() > 1,
     )?;
-    print_means(&results);
-    Ok(())
+    print_notes(results.iter().map(|r| {
+        let notes = crate::run::inflation_notes(&r.summary);
+        ((r.summary.trace.clone(), r.summary.policy.clone()), notes)
+    }));
+    Ok(means(&results))
+}
+
+/// Prints each (trace, policy)'s slicing and unplaceable lines once on stderr (they do not
+/// depend on the seed; a replay's pending line does, and is left to its summary).
+fn print_notes(runs: impl Iterator<Item = ((String, String), Vec<String>)>) {
+    let mut seen = std::collections::BTreeSet::new();
+    for (key, notes) in runs {
+        if seen.insert(key.clone()) {
+            for line in notes.iter().filter(|l| !l.starts_with("pending:")) {
+                eprintln!("{} / {}: {line}", key.0, key.1);
+            }
+        }
+    }
 }
 
 /// `sweep.csv` of a replay sweep: one row per run, in grid order.
 fn write_replay_csv(path: &Path, results: &[ReplaySummary]) -> Result<()> {
-    let mut f = std::io::BufWriter::new(
-        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-    );
-    writeln!(
-        f,
-        "trace,policy,seed,util_busy_pct,util_alloc_pct,util_goodput_pct,wait_p50_s,wait_p99_s,jct_p50_s,jct_p99_s,slowdown_p99,slo_attainment_pct,preemptions,jobs_finished,jobs_pending,jobs_skipped"
-    )?;
-    let o = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:.3}"));
+    let file =
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut w = CsvOut::new(std::io::BufWriter::new(file));
+    w.header(&[
+        "trace",
+        "policy",
+        "seed",
+        "util_busy_pct",
+        "util_alloc_pct",
+        "util_goodput_pct",
+        "wait_p50_s",
+        "wait_p99_s",
+        "jct_p50_s",
+        "jct_p99_s",
+        "slowdown_p99",
+        "slo_attainment_pct",
+        "preemptions",
+        "jobs_finished",
+        "jobs_pending",
+        "jobs_skipped",
+        "jobs_unplaceable",
+    ])?;
+    let o = |v: Option<f64>| OptFixed(v, 3);
     for s in results {
-        writeln!(
-            f,
-            "{},{},{},{:.3},{:.3},{:.3},{},{},{},{},{},{},{},{},{},{}",
-            s.trace,
-            s.policy,
-            s.seed,
-            s.util_busy_pct,
-            s.util_alloc_pct,
-            s.util_goodput_pct,
-            o(s.wait_p50_s),
-            o(s.wait_p99_s),
-            o(s.jct_p50_s),
-            o(s.jct_p99_s),
-            o(s.slowdown_p99),
-            o(s.slo_attainment_pct),
-            s.preemptions,
-            s.jobs_finished,
-            s.jobs_pending,
-            s.jobs_skipped
+        csv_record!(w,
+            "{}", s.trace;
+            "{}", s.policy;
+            "{}", s.seed;
+            "{:.3}", s.util_busy_pct;
+            "{:.3}", s.util_alloc_pct;
+            "{:.3}", s.util_goodput_pct;
+            "{}", o(s.wait_p50_s);
+            "{}", o(s.wait_p99_s);
+            "{}", o(s.jct_p50_s);
+            "{}", o(s.jct_p99_s);
+            "{}", o(s.slowdown_p99);
+            "{}", o(s.slo_attainment_pct);
+            "{}", s.preemptions;
+            "{}", s.jobs_finished;
+            "{}", s.jobs_pending;
+            "{}", s.jobs_skipped;
+            "{}", s.jobs_unplaceable.total
         )?;
     }
-    f.flush()?;
+    w.flush()?;
     Ok(())
 }
 
-fn print_replay_means(results: &[ReplaySummary]) {
-    print_means_table(
+fn replay_means(results: &[ReplaySummary]) -> String {
+    means_table(
         results,
         |s| (s.trace.clone(), s.policy.clone()),
         &[
@@ -173,7 +233,7 @@ fn print_replay_means(results: &[ReplaySummary]) {
             ("wait p50 s", |s| s.wait_p50_s),
             ("JCT p99 s", |s| s.jct_p99_s),
         ],
-    );
+    )
 }
 
 fn plot_replay_means(path: &Path, results: &[ReplaySummary], label_trace: bool) -> Result<()> {
@@ -201,33 +261,40 @@ fn plot_replay_means(path: &Path, results: &[ReplaySummary], label_trace: bool) 
 }
 
 fn write_sweep_csv(path: &Path, results: &[RunResult]) -> Result<()> {
-    let mut f = std::io::BufWriter::new(
-        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-    );
-    writeln!(
-        f,
-        "trace,policy,seed,alloc_pct_at_100,alloc_pct_at_130,frag_ratio_pct_at_100,frag_pct_at_100,pods_arrived,pods_failed,alloc_pct_final,placed_request_pct_final"
-    )?;
-    let opt = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:.2}"));
+    let file =
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut w = CsvOut::new(std::io::BufWriter::new(file));
+    w.header(&[
+        "trace",
+        "policy",
+        "seed",
+        "alloc_pct_at_100",
+        "alloc_pct_at_130",
+        "frag_ratio_pct_at_100",
+        "frag_pct_at_100",
+        "pods_arrived",
+        "pods_failed",
+        "alloc_pct_final",
+        "placed_request_pct_final",
+    ])?;
+    let opt = |v: Option<f64>| OptFixed(v, 2);
     for r in results {
         let s = &r.summary;
-        writeln!(
-            f,
-            "{},{},{},{},{},{},{},{},{},{:.2},{:.2}",
-            s.trace,
-            s.policy,
-            s.seed,
-            opt(s.alloc_pct_at_100),
-            opt(s.alloc_pct_at_130),
-            opt(s.frag_ratio_pct_at_100),
-            opt(s.frag_pct_at_100),
-            s.pods_arrived,
-            s.pods_failed,
-            s.alloc_pct_final,
-            s.placed_request_pct_final
+        csv_record!(w,
+            "{}", s.trace;
+            "{}", s.policy;
+            "{}", s.seed;
+            "{}", opt(s.alloc_pct_at_100);
+            "{}", opt(s.alloc_pct_at_130);
+            "{}", opt(s.frag_ratio_pct_at_100);
+            "{}", opt(s.frag_pct_at_100);
+            "{}", s.pods_arrived;
+            "{}", s.pods_failed;
+            "{:.2}", s.alloc_pct_final;
+            "{:.2}", s.placed_request_pct_final
         )?;
     }
-    f.flush()?;
+    w.flush()?;
     Ok(())
 }
 
@@ -270,8 +337,8 @@ pub fn mean_std(xs: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-fn print_means(results: &[RunResult]) {
-    print_means_table(
+fn means(results: &[RunResult]) -> String {
+    means_table(
         results,
         inflation_key,
         &[
@@ -279,7 +346,7 @@ fn print_means(results: &[RunResult]) {
             ("alloc@130 %", |r| r.summary.alloc_pct_at_130),
             ("frag ratio@100", |r| r.summary.frag_ratio_pct_at_100),
         ],
-    );
+    )
 }
 
 /// "mean ± std" of `xs`, or `None` when empty.
@@ -293,25 +360,31 @@ pub fn fmt_mean_std(xs: &[f64]) -> Option<String> {
 /// A column of a means table: its title and the figure it reads from a run.
 type Column<'a, T> = (&'a str, fn(&T) -> Option<f64>);
 
-/// Prints one row per (trace, policy) with the mean ± std of each column over its runs.
-fn print_means_table<T>(
+/// One row per (trace, policy) with the mean ± std of each column over its runs.
+fn means_table<T>(
     results: &[T],
     key: impl Fn(&T) -> (String, String),
     columns: &[Column<'_, T>],
-) {
-    print!("{:<32} {:<16} {:>5}", "trace", "policy", "runs");
+) -> String {
+    use std::fmt::Write as _;
+    let mut t = format!("{:<32} {:<16} {:>5}", "trace", "policy", "runs");
     for (name, _) in columns {
-        print!("  {name:>16}");
+        let _ = write!(t, "  {name:>16}");
     }
-    println!();
+    t.push('\n');
     for ((trace, policy), runs) in groups(results, key) {
-        print!("{trace:<32} {policy:<16} {:>5}", runs.len());
+        let _ = write!(t, "{trace:<32} {policy:<16} {:>5}", runs.len());
         for (_, f) in columns {
             let xs: Vec<f64> = runs.iter().filter_map(|r| f(r)).collect();
-            print!("  {:>16}", fmt_mean_std(&xs).unwrap_or_else(|| pct(None)));
+            let _ = write!(
+                t,
+                "  {:>16}",
+                fmt_mean_std(&xs).unwrap_or_else(|| pct(None))
+            );
         }
-        println!();
+        t.push('\n');
     }
+    t
 }
 
 fn plot_means(path: &Path, results: &[RunResult], label_trace: bool) -> Result<()> {

@@ -278,6 +278,79 @@ fn regress_fails_when_a_golden_figure_is_nudged_beyond_its_tolerance() {
 }
 
 #[test]
+fn regress_refuses_damaged_golden_files_and_lists_run_only_metrics() {
+    let d = tmp();
+    assert!(flexsim(&["run", "--out", "run"], d.path()).status.success());
+    let golden = summary(&d.path().join("run"));
+    let check = |name: &str, damaged: &serde_json::Value, says: &str| {
+        std::fs::write(d.path().join(name), damaged.to_string()).unwrap();
+        let o = flexsim(&["regress", name, "run"], d.path());
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains(says), "{name}: {e}");
+        assert!(!e.contains("panicked"), "{e}");
+    };
+    // No metrics at all.
+    let mut bare = serde_json::json!({});
+    for k in ["protocol", "trace", "fleet", "policy", "seed", "tune"] {
+        bare[k] = golden[k].clone();
+    }
+    check("bare.json", &bare, "bare.json: no metrics");
+    // A headline metric deleted.
+    let mut missing = golden.clone();
+    missing.as_object_mut().unwrap().remove("alloc_pct_at_130");
+    check(
+        "missing.json",
+        &missing,
+        "missing.json: missing metric alloc_pct_at_130: every inflation summary has it",
+    );
+    // Wrong types: a string, a boolean, a null where a number is always written.
+    for (i, bad) in [
+        serde_json::json!("95.5"),
+        serde_json::json!(true),
+        serde_json::json!(null),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut typed = golden.clone();
+        typed["pods_failed"] = bad.clone();
+        let name = format!("typed{i}.json");
+        let got = match &bad {
+            serde_json::Value::String(t) => format!("string \"{t}\""),
+            serde_json::Value::Bool(b) => format!("boolean {b}"),
+            _ => "null".to_owned(),
+        };
+        check(
+            &name,
+            &typed,
+            &format!("{name}: metric pods_failed: expected a number, got {got}"),
+        );
+    }
+    // The golden has a metric the run lacks.
+    let mut extra = golden.clone();
+    extra["gpu_hours"] = serde_json::json!(12.5);
+    check(
+        "extra.json",
+        &extra,
+        "summary.json: missing metric gpu_hours: the golden has it (value 12.5), the run does not",
+    );
+    // A metric only the run has (a newer flexsim's) is listed on stderr and does not fail.
+    let mut newer = golden;
+    newer["gpu_hours"] = serde_json::json!(3.0);
+    std::fs::write(d.path().join("newer.json"), newer.to_string()).unwrap();
+    let o = flexsim(&["regress", "run", "newer.json"], d.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("note: 1 metric only in the run, not compared")
+            && stderr(&o).contains(": gpu_hours"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("gpu_hours"));
+}
+
+#[test]
 fn replay_run_writes_its_files_and_compare_reads_them() {
     let d = tmp();
     let trace = repo("traces/openb/openb_pod_list_default.csv");
@@ -469,4 +542,614 @@ fn replay_sweep_is_identical_with_one_and_two_threads() {
     assert_eq!(csv[0], csv[1]);
     assert!(csv[0].starts_with("trace,policy,seed,util_busy_pct,util_alloc_pct"));
     assert_eq!(csv[0].lines().count(), 1 + 4);
+}
+
+#[test]
+fn flag_of_the_other_protocol_is_refused_naming_both() {
+    let d = tmp();
+    let o = flexsim(&["run", "--protocol", "replay", "--tune", "1.2"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "error: --tune applies only to --protocol inflation, and this run is --protocol replay; \
+         drop it\n"
+    );
+    let o = flexsim(
+        &["sweep", "--demand", "fixed:0.5", "--restart-cost-s", "0"],
+        d.path(),
+    );
+    assert_eq!(
+        stderr(&o),
+        "error: --restart-cost-s, --demand apply only to --protocol replay, and this run is \
+         --protocol inflation (the default); drop them\n"
+    );
+    // A flag left at its default is no mistake.
+    assert!(!d.path().join("out").exists());
+}
+
+#[test]
+fn sweep_traces_with_the_same_name_are_refused() {
+    let d = tmp();
+    let trace = "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,1000,10,1,500\n";
+    for dir in ["a", "b"] {
+        std::fs::create_dir(d.path().join(dir)).unwrap();
+        std::fs::write(d.path().join(dir).join("x.csv"), trace).unwrap();
+    }
+    let o = flexsim(
+        &["sweep", "--trace", "a/x.csv,b/x.csv", "--out", "s"],
+        d.path(),
+    );
+    assert!(!o.status.success());
+    assert_eq!(
+        stderr(&o),
+        "error: --trace: a/x.csv and b/x.csv both go by the name \"x\" (their runs would share \
+         the folder x/ and rows of sweep.csv); rename one file, or run them in separate sweeps\n"
+    );
+    let o = flexsim(
+        &["sweep", "--trace", "a/x.csv,a/x.csv", "--out", "s"],
+        d.path(),
+    );
+    assert!(
+        stderr(&o).contains("a/x.csv and a/x.csv both go by"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!d.path().join("s").exists());
+}
+
+#[test]
+fn sweep_policy_listed_twice_is_refused() {
+    let d = tmp();
+    let o = flexsim(
+        &["sweep", "--policy", "fgd,random,fgd", "--out", "s"],
+        d.path(),
+    );
+    assert_eq!(
+        stderr(&o),
+        "error: --policy lists fgd twice; its runs would share one folder\n"
+    );
+    let o = flexsim(&["sweep", "--seeds", "42,43,42", "--out", "s"], d.path());
+    assert!(
+        stderr(&o).contains("a seed is listed twice"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!d.path().join("s").exists());
+}
+
+#[test]
+fn trace_device_models_unknown_to_fleet_and_catalog_are_refused_with_suggestions() {
+    let d = tmp();
+    let trace = d.path().join("t.csv");
+    std::fs::write(
+        &trace,
+        "name,arrival_s,work_s,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_models\n\
+         a,0,10,1000,1024,1,500,V100M61\nb,1,10,1000,1024,1,500,T4|G9\nc,2,10,1000,1024,1,500,V100M61\n",
+    )
+    .unwrap();
+    let o = flexsim(
+        &[
+            "run",
+            "--protocol",
+            "replay",
+            "--trace",
+            "t.csv",
+            "--out",
+            "r",
+        ],
+        d.path(),
+    );
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.starts_with(
+            "error: trace t: jobs accept device models that fleet openb_node_list_gpu_node does \
+             not have and no catalog preset is: \"V100M61\" (job \"a\" and 1 more) (did you mean \
+             \"V100M16\"?), \"G9\" (job \"b\") (did you mean \"G2\"?); the fleet has: A10, G2, G3, \
+             P100, T4, V100M16, V100M32; catalog presets: A10,"
+        ),
+        "{e}"
+    );
+    assert!(!d.path().join("r").exists());
+}
+
+#[test]
+fn openb_trace_with_an_unknown_column_warns_once_and_runs() {
+    let d = tmp();
+    std::fs::write(
+        d.path().join("p.csv"),
+        "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spce\np0,1000,10,1,500,T4\np1,1000,10,1,500,\n",
+    )
+    .unwrap();
+    let o = flexsim(&["run", "--trace", "p.csv", "--out", "r"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert_eq!(e.matches("warning:").count(), 1, "{e}");
+    assert!(
+        e.starts_with(
+            "warning: p.csv:1: ignoring column the openb format does not have: \"gpu_spce\" (did \
+             you mean \"gpu_spec\"?)"
+        ),
+        "{e}"
+    );
+}
+
+/// The names in `dir`, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn forced_run_replaces_the_directory_wholesale() {
+    let d = tmp();
+    let o = flexsim(&["run", "--out", "r"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::create_dir(d.path().join("r/s43")).unwrap();
+    let o = flexsim(
+        &["run", "--protocol", "replay", "--out", "r", "--force"],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // No stale inflation curve.csv or s43/ beside the replay's files.
+    assert_eq!(
+        listing(&d.path().join("r")),
+        [
+            "jct_cdf.svg",
+            "jobs.csv",
+            "summary.json",
+            "timeseries.csv",
+            "utilization.svg"
+        ]
+    );
+    assert_eq!(summary(&d.path().join("r"))["protocol"], "replay");
+    assert_eq!(listing(d.path()), ["r"]);
+}
+
+#[test]
+fn failed_sweep_leaves_the_previous_results_untouched_and_nothing_else() {
+    let d = tmp();
+    let args = [
+        "sweep", "--policy", "random", "--seeds", "1", "--quiet", "--out", "s",
+    ];
+    assert!(flexsim(&args, d.path()).status.success());
+    let before = std::fs::read(d.path().join("s/sweep.csv")).unwrap();
+    // random runs and writes; mig-static then fails (no MIG card in the openb fleet).
+    let o = flexsim(
+        &[
+            "sweep",
+            "--policy",
+            "random,mig-static",
+            "--seeds",
+            "1..2",
+            "--quiet",
+            "--out",
+            "s",
+            "--force",
+        ],
+        d.path(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("mig-static"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(d.path().join("s/sweep.csv")).unwrap(), before);
+    assert_eq!(
+        listing(&d.path().join("s/openb_pod_list_default")),
+        ["random"]
+    );
+    assert_eq!(listing(d.path()), ["s"]);
+    // A first run that fails leaves no directory at all.
+    let o = flexsim(
+        &[
+            "sweep",
+            "--policy",
+            "mig-static",
+            "--seeds",
+            "1",
+            "--quiet",
+            "--out",
+            "new",
+        ],
+        d.path(),
+    );
+    assert!(!o.status.success());
+    assert_eq!(listing(d.path()), ["s"]);
+}
+
+#[test]
+fn forced_run_never_replaces_a_directory_without_results() {
+    let d = tmp();
+    std::fs::create_dir(d.path().join("notes")).unwrap();
+    std::fs::write(d.path().join("notes/thesis.tex"), "precious").unwrap();
+    let o = flexsim(&["run", "--out", "notes", "--force"], d.path());
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("notes holds files but no flexsim results"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(listing(&d.path().join("notes")), ["thesis.tex"]);
+    let o = flexsim(&["run", "--out", ".", "--force"], d.path());
+    assert!(stderr(&o).contains("names no directory"), "{}", stderr(&o));
+}
+
+#[test]
+fn interrupted_sweep_exits_130_and_leaves_the_previous_results() {
+    let d = tmp();
+    let args = [
+        "sweep", "--policy", "random", "--seeds", "1", "--quiet", "--out", "s",
+    ];
+    assert!(flexsim(&args, d.path()).status.success());
+    let before = std::fs::read(d.path().join("s/sweep.csv")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flexsim"))
+        .args([
+            "sweep",
+            "--protocol",
+            "replay",
+            "--policy",
+            "fgd,best-fit",
+            "--seeds",
+            "1..40",
+            "--threads",
+            "1",
+            "--quiet",
+            "--out",
+            "s",
+            "--force",
+        ])
+        .current_dir(d.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it is writing its staged directory, then press Ctrl-C.
+    let staged = || {
+        listing(d.path())
+            .iter()
+            .any(|n| n.starts_with("s.partial-"))
+    };
+    let start = std::time::Instant::now();
+    while !staged() {
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "no staging directory appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(listing(d.path()), ["s"]);
+    assert_eq!(std::fs::read(d.path().join("s/sweep.csv")).unwrap(), before);
+}
+
+/// Runs flexsim with its stdout a pipe whose reading end is closed before it starts.
+fn with_closed_stdout(args: &[&str], dir: &Path) -> Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    Command::new(env!("CARGO_BIN_EXE_flexsim"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn closed_stdout_ends_quietly_with_141() {
+    let d = tmp();
+    assert!(flexsim(&["run", "--out", "r"], d.path()).status.success());
+    for args in [
+        &["policies"][..],
+        &["compare", "r", "r"],
+        &["trace", "synth", "--jobs", "1000", "--out", "-"],
+        &["run", "--policy", "best-fit", "--out", "r2"],
+    ] {
+        let o = with_closed_stdout(args, d.path());
+        assert_eq!(o.status.code(), Some(141), "{args:?}: {}", stderr(&o));
+        // Quietly: no error, no panic; only a run's slicing note (it goes to stderr before
+        // the summary is printed) may be there.
+        assert!(
+            stderr(&o).lines().all(|l| l.starts_with("slicing: ")),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+    // The run's results were complete before it printed: they stay.
+    assert_eq!(summary(&d.path().join("r2"))["policy"], "best-fit");
+}
+
+#[test]
+fn job_names_with_commas_or_quotes_are_quoted_in_jobs_csv() {
+    let d = tmp();
+    std::fs::write(
+        d.path().join("t.csv"),
+        "name,arrival_s,work_s,cpu_milli,memory_mib,num_gpu,gpu_milli\n\
+         \"train, big\",0,10,1000,1024,1,500\n\"say \"\"hi\"\"\",1,10,1000,1024,1,500\n",
+    )
+    .unwrap();
+    let o = flexsim(
+        &[
+            "run",
+            "--protocol",
+            "replay",
+            "--trace",
+            "t.csv",
+            "--out",
+            "r",
+        ],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let jobs = std::fs::read_to_string(d.path().join("r/jobs.csv")).unwrap();
+    let mut lines = jobs.lines().skip(1);
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("\"train, big\",finished,0.000,10.000,"),
+        "{jobs}"
+    );
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("\"say \"\"hi\"\"\",finished,1.000,"),
+        "{jobs}"
+    );
+    let mut r = csv::Reader::from_reader(jobs.as_bytes());
+    let names: Vec<String> = r.records().map(|x| x.unwrap()[0].to_owned()).collect();
+    assert_eq!(names, ["train, big", "say \"hi\""]);
+}
+
+#[test]
+fn policy_parameters_name_the_run_and_are_recorded_in_its_summary() {
+    let d = tmp();
+    let o = flexsim(
+        &[
+            "sweep",
+            "--protocol",
+            "replay",
+            "--policy",
+            "hami[gpu=binpack,node=spread],hami",
+            "--seeds",
+            "42",
+            "--out",
+            "s",
+        ],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run = d
+        .path()
+        .join("s/openb_pod_list_default/hami[gpu=binpack,node=spread]/s42");
+    let s = summary(&run);
+    assert_eq!(s["policy"], "hami[gpu=binpack,node=spread]");
+    assert_eq!(s["policy_params"]["node"], "spread");
+    assert_eq!(s["policy_params"]["gpu"], "binpack");
+    let default = summary(&d.path().join("s/openb_pod_list_default/hami/s42"));
+    assert_eq!(default["policy_params"]["node"], "binpack");
+    // Policies without parameters record none.
+    assert!(flexsim(&["run", "--out", "r"], d.path()).status.success());
+    assert!(summary(&d.path().join("r")).get("policy_params").is_none());
+}
+
+#[test]
+fn unknown_policy_parameter_is_an_error_listing_the_valid_ones() {
+    let o = flexsim(&["run", "--policy", "tiresias[strave=2]"], tmp().path());
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains(
+            "policy tiresias: unknown parameter \"strave\"; valid (with defaults): thresholds="
+        ),
+        "{e}"
+    );
+    assert_eq!(e.matches("unknown parameter").count(), 1, "said once: {e}");
+}
+
+#[test]
+fn policies_verbose_lists_parameters_with_defaults() {
+    let o = flexsim(&["policies", "--verbose"], tmp().path());
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("node=binpack"), "{text}");
+    assert!(text.contains("thresholds="), "{text}");
+}
+
+#[test]
+fn tune_refuses_nonpositive_ratios_and_tunes_that_produce_no_pods() {
+    let d = tmp();
+    for bad in ["0", "-1", "nan"] {
+        let o = flexsim(&["run", &format!("--tune={bad}"), "--out", "x"], d.path());
+        assert_eq!(o.status.code(), Some(1), "{bad}");
+        assert!(
+            stderr(&o).contains(&format!("invalid --tune {}", bad.replace("nan", "NaN"))),
+            "{bad}: {}",
+            stderr(&o)
+        );
+    }
+    let o = flexsim(&["run", "--tune", "0.00001", "--out", "y"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("tune 0.00001 leaves no GPU pod to arrive"),
+        "{}",
+        stderr(&o)
+    );
+    let header = "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time";
+    std::fs::write(
+        d.path().join("cpu.csv"),
+        format!("{header}\ncpu-0,1000,1024,0,0,,LS,Running,0,10,0\ncpu-1,1000,1024,0,0,,LS,Running,0,10,0\n"),
+    )
+    .unwrap();
+    let o = flexsim(&["run", "--trace", "cpu.csv", "--out", "z"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("the trace's 2 pods request no GPU"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn limits_refuse_huge_fleets_and_grids_unless_yes() {
+    let d = tmp();
+    // 1,250,001 nodes of 8 cards: 8 devices over the limit.
+    std::fs::write(
+        d.path().join("huge.toml"),
+        "[[groups]]\nname = \"g\"\ncount = 1250001\ncpu_milli = 1000\nmemory_mib = 1024\nmodel = \"T4\"\ndevices = 8\n",
+    )
+    .unwrap();
+    for cmd in ["run", "sweep"] {
+        let o = flexsim(&[cmd, "--fleet", "huge.toml", "--out", "o"], d.path());
+        assert_eq!(o.status.code(), Some(1), "{cmd}");
+        assert!(
+            stderr(&o).contains(
+                "huge.toml: the fleet has 10000008 devices on 1250001 nodes, beyond the limit of 10000000 devices or nodes; pass --yes to run it anyway"
+            ),
+            "{cmd}: {}",
+            stderr(&o)
+        );
+    }
+    // With --yes the fleet is read; the run then stops at the missing trace.
+    let o = flexsim(
+        &[
+            "run",
+            "--fleet",
+            "huge.toml",
+            "--trace",
+            "absent.csv",
+            "--yes",
+            "--out",
+            "o",
+        ],
+        d.path(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("absent.csv") && !stderr(&o).contains("limit"),
+        "{}",
+        stderr(&o)
+    );
+    // A grid of 2 x 100,000 runs is refused before a seed list is built; --yes lets it past.
+    let o = flexsim(
+        &[
+            "sweep",
+            "--policy",
+            "best-fit,fgd",
+            "--seeds",
+            "1..100000",
+            "--out",
+            "s",
+        ],
+        d.path(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(
+            "the sweep grid has 200000 runs (1 trace x 2 policies x 100000 seeds), beyond the limit of 100000 runs; pass --yes"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = flexsim(
+        &[
+            "sweep",
+            "--seeds",
+            "0..18446744073709551615",
+            "--trace",
+            "absent.csv",
+            "--out",
+            "s",
+        ],
+        d.path(),
+    );
+    assert!(
+        stderr(&o).contains("beyond the limit of 100000 runs"),
+        "{}",
+        stderr(&o)
+    );
+    let o = flexsim(
+        &[
+            "sweep",
+            "--policy",
+            "best-fit,fgd",
+            "--seeds",
+            "1..100000",
+            "--trace",
+            "absent.csv",
+            "--yes",
+            "--out",
+            "s",
+        ],
+        d.path(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("absent.csv") && !stderr(&o).contains("limit"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn threads_are_capped_at_the_available_cores_with_a_note() {
+    let d = tmp();
+    let o = flexsim(
+        &[
+            "sweep",
+            "--policy",
+            "best-fit",
+            "--seeds",
+            "42",
+            "--threads",
+            "100000",
+            "--quiet",
+            "--out",
+            "s",
+        ],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cores = std::thread::available_parallelism().unwrap().get();
+    let note =
+        format!("note: --threads 100000 capped at {cores}, the cores available to this process");
+    assert_eq!(
+        stderr(&o).lines().filter(|l| *l == note).count(),
+        1,
+        "{}",
+        stderr(&o)
+    );
+    let o = flexsim(
+        &[
+            "sweep",
+            "--policy",
+            "best-fit",
+            "--seeds",
+            "42",
+            "--threads",
+            "1",
+            "--quiet",
+            "--out",
+            "t",
+        ],
+        d.path(),
+    );
+    assert!(
+        o.status.success() && !stderr(&o).contains("capped"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read(d.path().join("s/sweep.csv")).unwrap(),
+        std::fs::read(d.path().join("t/sweep.csv")).unwrap()
+    );
 }

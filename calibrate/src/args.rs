@@ -82,6 +82,17 @@ impl CalibrateArgs {
         Ok(ks)
     }
 
+    /// `--workload`, refused when it is empty or blank: `sh -c ""` succeeds at once and prints
+    /// nothing, which would time the shell, not a workload.
+    pub fn workload_command(&self) -> Result<Option<&str>, CalibrateError> {
+        match self.workload.as_deref() {
+            Some(w) if w.trim().is_empty() => Err(CalibrateError::InvalidArgs(format!(
+                "--workload {w:?} is empty: give the shell command to measure, e.g. --workload 'python train.py'"
+            ))),
+            w => Ok(w),
+        }
+    }
+
     /// `--seconds` checked to be a positive finite number.
     pub fn time_limit_seconds(&self) -> Result<Option<f64>, CalibrateError> {
         match self.seconds {
@@ -179,6 +190,20 @@ mod tests {
         assert!(a.time_limit_seconds().is_err());
         a.seconds = Some(f64::NAN);
         assert!(a.time_limit_seconds().is_err());
+    }
+
+    #[test]
+    fn empty_workload_is_an_error() {
+        let mut a = CalibrateArgs::new(BackendKind::Nvml);
+        assert_eq!(a.workload_command().unwrap(), None);
+        for blank in ["", "  \t"] {
+            a.workload = Some(blank.into());
+            let e = a.workload_command().unwrap_err();
+            assert!(matches!(e, CalibrateError::InvalidArgs(_)), "{e}");
+            assert!(e.to_string().contains("is empty"), "{e}");
+        }
+        a.workload = Some("true".into());
+        assert_eq!(a.workload_command().unwrap(), Some("true"));
     }
 
     #[test]

@@ -10,6 +10,29 @@
 /// Tolerance when deciding whether k copies saturate the device.
 const SATURATION_EPS: f64 = 1e-9;
 
+/// Largest plausible speed of one co-located copy relative to the solo run. A copy that shares
+/// the device can at best run as fast as it ran alone (1.0, when the device had room for all
+/// copies); up to 2.0 is let through as noise between runs (a solo run slowed by warm-up or a
+/// neighbour, clock boost). Beyond it the solo run or the units of the printed throughput are
+/// wrong, and so would be every number relative to it.
+pub const MAX_SPEED_REL: f64 = 2.0;
+
+/// How far below 0 a fitted time-slice overhead or interference coefficient may fall and still
+/// be read as 0 (clamped, with a note): noise of a few percent of throughput between runs.
+/// Further below, the co-located copies together delivered more than the solo run and the busy
+/// share say the device can — the counter overstates demand, or the solo run was disturbed —
+/// and no value of the parameter describes that.
+pub const NOISE_BELOW_ZERO: f64 = 0.05;
+
+/// Time-slice overhead `o_ts(k)` must stay below 1: the time-sliced capacity is `1 − o_ts(k)`,
+/// and at 1 the copies would make no progress at all.
+pub const MAX_TIMESLICE_OVERHEAD: f64 = 1.0;
+
+/// The interference coefficient ι must stay below 1: a copy runs at `1 − ι · Σ x_j` of its
+/// speed, so at ι ≥ 1 a copy whose co-tenants hold the rest of the device would stop, and
+/// the simulated jobs would never finish.
+pub const MAX_INTERFERENCE: f64 = 1.0;
+
 /// True for a finite number above zero (false for NaN), the guard before dividing by a measurement.
 pub fn is_positive(x: f64) -> bool {
     x.is_finite() && x > 0.0

@@ -28,6 +28,11 @@ pub enum CalibrateError {
     /// The user's workload failed or did not follow the throughput convention. Exit code 4.
     #[error("workload: {0}")]
     Workload(String),
+    /// The workload ran, but a parameter fitted from its numbers is outside physical bounds
+    /// (the bounds and their reasons are in `derive`). The message shows the measurements.
+    /// Exit code 4.
+    #[error("implausible measurement: {0}")]
+    Implausible(String),
     /// Arguments that cannot be run. Exit code 1.
     #[error("invalid arguments: {0}")]
     InvalidArgs(String),
@@ -36,13 +41,13 @@ pub enum CalibrateError {
     Profile(#[from] ProfileError),
 }
 
-/// Process exit code for an error: 2 missing library, 3 device query failed, 4 workload failed,
-/// 1 anything else (bad arguments, profile not writable).
+/// Process exit code for an error: 2 missing library, 3 device query failed, 4 workload failed
+/// or measured implausibly, 1 anything else (bad arguments, profile not writable).
 pub fn exit_code(err: &CalibrateError) -> i32 {
     match err {
         CalibrateError::MissingLibrary { .. } => 2,
         CalibrateError::Device { .. } => 3,
-        CalibrateError::Workload(_) => 4,
+        CalibrateError::Workload(_) | CalibrateError::Implausible(_) => 4,
         CalibrateError::InvalidArgs(_) | CalibrateError::Profile(_) => 1,
     }
 }

@@ -33,6 +33,15 @@
 //! after S seconds (SIGTERM to the group, SIGKILL 2 s later), so the printed line is required:
 //! print a running rate periodically. Utilisation is sampled every 200 ms while copies run;
 //! the device should otherwise be idle. See [`measure`] for the derivations.
+//!
+//! # Refused measurements
+//! A calibration never writes a profile from numbers it cannot stand behind; these are errors
+//! (exit code 4, [`CalibrateError::Workload`] or [`CalibrateError::Implausible`]), never a
+//! profile: a copy that exits non-zero; a `FLEXSIM_THROUGHPUT=` value that is not a finite
+//! number > 0; a run timed by completion that took under [`workload::MIN_TIMED_SECONDS`]; a
+//! per-copy speed relative to solo above [`derive::MAX_SPEED_REL`]; a time-slice overhead or
+//! interference coefficient below −[`derive::NOISE_BELOW_ZERO`] or at/above 1. An empty
+//! `--workload` is an argument error (exit code 1).
 
 pub mod acl;
 pub mod args;
@@ -81,10 +90,11 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<DeviceProfile, CalibrateError> 
     let date = clock::rfc3339_utc(SystemTime::now());
     let copy_counts = args.copy_counts()?;
     let time_limit_seconds = args.time_limit_seconds()?;
+    let workload = args.workload_command()?;
     let mut notes = Vec::new();
     let spec = |var: &'static str| {
-        args.workload.as_ref().map(|cmd| WorkloadSpec {
-            command: cmd.clone(),
+        workload.map(|cmd| WorkloadSpec {
+            command: cmd.to_owned(),
             visible_devices_var: var,
             device: args.device,
             time_limit_seconds,

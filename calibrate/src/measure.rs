@@ -47,7 +47,7 @@ pub fn derive_from_runs(
 ) -> Result<Measurement, CalibrateError> {
     let solo_run = runs
         .first()
-        .filter(|r| r.copies == 1)
+        .filter(|r| r.copies == 1 && r.outcomes.len() == 1)
         .ok_or_else(|| CalibrateError::Workload("no solo run".into()))?;
     let source = if time_limited || solo_run.outcomes[0].printed_throughput.is_some() {
         ThroughputSource::Printed
@@ -90,6 +90,15 @@ pub fn derive_from_runs(
         let per_copy = workload::throughputs(run, source)?;
         let total: f64 = per_copy.iter().sum();
         if let Some(rel) = derive::speed_rel(solo, &per_copy) {
+            if !(rel.is_finite() && rel > 0.0 && rel <= derive::MAX_SPEED_REL) {
+                return Err(CalibrateError::Implausible(format!(
+                    "speed_rel({k}) = {rel:.4}: each of {k} co-located cop{ies} ran at {rel:.3}x the solo run's throughput (solo {solo}, copies {}, in the workload's units per second); above {} that is not sharing a device but a disturbed solo run or throughput lines in different units",
+                    list(&per_copy),
+                    derive::MAX_SPEED_REL,
+                    k = run.copies,
+                    ies = if run.copies == 1 { "y" } else { "ies" },
+                )));
+            }
             speed_rel.push(PerCopies {
                 copies: run.copies,
                 value: rel,
@@ -104,11 +113,36 @@ pub fn derive_from_runs(
         if run.copies >= 2 {
             match derive::timeslice_overhead(u_for_fit, run.copies, solo, total) {
                 Some(o) => {
-                    let clamped = o.clamp(0.0, 1.0);
+                    let measured = || {
+                        format!(
+                            "from solo throughput {solo}, {k} copies totalling {total} ({}) and demand u = {u_for_fit:.3}",
+                            list(&per_copy),
+                            k = run.copies
+                        )
+                    };
+                    if !(o.is_finite() && o >= -derive::NOISE_BELOW_ZERO) {
+                        return Err(CalibrateError::Implausible(format!(
+                            "o_ts({}) = {o:.4} {}: below -{}, the copies together delivered more than the solo run and the busy share allow (at most {:.3}x solo); the utilisation counter may overstate demand, or the solo run was disturbed",
+                            run.copies,
+                            measured(),
+                            derive::NOISE_BELOW_ZERO,
+                            1.0 / u_for_fit
+                        )));
+                    }
+                    if o >= derive::MAX_TIMESLICE_OVERHEAD {
+                        return Err(CalibrateError::Implausible(format!(
+                            "o_ts({}) = {o:.4} {}: an overhead of {} or more leaves no capacity",
+                            run.copies,
+                            measured(),
+                            derive::MAX_TIMESLICE_OVERHEAD
+                        )));
+                    }
+                    let clamped = o.max(0.0);
                     if clamped != o {
                         notes.push(format!(
-                            "o_ts({}) fitted as {o:.4}, clamped to {clamped}",
-                            run.copies
+                            "o_ts({}) fitted as {o:.4} (within -{} of 0: noise), clamped to {clamped}",
+                            run.copies,
+                            derive::NOISE_BELOW_ZERO
                         ));
                     }
                     overhead.push(PerCopies {
@@ -124,13 +158,44 @@ pub fn derive_from_runs(
         }
     }
     let points: Vec<(u32, f64)> = speed_rel.iter().map(|p| (p.copies, p.value)).collect();
-    let interference = derive::fit_interference(u_for_fit, &points).map(|i| {
-        let clamped = i.clamp(0.0, 1.0);
-        if clamped != i {
-            notes.push(format!("ι fitted as {i:.4}, clamped to {clamped}"));
+    let interference = match derive::fit_interference(u_for_fit, &points) {
+        None => None,
+        Some(i) => {
+            let measured = || {
+                let speeds: Vec<String> = points
+                    .iter()
+                    .filter(|(k, _)| *k >= 2)
+                    .map(|(k, rel)| format!("k={k}: {rel:.4}"))
+                    .collect();
+                format!(
+                    "fitted from demand u = {u_for_fit:.3} and per-copy speeds relative to solo {}",
+                    speeds.join(", ")
+                )
+            };
+            if !(i.is_finite() && i >= -derive::NOISE_BELOW_ZERO) {
+                return Err(CalibrateError::Implausible(format!(
+                    "ι = {i:.4} {}: below -{}, the copies ran faster together than the spatial model allows at any interference; the utilisation counter may overstate demand, or the solo run was disturbed",
+                    measured(),
+                    derive::NOISE_BELOW_ZERO
+                )));
+            }
+            if i >= derive::MAX_INTERFERENCE {
+                return Err(CalibrateError::Implausible(format!(
+                    "ι = {i:.4} {}: at {} or more a copy whose co-tenants hold the rest of the device would stop",
+                    measured(),
+                    derive::MAX_INTERFERENCE
+                )));
+            }
+            let clamped = i.max(0.0);
+            if clamped != i {
+                notes.push(format!(
+                    "ι fitted as {i:.4} (within -{} of 0: noise), clamped to {clamped}",
+                    derive::NOISE_BELOW_ZERO
+                ));
+            }
+            Some(clamped)
         }
-        clamped
-    });
+    };
     if runs.len() > 1 {
         notes.push(
             "co-located copies ran as separate processes: without MPS that is time-slicing, so \
@@ -152,6 +217,12 @@ pub fn derive_from_runs(
         throughput_source: source,
         utilization_source,
     })
+}
+
+/// Measured numbers for a message: `60, 60`.
+fn list(values: &[f64]) -> String {
+    let shown: Vec<String> = values.iter().map(f64::to_string).collect();
+    shown.join(", ")
 }
 
 #[cfg(test)]
@@ -206,5 +277,133 @@ mod tests {
         assert!(notes.iter().any(|n| n.contains("u = 1")));
         // Compute-bound assumption: 1 − 10/10 = 0.
         assert_eq!(m.measured.timeslice_overhead.unwrap()[0].value, 0.0);
+    }
+
+    fn runs_with(solo: f64, u: f64, copies: &[(u32, f64)]) -> Vec<RunOutcome> {
+        let mut runs = vec![run(1, solo, u)];
+        runs.extend(copies.iter().map(|&(k, thr)| run(k, thr, 1.0)));
+        runs
+    }
+
+    fn implausible(runs: &[RunOutcome]) -> String {
+        match derive_from_runs(runs, false, "test".into(), &mut Vec::new()) {
+            Err(CalibrateError::Implausible(m)) => m,
+            Err(e) => panic!("expected Implausible, got {e}"),
+            Ok(_) => panic!("expected Implausible, got a profile"),
+        }
+    }
+
+    #[test]
+    fn implausible_fits_are_refused_with_the_measured_numbers() {
+        // Each of two copies three times as fast as alone: not sharing.
+        let m = implausible(&runs_with(10.0, 1.0, &[(2, 30.0)]));
+        assert!(
+            m.starts_with("speed_rel(2) = 3.0000: each of 2 co-located copies ran at 3.000x the solo run's throughput (solo 10, copies 30, 30,"),
+            "{m}"
+        );
+        // Two copies deliver 160 % of a compute-bound solo run: overhead −0.6.
+        let m = implausible(&runs_with(100.0, 1.0, &[(2, 80.0)]));
+        assert!(
+            m.starts_with("o_ts(2) = -0.6000 from solo throughput 100, 2 copies totalling 160 (80, 80) and demand u = 1.000: below -0.05"),
+            "{m}"
+        );
+        // Two copies at 20 % of solo each: ι = 1.2 would stop tenants.
+        let m = implausible(&runs_with(100.0, 1.0, &[(2, 20.0)]));
+        assert!(
+            m.starts_with("ι = 1.2000 fitted from demand u = 1.000 and per-copy speeds relative to solo k=2: 0.2000: at 1 or more"),
+            "{m}"
+        );
+        // A light workload (u = 0.25) whose copies each ran 1.5x solo: ι = −2.
+        let m = implausible(&runs_with(100.0, 0.25, &[(2, 150.0)]));
+        assert!(
+            m.starts_with("ι = -2.0000 fitted from demand u = 0.250"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn noise_just_below_zero_is_clamped_with_a_note() {
+        // 2 % more than solo in total: o = −0.02, ι = −0.04, both noise.
+        let mut notes = Vec::new();
+        let m = derive_from_runs(
+            &runs_with(100.0, 1.0, &[(2, 51.0)]),
+            false,
+            "t".into(),
+            &mut notes,
+        )
+        .unwrap();
+        assert_eq!(m.measured.timeslice_overhead.unwrap()[0].value, 0.0);
+        assert_eq!(m.measured.interference, Some(0.0));
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.starts_with("o_ts(2) fitted as -0.0200")),
+            "{notes:?}"
+        );
+        assert!(
+            notes.iter().any(|n| n.starts_with("ι fitted as -0.0400")),
+            "{notes:?}"
+        );
+    }
+
+    fn spec(cmd: &str) -> WorkloadSpec {
+        WorkloadSpec {
+            command: cmd.into(),
+            visible_devices_var: "CUDA_VISIBLE_DEVICES",
+            device: 0,
+            time_limit_seconds: None,
+        }
+    }
+
+    fn measure_cmd(cmd: &str) -> Result<Measurement, CalibrateError> {
+        measure(
+            &spec(cmd),
+            &[1, 2],
+            &mut crate::sampler::NoSampler,
+            &mut Vec::new(),
+        )
+    }
+
+    #[test]
+    fn bad_workloads_are_errors_never_a_profile() {
+        let cases = [
+            (
+                "echo FLEXSIM_THROUGHPUT=abc",
+                "printed `FLEXSIM_THROUGHPUT=abc`",
+            ),
+            (
+                "echo FLEXSIM_THROUGHPUT=NaN",
+                "printed `FLEXSIM_THROUGHPUT=NaN`",
+            ),
+            (
+                "echo FLEXSIM_THROUGHPUT=inf",
+                "printed `FLEXSIM_THROUGHPUT=inf`",
+            ),
+            (
+                "echo FLEXSIM_THROUGHPUT=0",
+                "printed `FLEXSIM_THROUGHPUT=0`",
+            ),
+            ("false", "exited with exit status: 1"),
+            (
+                "true",
+                "printed no `FLEXSIM_THROUGHPUT=<number>` line and finished in",
+            ),
+            // Copies report more the more of them run: 40 each at k = 2 against 10 alone.
+            (
+                "echo FLEXSIM_THROUGHPUT=$((10 * FLEXSIM_COPIES * FLEXSIM_COPIES))",
+                "speed_rel(2) = 4.0000",
+            ),
+        ];
+        for (cmd, says) in cases {
+            let e = measure_cmd(cmd)
+                .err()
+                .unwrap_or_else(|| panic!("{cmd}: a profile"));
+            assert_eq!(crate::exit_code(&e), 4, "{cmd}: {e}");
+            assert!(e.to_string().contains(says), "{cmd}: {e}");
+        }
+        // The same machinery accepts a workload that follows the convention.
+        let m = measure_cmd("echo FLEXSIM_THROUGHPUT=$((120 / FLEXSIM_COPIES))").unwrap();
+        assert_eq!(m.measured.solo_throughput, Some(120.0));
+        assert_eq!(m.measured.speed_rel.unwrap()[1].value, 0.5);
     }
 }

@@ -9,7 +9,12 @@
 //!   per second; the last such line of each copy counts. Without one, throughput is
 //!   1 / completion seconds;
 //! * with `--seconds S` each run is stopped after S seconds (SIGTERM to the group, SIGKILL 2 s
-//!   later), so completion time means nothing and the printed line is required.
+//!   later), so completion time means nothing and the printed line is required; a last line the
+//!   stop cut off (no newline) does not count;
+//! * a `FLEXSIM_THROUGHPUT=` line whose value is not a finite number > 0 (`abc`, `NaN`, `inf`,
+//!   `0`, `-3`) is an error, not a line to skip: a profile from the other lines (or from
+//!   completion time) would not be what the workload meant to report;
+//! * completion time is throughput only for runs of at least [`MIN_TIMED_SECONDS`].
 
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
@@ -30,6 +35,11 @@ pub const SAMPLE_PERIOD: Duration = Duration::from_millis(200);
 pub const KILL_GRACE: Duration = Duration::from_secs(2);
 /// Lines of stderr kept for error messages.
 const STDERR_TAIL_LINES: usize = 12;
+/// Shortest run whose completion time is taken as its throughput. A copy's end is noticed at
+/// the next poll, up to [`SAMPLE_PERIOD`] (0.2 s) late, and starting `sh` costs milliseconds:
+/// from 2 s on that is at most 10 % error; a run that ends sooner (`true`, a command that fails
+/// to start its real work) measures the poll, not the workload.
+pub const MIN_TIMED_SECONDS: f64 = 2.0;
 
 /// What to run and where.
 #[derive(Debug, Clone)]
@@ -60,22 +70,69 @@ pub struct RunOutcome {
     pub util_samples: Vec<f64>,
 }
 
-/// Parses a `FLEXSIM_THROUGHPUT=<float>` line; `None` for other lines or non-finite/negative
-/// numbers.
+/// The value of a `FLEXSIM_THROUGHPUT=<float>` line: `None` for other lines, `Some(Err(text))`
+/// when the value is not a finite number > 0.
+pub fn throughput_line(line: &str) -> Option<Result<f64, String>> {
+    let raw = line.trim().strip_prefix(THROUGHPUT_PREFIX)?.trim();
+    Some(
+        raw.parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .ok_or_else(|| raw.to_owned()),
+    )
+}
+
+/// Parses a `FLEXSIM_THROUGHPUT=<float>` line; `None` for other lines and for values that are
+/// not finite numbers > 0 (see [`throughput_line`] to tell those apart).
 pub fn parse_throughput_line(line: &str) -> Option<f64> {
-    let v: f64 = line
-        .trim()
-        .strip_prefix(THROUGHPUT_PREFIX)?
-        .trim()
-        .parse()
-        .ok()?;
-    (v.is_finite() && v >= 0.0).then_some(v)
+    throughput_line(line)?.ok()
+}
+
+/// What one copy printed on stdout.
+#[derive(Debug, Default)]
+struct Printed {
+    /// The last well-formed throughput value.
+    last: Option<f64>,
+    /// The first `FLEXSIM_THROUGHPUT=` line with a bad value, as printed.
+    bad: Option<String>,
+    /// A last line without a newline: counted only if the copy was not stopped.
+    unterminated: Option<String>,
+}
+
+impl Printed {
+    fn note(&mut self, line: &str) {
+        match throughput_line(line) {
+            Some(Ok(v)) => self.last = Some(v),
+            Some(Err(_)) if self.bad.is_none() => self.bad = Some(line.trim().to_owned()),
+            _ => {}
+        }
+    }
+
+    fn read(stdout: impl Read) -> Printed {
+        let mut printed = Printed::default();
+        let mut reader = BufReader::new(stdout);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match reader.read_until(b'\n', &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let line = String::from_utf8_lossy(&buf);
+            if line.ends_with('\n') {
+                printed.note(&line);
+            } else {
+                printed.unterminated = Some(line.into_owned());
+            }
+        }
+        printed
+    }
 }
 
 struct Running {
     child: Child,
     started: Instant,
-    stdout: Option<JoinHandle<Option<f64>>>,
+    stdout: Option<JoinHandle<Printed>>,
     stderr: Option<JoinHandle<Vec<String>>>,
     done: Option<(ExitStatus, f64)>,
     stopped: bool,
@@ -104,17 +161,10 @@ fn spawn_copy(spec: &WorkloadSpec, copies: u32, index: u32) -> Result<Running, C
         .process_group(0)
         .spawn()
         .map_err(|e| CalibrateError::Workload(format!("cannot start `sh -c`: {e}")))?;
-    let out = child.stdout.take().map(|s| {
-        std::thread::spawn(move || {
-            let mut last = None;
-            for line in BufReader::new(s).lines().map_while(Result::ok) {
-                if let Some(v) = parse_throughput_line(&line) {
-                    last = Some(v);
-                }
-            }
-            last
-        })
-    });
+    let out = child
+        .stdout
+        .take()
+        .map(|s| std::thread::spawn(move || Printed::read(s)));
     let err = child.stderr.take().map(|mut s| {
         std::thread::spawn(move || {
             let mut buf = Vec::new();
@@ -214,17 +264,34 @@ pub fn run_copies(
 
     let mut outcomes = Vec::with_capacity(running.len());
     for (i, r) in running.into_iter().enumerate() {
-        let printed = r.stdout.and_then(|h| h.join().ok()).flatten();
+        let mut printed = r.stdout.and_then(|h| h.join().ok()).unwrap_or_default();
         let stderr_tail = r.stderr.and_then(|h| h.join().ok()).unwrap_or_default();
-        let (status, elapsed_seconds) = r.done.expect("loop ends only when every copy is done");
-        if !r.stopped && !status.success() {
+        let Some((status, elapsed_seconds)) = r.done else {
             return Err(CalibrateError::Workload(format!(
-                "copy {i} of {copies} exited with {status}; last stderr lines:\n{}",
-                stderr_tail.join("\n")
+                "copy {i} of {copies} was never seen to finish"
+            )));
+        };
+        if !r.stopped && !status.success() {
+            return Err(CalibrateError::Workload(if stderr_tail.is_empty() {
+                format!("copy {i} of {copies} exited with {status} and wrote nothing to stderr")
+            } else {
+                format!(
+                    "copy {i} of {copies} exited with {status}; last stderr lines:\n{}",
+                    stderr_tail.join("\n")
+                )
+            }));
+        }
+        // A line the stop cut off mid-write is not a report; one the copy ended on is.
+        if let Some(line) = printed.unterminated.take().filter(|_| !r.stopped) {
+            printed.note(&line);
+        }
+        if let Some(bad) = printed.bad {
+            return Err(CalibrateError::Workload(format!(
+                "copy {i} of {copies} printed `{bad}`: expected `{THROUGHPUT_PREFIX}<number>` with a finite number > 0 (throughput in the workload's units per second)"
             )));
         }
         outcomes.push(CopyOutcome {
-            printed_throughput: printed,
+            printed_throughput: printed.last,
             elapsed_seconds,
             stopped: r.stopped,
         });
@@ -308,12 +375,14 @@ pub fn throughputs(run: &RunOutcome, source: ThroughputSource) -> Result<Vec<f64
                 ))
             }),
             ThroughputSource::CompletionTime => {
-                if o.elapsed_seconds > 0.0 {
+                if o.elapsed_seconds.is_finite() && o.elapsed_seconds >= MIN_TIMED_SECONDS {
                     Ok(1.0 / o.elapsed_seconds)
                 } else {
                     Err(CalibrateError::Workload(format!(
-                        "copy {i} of {} finished in no measurable time",
-                        run.copies
+                        "copy {i} of {} printed no `{THROUGHPUT_PREFIX}<number>` line and finished in {:.2} s: completion time is throughput only for runs of at least {MIN_TIMED_SECONDS} s (the end is seen up to {} s late); print the throughput, or run more work",
+                        run.copies,
+                        o.elapsed_seconds,
+                        SAMPLE_PERIOD.as_secs_f64()
                     )))
                 }
             }
@@ -337,6 +406,76 @@ mod tests {
         assert_eq!(parse_throughput_line("FLEXSIM_THROUGHPUT=-1"), None);
         assert_eq!(parse_throughput_line("FLEXSIM_THROUGHPUT=inf"), None);
         assert_eq!(parse_throughput_line("throughput 12"), None);
+        for bad in ["abc", "NaN", "inf", "-inf", "0", "-3", ""] {
+            assert_eq!(
+                throughput_line(&format!("FLEXSIM_THROUGHPUT={bad}")),
+                Some(Err(bad.to_owned())),
+                "{bad}"
+            );
+        }
+        assert_eq!(throughput_line("loss 0.3"), None);
+    }
+
+    #[test]
+    fn workload_printing_a_bad_throughput_is_an_error() {
+        for (value, line) in [
+            ("abc", "FLEXSIM_THROUGHPUT=abc"),
+            ("NaN", "FLEXSIM_THROUGHPUT=NaN"),
+            ("inf", "FLEXSIM_THROUGHPUT=inf"),
+            ("0", "FLEXSIM_THROUGHPUT=0"),
+            ("-3", "FLEXSIM_THROUGHPUT=-3"),
+        ] {
+            // Even after a good line: the bad one is what the workload meant.
+            let s = spec(
+                &format!("echo FLEXSIM_THROUGHPUT=5; echo FLEXSIM_THROUGHPUT={value}"),
+                None,
+            );
+            let e = run_copies(&s, 1, &mut NoSampler, &ProgressBar::hidden()).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("workload: copy 0 of 1 printed `{line}`: expected `FLEXSIM_THROUGHPUT=<number>` with a finite number > 0 (throughput in the workload's units per second)")
+            );
+        }
+        // A last line without a newline counts when the copy ended by itself.
+        let s = spec("printf FLEXSIM_THROUGHPUT=7", None);
+        let run = run_copies(&s, 1, &mut NoSampler, &ProgressBar::hidden()).unwrap();
+        assert_eq!(run.outcomes[0].printed_throughput, Some(7.0));
+        let s = spec("printf FLEXSIM_THROUGHPUT=", None);
+        assert!(run_copies(&s, 1, &mut NoSampler, &ProgressBar::hidden()).is_err());
+    }
+
+    #[test]
+    fn failing_workload_is_an_error_even_when_silent() {
+        let e = run_copies(
+            &spec("false", None),
+            1,
+            &mut NoSampler,
+            &ProgressBar::hidden(),
+        )
+        .unwrap_err();
+        assert!(matches!(e, CalibrateError::Workload(_)));
+        assert_eq!(
+            e.to_string(),
+            "workload: copy 0 of 1 exited with exit status: 1 and wrote nothing to stderr"
+        );
+    }
+
+    #[test]
+    fn too_short_to_time_without_a_printed_line_is_an_error() {
+        let run = run_copies(
+            &spec("true", None),
+            1,
+            &mut NoSampler,
+            &ProgressBar::hidden(),
+        )
+        .unwrap();
+        let e = throughputs(&run, ThroughputSource::CompletionTime).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("workload: copy 0 of 1 printed no `FLEXSIM_THROUGHPUT=<number>` line and finished in 0."),
+            "{msg}"
+        );
+        assert!(msg.contains("at least 2 s"), "{msg}");
     }
 
     fn spec(cmd: &str, secs: Option<f64>) -> WorkloadSpec {
@@ -389,9 +528,10 @@ mod tests {
 
     #[test]
     fn completion_time_without_printed_line() {
-        let s = spec("sleep 0.3", None);
+        let s = spec("sleep 2.1", None);
         let run = run_copies(&s, 1, &mut NoSampler, &ProgressBar::hidden()).unwrap();
         let t = throughputs(&run, ThroughputSource::CompletionTime).unwrap();
-        assert!(t[0] > 0.5 && t[0] < 3.4, "{t:?}");
+        // 1 / (2.1 s + up to one poll period).
+        assert!(t[0] > 0.35 && t[0] < 0.48, "{t:?}");
     }
 }

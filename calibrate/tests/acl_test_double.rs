@@ -4,7 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use flexsim_calibrate::{run, BackendKind, CalibrateArgs, DeviceProfile};
+use flexsim_calibrate::{
+    exit_code, run, BackendKind, CalibrateArgs, CalibrateError, DeviceProfile,
+};
 
 fn double(name: &str) -> PathBuf {
     let p = Path::new(env!("FLEXSIM_TEST_DOUBLE_DIR")).join(name);
@@ -199,4 +201,50 @@ fn a_device_the_double_does_not_have_is_an_error_not_a_panic() {
     let e = run(&a).unwrap_err();
     assert_eq!(flexsim_calibrate::exit_code(&e), 3, "{e}");
     assert!(e.to_string().contains("no device 7"), "{e}");
+}
+
+#[test]
+fn calibration_refuses_bad_workloads_and_writes_no_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p.toml");
+    let base = args(
+        Some("libacl_double_full.so"),
+        Some("libdcmi_double_full.so"),
+        &out,
+    );
+    // The double reads 90 % busy: u = 0.9. Cases: not a number, a failing command, one too
+    // short to time, an empty command, and copies that each beat the solo run fourfold.
+    let cases = [
+        (
+            "echo FLEXSIM_THROUGHPUT=abc",
+            4,
+            "printed `FLEXSIM_THROUGHPUT=abc`",
+        ),
+        ("false", 4, "exited with exit status: 1"),
+        ("true", 4, "finished in"),
+        (" ", 1, "--workload \" \" is empty"),
+        (
+            "echo FLEXSIM_THROUGHPUT=$((10 * FLEXSIM_COPIES * FLEXSIM_COPIES))",
+            4,
+            "implausible measurement: speed_rel(2) = 4.0000",
+        ),
+    ];
+    for (cmd, code, says) in cases {
+        let mut a = base.clone();
+        a.workload = Some(cmd.into());
+        a.colocate = vec![2];
+        let e = run(&a).expect_err(cmd);
+        assert_eq!(exit_code(&e), code, "{cmd}: {e}");
+        assert!(e.to_string().contains(says), "{cmd}: {e}");
+        assert!(!out.exists(), "{cmd}: a profile was written");
+        if code == 4 {
+            assert!(
+                matches!(
+                    e,
+                    CalibrateError::Workload(_) | CalibrateError::Implausible(_)
+                ),
+                "{e:?}"
+            );
+        }
+    }
 }

@@ -66,7 +66,9 @@ impl Fgd {
             let mut best = (i64::MIN, 0u16);
             for card in node.fitting_cards(pod) {
                 let (i, g) = (card as usize, free[card as usize]);
-                self.after[i] -= pod.gpu_milli;
+                // A time-shared card (slicing-model.md, timeshare) may take more compute than
+                // it has free: it is then fully allocated, 0 left, not a wrapped-around count.
+                self.after[i] = g.saturating_sub(pod.gpu_milli);
                 let f = self.typical.node_frag(cpu_after, &self.after, &node.model);
                 self.after[i] = g;
                 let s = fgd_score(before, f);
@@ -232,7 +234,7 @@ mod tests {
             original_pods: &[],
             typical: &typical,
         });
-        let placement = policy.place(&c, &p, &mut rng).unwrap();
+        let placement = policy.place(&c, 0, &p, &mut rng).unwrap();
         assert_eq!((placement.node, placement.gpus), (0, vec![1]));
     }
 

@@ -16,8 +16,9 @@
 //!   first, then arrival (FIFO). HAMi never preempts.
 
 use flexsim_sim::model::cluster::{Cluster, Node, NodeId, Placement};
-use flexsim_sim::model::job::Pod;
+use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::{CardState, SlicingMode};
+use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
 use flexsim_sim::policy::{Greedy, JobsView, NodeScorer, Policy, QueuedJob, SimRng};
 
 /// Which end of a score HAMi prefers at one level.
@@ -147,6 +148,34 @@ impl Hami {
     }
 }
 
+/// `hami[node=binpack|spread,gpu=binpack|spread]`: HAMi's `node-scheduler-policy` and
+/// `gpu-scheduler-policy` (its defaults: binpack, spread).
+pub const PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        key: "node",
+        default: "binpack",
+        help: "node level: binpack (highest node score) or spread (lowest)",
+    },
+    ParamSpec {
+        key: "gpu",
+        default: "spread",
+        help: "card level: binpack (highest card score) or spread (lowest)",
+    },
+];
+
+impl Hami {
+    /// HAMi with the levels `PARAMS` resolved to.
+    pub fn from_params(p: &Params) -> Result<Self, ParamError> {
+        let level = |key| {
+            p.choice(key, &["binpack", "spread"]).map(|c| match c {
+                "binpack" => Level::Binpack,
+                _ => Level::Spread,
+            })
+        };
+        Ok(Hami::new(level("node")?, level("gpu")?))
+    }
+}
+
 impl Default for Hami {
     fn default() -> Self {
         Hami::new(Level::Binpack, Level::Spread)
@@ -167,8 +196,14 @@ impl Policy for Hami {
         Some(SlicingMode::HAMI_VGPU)
     }
 
-    fn place(&mut self, cluster: &Cluster, pod: &Pod, rng: &mut SimRng) -> Option<Placement> {
-        self.greedy.place(cluster, pod, rng)
+    fn place(
+        &mut self,
+        cluster: &Cluster,
+        job: PodId,
+        pod: &Pod,
+        rng: &mut SimRng,
+    ) -> Option<Placement> {
+        self.greedy.place(cluster, job, pod, rng)
     }
 
     fn order_queue(&mut self, jobs: &JobsView<'_>, queue: &mut [QueuedJob]) {
@@ -207,12 +242,12 @@ mod tests {
         let c0 = 10.0 * (0.1 + 0.2 + 2048.0 / 24576.0);
         assert!((card_score(c.node(1), 0, &pod) - c0).abs() < 1e-9);
         let mut h = Hami::default();
-        let p = h.place(&c, &pod, &mut rng()).unwrap();
+        let p = h.place(&c, 0, &pod, &mut rng()).unwrap();
         assert_eq!((p.node, p.gpus), (1, vec![0]), "fuller node, emptier card");
         let mut h = Hami::new(Level::Binpack, Level::Binpack);
-        assert_eq!(h.place(&c, &pod, &mut rng()).unwrap().gpus, vec![1]);
+        assert_eq!(h.place(&c, 0, &pod, &mut rng()).unwrap().gpus, vec![1]);
         let mut h = Hami::new(Level::Spread, Level::Spread);
-        assert_eq!(h.place(&c, &pod, &mut rng()).unwrap().node, 0);
+        assert_eq!(h.place(&c, 0, &pod, &mut rng()).unwrap().node, 0);
     }
 
     #[test]

@@ -18,11 +18,12 @@
 //! [`HiCore`] is the shared engine of all `hi-*` policies.
 
 use flexsim_sim::model::cluster::{Cluster, Node, NodeId, Placement};
-use flexsim_sim::model::job::Pod;
+use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::{
     CapPolicy, FractionalParams, MemoryEnforcement, SliceRequest, SlicingMode,
 };
 use flexsim_sim::model::units::GPU_MILLI;
+use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
 use flexsim_sim::policy::{Policy, SimRng};
 
 use crate::volcano_binpack::{binpack_score, host_terms, BinpackTerm};
@@ -204,6 +205,45 @@ impl HiBinpack {
     }
 }
 
+/// `hi-binpack[unit=5,vgpus=5]` (also `hi-priority`): the vGPU step in percent of a card and
+/// the most vGPUs a card holds.
+pub const PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        key: "unit",
+        default: "5",
+        help: "vGPU compute step, percent of a card (Flex:ai: 5; its press: 10)",
+    },
+    ParamSpec {
+        key: "vgpus",
+        default: "5",
+        help: "most vGPUs on one card",
+    },
+];
+
+/// The vGPU step (milli) and tenant limit of [`PARAMS`]: a step that divides 100 %, at least
+/// one vGPU a card.
+pub fn vgpu_params(p: &Params) -> Result<(u32, u32), ParamError> {
+    let unit: u32 = p.parse("unit", "a whole percent")?;
+    if unit == 0 || 100 % unit != 0 {
+        return Err(p.bad(
+            "unit",
+            "a whole percent that divides 100 (1, 2, 4, 5, 10, 20, 25, 50, 100)",
+        ));
+    }
+    let vgpus: u32 = p.parse("vgpus", "a positive count")?;
+    if vgpus == 0 {
+        return Err(p.bad("vgpus", "a positive count"));
+    }
+    Ok((unit * 10, vgpus))
+}
+
+impl HiBinpack {
+    pub fn from_params(p: &Params) -> Result<Self, ParamError> {
+        let (unit_milli, vgpus) = vgpu_params(p)?;
+        Ok(HiBinpack::new(unit_milli, vgpus))
+    }
+}
+
 impl Default for HiBinpack {
     fn default() -> Self {
         HiBinpack::new(50, 5)
@@ -219,7 +259,13 @@ impl Policy for HiBinpack {
         Some(self.core.mode)
     }
 
-    fn place(&mut self, cluster: &Cluster, pod: &Pod, _rng: &mut SimRng) -> Option<Placement> {
+    fn place(
+        &mut self,
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        _rng: &mut SimRng,
+    ) -> Option<Placement> {
         self.core.place(cluster, pod)
     }
 }
@@ -262,7 +308,7 @@ mod tests {
         // The pod goes to the used node b, onto its used card 1.
         let pod = vgpu("p", 200, 2048);
         let mut p = HiBinpack::default();
-        let pl = p.place(&c5, &pod, &mut rng()).unwrap();
+        let pl = p.place(&c5, 0, &pod, &mut rng()).unwrap();
         assert_eq!((pl.node, pl.gpus), (1, vec![1]));
         // Card scores: used card (500/1000 + 8192/24576)/2·100 = 41.67 vs empty 14.17.
         let slice = c5.node(1).slice_for(&pod).unwrap().unwrap();
@@ -272,6 +318,6 @@ mod tests {
         for i in 1..5 {
             placed(&mut c5, i, vgpu("t", 50, 100), 1, &[1]);
         }
-        assert_eq!(p.place(&c5, &pod, &mut rng()).unwrap().gpus, vec![0]);
+        assert_eq!(p.place(&c5, 0, &pod, &mut rng()).unwrap().gpus, vec![0]);
     }
 }

@@ -19,7 +19,7 @@
 //! unless a slower one has a card it fills much better.
 
 use flexsim_sim::model::cluster::{Cluster, Placement};
-use flexsim_sim::model::job::Pod;
+use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::model::units::GPU_MILLI;
 use flexsim_sim::policy::{Policy, SimRng};
@@ -65,7 +65,13 @@ impl Policy for HiHetero {
         Some(self.core.mode)
     }
 
-    fn place(&mut self, cluster: &Cluster, pod: &Pod, _rng: &mut SimRng) -> Option<Placement> {
+    fn place(
+        &mut self,
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        _rng: &mut SimRng,
+    ) -> Option<Placement> {
         hetero_place(&self.core, self.speed_weight, cluster, pod)
     }
 }
@@ -129,18 +135,18 @@ mod tests {
         let mut p = HiHetero::default();
         let pod = Pod::new("p", 1000, 1024, 1, 500);
         // Both empty: a10 = 100·(0.6 + 0.4·0.5) = 80; t4 = 100·(0.6·0.35/0.6 + 0.2) = 55.
-        assert_eq!(p.place(&c, &pod, &mut rng()).unwrap().node, 1);
+        assert_eq!(p.place(&c, 0, &pod, &mut rng()).unwrap().node, 1);
         // t4's card half full: t4 = 100·(0.35 + 0.4) = 75 < 80 — still a10.
         placed(&mut c, 0, Pod::new("x", 1000, 1024, 1, 500), 0, &[0]);
-        assert_eq!(p.place(&c, &pod, &mut rng()).unwrap().node, 1);
+        assert_eq!(p.place(&c, 0, &pod, &mut rng()).unwrap().node, 1);
         // With packing weighted more (w = 0.3): t4 = 100·(0.3·0.583 + 0.7) = 87.5 >
         // a10 = 100·(0.3 + 0.35) = 65 — the T4 card it fills wins.
         let mut packer = HiHetero::new(50, 5, 0.3);
-        assert_eq!(packer.place(&c, &pod, &mut rng()).unwrap().node, 0);
+        assert_eq!(packer.place(&c, 0, &pod, &mut rng()).unwrap().node, 0);
         // Inference class: T4 0.6 vs A10 0.8 narrows the speed gap, so at w = 0.6
         // t4 = 100·(0.6·0.75 + 0.4) = 85 > a10 = 80 — now the filled T4 card wins.
         let mut inf = pod.clone();
         inf.class = "inference".into();
-        assert_eq!(p.place(&c, &inf, &mut rng()).unwrap().node, 0);
+        assert_eq!(p.place(&c, 0, &inf, &mut rng()).unwrap().node, 0);
     }
 }

@@ -18,11 +18,12 @@
 use flexsim_sim::model::cluster::{Cluster, Node, Placement};
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
+use flexsim_sim::policy::params::{ParamError, Params};
 use flexsim_sim::policy::{JobsView, Policy, QueuedJob, SimRng};
 
 use crate::hami::priority_then_fifo;
 use crate::hi_binpack::HiCore;
-use crate::tiresias::fewest_victims;
+use crate::preemption::fewest_victims;
 
 /// Victim sets up to this size are searched exhaustively (within [`CHECK_BUDGET`]).
 pub const EXACT_UP_TO: usize = 4;
@@ -43,6 +44,14 @@ impl HiPriority {
     /// Flex:ai vGPU with `unit_milli` steps and `max_tenants` vGPUs a card.
     pub fn new(unit_milli: u32, max_tenants: u32) -> Self {
         HiPriority::with(HiCore::flexai(unit_milli, max_tenants), "hi-priority")
+    }
+}
+
+impl HiPriority {
+    /// `hi-priority[unit=5,vgpus=5]`: the parameters of `hi-binpack`.
+    pub fn from_params(p: &Params) -> Result<Self, ParamError> {
+        let (unit_milli, vgpus) = crate::hi_binpack::vgpu_params(p)?;
+        Ok(HiPriority::new(unit_milli, vgpus))
     }
 }
 
@@ -151,7 +160,13 @@ impl Policy for HiPriority {
         Some(self.core.mode)
     }
 
-    fn place(&mut self, cluster: &Cluster, pod: &Pod, _rng: &mut SimRng) -> Option<Placement> {
+    fn place(
+        &mut self,
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        _rng: &mut SimRng,
+    ) -> Option<Placement> {
         self.core.place(cluster, pod)
     }
 
@@ -159,7 +174,13 @@ impl Policy for HiPriority {
         priority_then_fifo(jobs, queue);
     }
 
-    fn preempt(&mut self, cluster: &Cluster, pod: &Pod, jobs: &JobsView<'_>) -> Vec<PodId> {
+    fn preempt(
+        &mut self,
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        jobs: &JobsView<'_>,
+    ) -> Vec<PodId> {
         choose_victims(&self.core, cluster, pod, jobs)
     }
 }

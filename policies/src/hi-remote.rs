@@ -16,7 +16,7 @@
 //!   scenario parameter, no published number).
 
 use flexsim_sim::model::cluster::{Cluster, NodeId, Placement};
-use flexsim_sim::model::job::Pod;
+use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::policy::{Policy, RemotePlacement, SimRng};
 
@@ -69,13 +69,20 @@ impl Policy for HiRemote {
         Some(self.core.mode)
     }
 
-    fn place(&mut self, cluster: &Cluster, pod: &Pod, _rng: &mut SimRng) -> Option<Placement> {
+    fn place(
+        &mut self,
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        _rng: &mut SimRng,
+    ) -> Option<Placement> {
         self.core.place(cluster, pod)
     }
 
     fn place_remote(
         &mut self,
         cluster: &Cluster,
+        _job: PodId,
         pod: &Pod,
         _rng: &mut SimRng,
     ) -> Option<RemotePlacement> {
@@ -107,11 +114,11 @@ mod tests {
         let c = cluster_in(NODES, SlicingMode::FLEXAI_VGPU);
         let mut p = HiRemote::default();
         // Fits locally: no remote split.
-        assert!(p.place(&c, &job(4_000, 500), &mut rng()).is_some());
+        assert!(p.place(&c, 0, &job(4_000, 500), &mut rng()).is_some());
         // 16 cores fit no GPU node: host on the CPU-only node, slices on a GPU node.
         let big = job(16_000, 500);
-        assert!(p.place(&c, &big, &mut rng()).is_none());
-        let rp = p.place_remote(&c, &big, &mut rng()).unwrap();
+        assert!(p.place(&c, 0, &big, &mut rng()).is_none());
+        let rp = p.place_remote(&c, 0, &big, &mut rng()).unwrap();
         assert_eq!(c.node(rp.host).name, "front");
         assert!(c.node(rp.device.node).name.starts_with("gpu-"));
         assert!(c.check_remote(&big, rp.host, &rp.device).is_ok());

@@ -65,7 +65,7 @@ mod tests {
                 1024 + u64::from(round % 5) * 1500,
                 (round % 4) as i32,
             );
-            if let Some(pl) = p.place(&c, &pod, &mut rng()) {
+            if let Some(pl) = p.place(&c, 0, &pod, &mut rng()) {
                 c.place(id, &pod, pl).unwrap();
                 id += 1;
                 placed += 1;
@@ -118,10 +118,10 @@ mod tests {
         )
         .unwrap();
         // LS 800: its class has nothing on the card → admitted (Σ 1700 ≤ 2000).
-        assert!(p.place(&c, &job(800, 1000, 3), &mut rng()).is_some());
+        assert!(p.place(&c, 0, &job(800, 1000, 3), &mut rng()).is_some());
         // Another BE 800: its class already holds 900 → refused.
-        assert!(p.place(&c, &job(800, 1000, 0), &mut rng()).is_none());
+        assert!(p.place(&c, 0, &job(800, 1000, 0), &mut rng()).is_none());
         // BE 100 fits its class (900 + 100).
-        assert!(p.place(&c, &job(100, 1000, 0), &mut rng()).is_some());
+        assert!(p.place(&c, 0, &job(100, 1000, 0), &mut rng()).is_some());
     }
 }

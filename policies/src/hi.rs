@@ -42,13 +42,20 @@ impl Policy for Hi {
         Some(self.core.mode)
     }
 
-    fn place(&mut self, cluster: &Cluster, pod: &Pod, _rng: &mut SimRng) -> Option<Placement> {
+    fn place(
+        &mut self,
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        _rng: &mut SimRng,
+    ) -> Option<Placement> {
         hetero_place(&self.core, self.speed_weight, cluster, pod)
     }
 
     fn place_remote(
         &mut self,
         cluster: &Cluster,
+        _job: PodId,
         pod: &Pod,
         _rng: &mut SimRng,
     ) -> Option<RemotePlacement> {
@@ -59,7 +66,13 @@ impl Policy for Hi {
         priority_then_fifo(jobs, queue);
     }
 
-    fn preempt(&mut self, cluster: &Cluster, pod: &Pod, jobs: &JobsView<'_>) -> Vec<PodId> {
+    fn preempt(
+        &mut self,
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        jobs: &JobsView<'_>,
+    ) -> Vec<PodId> {
         choose_victims(&self.core, cluster, pod, jobs)
     }
 }
@@ -81,12 +94,12 @@ mod tests {
         // Heterogeneity: on empty cards the faster A10 wins for an inference job.
         let mut p = Pod::new("j", 1_000, 1024, 1, 300);
         p.class = "inference".into();
-        let placed = hi.place(&c, &p, &mut rng()).unwrap();
+        let placed = hi.place(&c, 0, &p, &mut rng()).unwrap();
         assert_eq!(c.node(placed.node).name, "a10");
         // Remote: a front end too big for either GPU node goes on the CPU node.
         let big = Pod::new("big", 32_000, 1024, 1, 300);
-        assert!(hi.place(&c, &big, &mut rng()).is_none());
-        let rp = hi.place_remote(&c, &big, &mut rng()).unwrap();
+        assert!(hi.place(&c, 0, &big, &mut rng()).is_none());
+        let rp = hi.place_remote(&c, 0, &big, &mut rng()).unwrap();
         assert_eq!(c.node(rp.host).name, "front");
         // Priority: a high-class job preempts a low one when the card is full for it.
         let job = |name: &str, arrival_ms: u64, priority: i32| {

@@ -10,10 +10,15 @@
 //!    from [`Greedy`]) or [`Policy`].
 //!    A policy defined for one slicing mode says so with `preferred_slicing` (on the
 //!    [`NodeScorer`](flexsim_sim::policy::NodeScorer) too, which `Greedy` passes on); replay
-//!    policies may also order the queue (`order_queue`), preempt (`preempt`;
-//!    [`JobsView::id_of`](flexsim_sim::policy::JobsView::id_of) finds the waiting job's id) and
-//!    split a job over two nodes when nothing fits locally (`place_remote`).
-//! 2. Declare the module below and add one [`PolicyInfo`] line to [`registry`].
+//!    policies may also order the queue (`order_queue`), preempt (`preempt`), split a job over
+//!    two nodes when nothing fits locally (`place_remote`) and ask to be called at a time
+//!    (`next_wake`: a demotion or a starvation guard on time). Every call names the job it is
+//!    about by id.
+//! 2. Declare the module below and add one [`PolicyInfo`] line to [`registry`]. A policy with
+//!    parameters lists them as a `const PARAMS: &[ParamSpec]` (key, default, one line of help)
+//!    and builds itself from the resolved [`Params`] (`from_params`); the registry checks a
+//!    request `name[key=value,...]` against that list before `make` sees it, so `make` only
+//!    checks values (`Params::parse`, `list`, `choice`, `bad`).
 //! 3. Pin the rule with unit tests on small hand-built clusters; the crate's test helpers
 //!    (`tests::cluster_in`, `placed`, `replay_on`) build them from catalog models.
 //! 4. `flexsim run --policy <cli-name>` runs it; `flexsim policies` lists it.
@@ -35,13 +40,22 @@
 //! assert_eq!(policy.name(), "tightest-node");
 //! ```
 
+use flexsim_sim::policy::params::{ParamError, ParamSpec, Params, PolicyRequest};
 use flexsim_sim::policy::{Greedy, Policy};
 
 #[path = "best-fit.rs"]
 pub mod best_fit;
 #[path = "dot-product.rs"]
 pub mod dot_product;
+#[path = "easy-backfill.rs"]
+pub mod easy_backfill;
 pub mod fgd;
+pub mod fifo;
+#[path = "fifo-skip.rs"]
+pub mod fifo_skip;
+#[path = "first-fit.rs"]
+pub mod first_fit;
+pub mod gittins;
 #[path = "gpu-clustering.rs"]
 pub mod gpu_clustering;
 #[path = "gpu-packing.rs"]
@@ -60,9 +74,14 @@ pub mod hi_remote;
 pub mod hi_timeshare;
 #[path = "k8s-default.rs"]
 pub mod k8s_default;
+pub mod las;
 #[path = "mig-static.rs"]
 pub mod mig_static;
+pub mod placement;
+pub mod preemption;
 pub mod random;
+pub mod sjf;
+pub mod srtf;
 pub mod tiresias;
 #[path = "volcano-binpack.rs"]
 pub mod volcano_binpack;
@@ -72,116 +91,226 @@ pub mod volcano_binpack;
 pub(crate) const MAX_SPEC_CPU_MILLI: f64 = 128_000.0;
 pub(crate) const MAX_SPEC_GPU_MILLI: f64 = 8_000.0;
 
-/// A registered policy: its CLI name, a one-line description and a constructor.
+/// A registered policy: its CLI name, a one-line description, its parameters and a
+/// constructor from their resolved values.
 pub struct PolicyInfo {
     pub name: &'static str,
     pub description: &'static str,
-    pub make: fn() -> Box<dyn Policy>,
+    /// The parameters `name[key=value,...]` may set, with their defaults.
+    pub params: &'static [ParamSpec],
+    pub make: fn(&Params) -> Result<Box<dyn Policy>, ParamError>,
 }
 
-/// Every shipped policy: the FGD paper's baselines in its order, the cluster baselines, then
-/// the Hi Scheduler variants.
+/// For policies that take no parameters.
+const NO_PARAMS: &[ParamSpec] = &[];
+
+/// A policy built from a request such as `tiresias[thresholds=3250:7200]`.
+pub struct Built {
+    pub policy: Box<dyn Policy>,
+    /// What was asked for; its canonical form names the run.
+    pub request: PolicyRequest,
+    /// Every parameter with the value used (given or default), for the run's summary.
+    pub params: Params,
+}
+
+/// Every shipped policy: the FGD paper's baselines in its order, the cluster baselines (the
+/// classic queue disciplines and size- and service-based schedulers after Tiresias), then the
+/// Hi Scheduler variants.
 pub fn registry() -> Vec<PolicyInfo> {
     vec![
         PolicyInfo {
             name: "random",
             description: "FGD baseline: a uniformly random feasible node and GPU",
-            make: || Box::new(random::Random::default()),
+            params: NO_PARAMS,
+            make: |_| Ok(Box::new(random::Random::default())),
         },
         PolicyInfo {
             name: "dot-product",
             description: "FGD baseline: smallest dot product of free resources and request",
-            make: || Box::new(Greedy::new(dot_product::DotProduct)),
+            params: NO_PARAMS,
+            make: |_| Ok(Box::new(Greedy::new(dot_product::DotProduct))),
         },
         PolicyInfo {
             name: "gpu-clustering",
             description: "FGD baseline: pack pods with the same GPU-count tag together",
-            make: || Box::new(Greedy::new(gpu_clustering::GpuClustering)),
+            params: NO_PARAMS,
+            make: |_| Ok(Box::new(Greedy::new(gpu_clustering::GpuClustering))),
         },
         PolicyInfo {
             name: "gpu-packing",
             description: "FGD baseline: fill shared GPUs, then used nodes, then idle nodes",
-            make: || Box::new(Greedy::new(gpu_packing::GpuPacking::default())),
+            params: NO_PARAMS,
+            make: |_| Ok(Box::new(Greedy::new(gpu_packing::GpuPacking::default()))),
         },
         PolicyInfo {
             name: "best-fit",
             description: "FGD baseline: node left with the least free CPU + GPU",
-            make: || Box::new(Greedy::new(best_fit::BestFit)),
+            params: NO_PARAMS,
+            make: |_| Ok(Box::new(Greedy::new(best_fit::BestFit))),
         },
         PolicyInfo {
             name: "fgd",
             description: "Fragmentation Gradient Descent (Weng et al., ATC'23)",
-            make: || Box::new(Greedy::new(fgd::Fgd::default())),
+            params: NO_PARAMS,
+            make: |_| Ok(Box::new(Greedy::new(fgd::Fgd::default()))),
         },
         PolicyInfo {
             name: "k8s-default",
             description: "Kubernetes default: whole cards, spread by LeastAllocated",
-            make: || Box::new(Greedy::new(k8s_default::K8sDefault::default())),
+            params: NO_PARAMS,
+            make: |_| Ok(Box::new(Greedy::new(k8s_default::K8sDefault::default()))),
         },
         PolicyInfo {
             name: "volcano-binpack",
             description: "Volcano binpack plugin (default weights) on whole cards",
-            make: || Box::new(Greedy::new(volcano_binpack::VolcanoBinpack::default())),
+            params: NO_PARAMS,
+            make: |_| {
+                Ok(Box::new(Greedy::new(
+                    volcano_binpack::VolcanoBinpack::default(),
+                )))
+            },
         },
         PolicyInfo {
             name: "hami",
             description: "HAMi vGPU: node binpack, card spread, priority queue",
-            make: || Box::new(hami::Hami::default()),
+            params: hami::PARAMS,
+            make: |p| Ok(Box::new(hami::Hami::from_params(p)?)),
         },
         PolicyInfo {
             name: "mig-static",
             description: "MIG with a fixed zero-waste geometry (3g+2g+1g+1g) on every card",
-            make: || Box::new(mig_static::MigStatic::default()),
+            params: NO_PARAMS,
+            make: |_| Ok(Box::new(mig_static::MigStatic::default())),
         },
         PolicyInfo {
             name: "tiresias",
-            description: "Tiresias 2D-LAS: least attained GPU-time first, preemptive, whole cards",
-            make: || Box::new(tiresias::Tiresias::default()),
+            description: "Tiresias discretised 2D-LAS (NSDI'19): queues by attained GPU time, \
+                          preemptive, whole cards",
+            params: tiresias::PARAMS,
+            make: |p| Ok(Box::new(tiresias::Tiresias::from_params(p)?)),
+        },
+        PolicyInfo {
+            name: "fifo",
+            description: "strict FIFO: arrival order, head-of-line blocking, no preemption",
+            params: fifo::PARAMS,
+            make: |p| Ok(Box::new(fifo::Fifo::from_params(p)?)),
+        },
+        PolicyInfo {
+            name: "fifo-skip",
+            description: "FIFO with skipping: every waiting job that fits starts, in arrival order",
+            params: fifo_skip::PARAMS,
+            make: |p| Ok(Box::new(fifo_skip::from_params(p)?)),
+        },
+        PolicyInfo {
+            name: "easy-backfill",
+            description: "FIFO with EASY backfilling: the blocked head's start is reserved",
+            params: easy_backfill::PARAMS,
+            make: |p| Ok(Box::new(easy_backfill::from_params(p)?)),
+        },
+        PolicyInfo {
+            name: "first-fit",
+            description: "YARN: first node in fleet order with room, FIFO with skipping",
+            params: NO_PARAMS,
+            make: |_| Ok(Box::new(first_fit::FirstFit)),
+        },
+        PolicyInfo {
+            name: "sjf",
+            description: "shortest job (trace work) first, non-preemptive",
+            params: sjf::PARAMS,
+            make: |p| Ok(Box::new(sjf::Sjf::from_params(p)?)),
+        },
+        PolicyInfo {
+            name: "srtf",
+            description: "shortest remaining GPU time first, preemptive, whole cards",
+            params: srtf::PARAMS,
+            make: |p| Ok(Box::new(srtf::Srtf::from_params(p)?)),
+        },
+        PolicyInfo {
+            name: "las",
+            description: "least attained GPU time first, preemptive with a quantum, whole cards",
+            params: las::PARAMS,
+            make: |p| Ok(Box::new(las::Las::from_params(p)?)),
+        },
+        PolicyInfo {
+            name: "gittins",
+            description:
+                "Gittins index of the trace's GPU-time distribution, preemptive, whole cards",
+            params: gittins::PARAMS,
+            make: |p| Ok(Box::new(gittins::Gittins::from_params(p)?)),
         },
         PolicyInfo {
             name: "hi-binpack",
             description: "Hi Scheduler model: Flex:ai vGPU (5 %), binpack at node and card",
-            make: || Box::new(hi_binpack::HiBinpack::default()),
+            params: hi_binpack::PARAMS,
+            make: |p| Ok(Box::new(hi_binpack::HiBinpack::from_params(p)?)),
         },
         PolicyInfo {
             name: "hi-priority",
             description: "hi-binpack + priority classes, preempting the fewest lower-class jobs",
-            make: || Box::new(hi_priority::HiPriority::default()),
+            params: hi_binpack::PARAMS,
+            make: |p| Ok(Box::new(hi_priority::HiPriority::from_params(p)?)),
         },
         PolicyInfo {
             name: "hi-timeshare",
             description: "hi-priority + Flex:ai time-sharing: low classes oversubscribe compute",
-            make: || Box::new(hi_timeshare::hi_timeshare()),
+            params: NO_PARAMS,
+            make: |_| Ok(Box::new(hi_timeshare::hi_timeshare())),
         },
         PolicyInfo {
             name: "hi-hetero",
             description: "hi-binpack + heterogeneity: job speed per device model vs stranded share",
-            make: || Box::new(hi_hetero::HiHetero::default()),
+            params: NO_PARAMS,
+            make: |_| Ok(Box::new(hi_hetero::HiHetero::default())),
         },
         PolicyInfo {
             name: "hi-remote",
             description:
                 "hi-binpack + remote pooling: a job that fits nowhere uses a slice elsewhere",
-            make: || Box::new(hi_remote::HiRemote::default()),
+            params: NO_PARAMS,
+            make: |_| Ok(Box::new(hi_remote::HiRemote::default())),
         },
         PolicyInfo {
             name: "hi",
             description: "Hi Scheduler model, all together: timeshare, priority, hetero, remote",
-            make: || Box::new(hi::Hi::default()),
+            params: NO_PARAMS,
+            make: |_| Ok(Box::new(hi::Hi::default())),
         },
     ]
 }
 
-/// The policy named `name`, or an error listing the known names.
-pub fn by_name(name: &str) -> Result<Box<dyn Policy>, UnknownPolicy> {
-    registry()
-        .into_iter()
-        .find(|p| p.name == name)
-        .map(|p| (p.make)())
-        .ok_or_else(|| UnknownPolicy {
-            name: name.to_owned(),
-            known: registry().iter().map(|p| p.name).collect(),
-        })
+/// Builds the policy a request names (`fgd`, `hami[node=spread]`): an unknown name lists the
+/// known ones, an unknown parameter or a bad value lists the policy's parameters with their
+/// defaults.
+pub fn build(spec: &str) -> Result<Built, PolicyError> {
+    let request = PolicyRequest::parse(spec)?;
+    let registry = registry();
+    let Some(info) = registry.iter().find(|p| p.name == request.name) else {
+        return Err(PolicyError::Unknown(UnknownPolicy {
+            name: request.name,
+            known: registry.iter().map(|p| p.name).collect(),
+        }));
+    };
+    let params = Params::resolve(&request, info.params)?;
+    let policy = (info.make)(&params)?;
+    Ok(Built {
+        policy,
+        request,
+        params,
+    })
+}
+
+/// The policy named `name` with its default parameters, or an error listing the known names.
+pub fn by_name(name: &str) -> Result<Box<dyn Policy>, PolicyError> {
+    build(name).map(|b| b.policy)
+}
+
+/// Why a policy request cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error(transparent)]
+    Unknown(UnknownPolicy),
+    #[error(transparent)]
+    Params(#[from] ParamError),
 }
 
 /// A policy name nobody registered.
@@ -289,7 +418,8 @@ mod tests {
     #[test]
     fn every_registered_name_builds_a_policy_of_that_name() {
         for info in registry() {
-            assert_eq!((info.make)().name(), info.name);
+            let params = Params::defaults(info.name, info.params);
+            assert_eq!((info.make)(&params).unwrap().name(), info.name);
         }
     }
 
@@ -300,7 +430,61 @@ mod tests {
             e.to_string(),
             "unknown policy \"fdg\"; known policies: random, dot-product, gpu-clustering, \
              gpu-packing, best-fit, fgd, k8s-default, volcano-binpack, hami, mig-static, \
-             tiresias, hi-binpack, hi-priority, hi-timeshare, hi-hetero, hi-remote, hi"
+             tiresias, fifo, fifo-skip, easy-backfill, first-fit, sjf, srtf, las, gittins, \
+             hi-binpack, hi-priority, hi-timeshare, hi-hetero, hi-remote, hi"
+        );
+    }
+
+    #[test]
+    fn parameters_reach_the_policy_and_are_recorded() {
+        let b = build("tiresias[thresholds=1800:7200]").unwrap();
+        assert_eq!(b.request.canonical(), "tiresias[thresholds=1800:7200]");
+        assert_eq!(b.params.resolved()["thresholds"], "1800:7200");
+        let t = tiresias::Tiresias::from_params(&b.params).unwrap();
+        // 1,800 and 7,200 GPU-seconds: three queues.
+        assert_eq!(t.queue_of(1_799_999), 0);
+        assert_eq!(t.queue_of(1_800_000), 1);
+        assert_eq!(t.queue_of(7_200_000), 2);
+        let d = build("hami").unwrap();
+        assert_eq!(d.params.resolved()["node"], "binpack");
+        assert_eq!(d.params.resolved()["gpu"], "spread");
+    }
+
+    #[test]
+    fn bad_parameter_values_are_errors_that_list_the_parameters() {
+        for (spec, expected) in [
+            (
+                "tiresias[thresholds=7200:1800]",
+                "parameter thresholds: expected ascending",
+            ),
+            (
+                "tiresias[thresholds=0]",
+                "parameter thresholds: expected ascending",
+            ),
+            (
+                "hami[gpu=pack]",
+                "parameter gpu: expected one of binpack, spread, got \"pack\"",
+            ),
+            (
+                "hi-binpack[unit=3]",
+                "parameter unit: expected a whole percent that divides 100",
+            ),
+            (
+                "hi-priority[vgpus=0]",
+                "parameter vgpus: expected a positive count",
+            ),
+            (
+                "fgd[alpha=1]",
+                "unknown parameter \"alpha\"; it takes no parameters",
+            ),
+        ] {
+            let e = build(spec).err().unwrap().to_string();
+            assert!(e.contains(expected), "{spec}: {e}");
+        }
+        let e = build("hami[gpu=pack]").err().unwrap().to_string();
+        assert!(
+            e.ends_with("valid (with defaults): node=binpack, gpu=spread"),
+            "{e}"
         );
     }
 }

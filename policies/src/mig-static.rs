@@ -19,7 +19,7 @@
 //! Requests larger than the geometry's largest instance (whole cards, 4g) never fit.
 
 use flexsim_sim::model::cluster::{Cluster, Node, NodeId, Placement};
-use flexsim_sim::model::job::Pod;
+use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::{
     self, MigGeometry, MigParams, MigPlacement, SliceKind, SlicingMode, Slot,
 };
@@ -103,7 +103,13 @@ impl Policy for MigStatic {
         }))
     }
 
-    fn place(&mut self, cluster: &Cluster, pod: &Pod, _rng: &mut SimRng) -> Option<Placement> {
+    fn place(
+        &mut self,
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        _rng: &mut SimRng,
+    ) -> Option<Placement> {
         let need = pod.num_gpu as usize;
         let mut best: Option<(usize, NodeId, Vec<u16>)> = None;
         for &n in cluster.by_priority() {
@@ -160,7 +166,7 @@ mod tests {
             for step in 0..200usize {
                 let mut pod = Pod::new("j", 100, 100, 1, sizes[step % sizes.len()]);
                 pod.gpu_memory_mib = Some(1000);
-                if let Some(pl) = p.place(&c, &pod, &mut rng()) {
+                if let Some(pl) = p.place(&c, 0, &pod, &mut rng()) {
                     let node = pl.node;
                     c.place(step, &pod, pl).unwrap();
                     running.push((step, node));
@@ -204,11 +210,11 @@ mod tests {
         let mut c = cluster_in(&[("a", 64_000, 1 << 20, 2, "A100-40")], mode);
         let mut p = MigStatic::default();
         let small = Pod::new("s", 100, 100, 1, 100);
-        let pl = p.place(&c, &small, &mut rng()).unwrap();
+        let pl = p.place(&c, 0, &small, &mut rng()).unwrap();
         assert_eq!(pl.gpus, vec![0]);
         c.place(0, &small, pl).unwrap();
         // The second 1g packs beside the first: card 0 has one free 1g left, card 1 two.
-        let pl = p.place(&c, &small, &mut rng()).unwrap();
+        let pl = p.place(&c, 0, &small, &mut rng()).unwrap();
         assert_eq!(pl.gpus, vec![0]);
         c.place(1, &small, pl).unwrap();
         let t = c.node(0).cards()[0].tenants();
@@ -217,8 +223,11 @@ mod tests {
             vec![Slot::Mig { start_slot: 2 }, Slot::Mig { start_slot: 3 }]
         );
         // The third goes to card 1; a whole card fits nowhere.
-        assert_eq!(p.place(&c, &small, &mut rng()).unwrap().gpus, vec![1]);
-        assert_eq!(p.place(&c, &Pod::new("w", 1, 1, 1, 1000), &mut rng()), None);
+        assert_eq!(p.place(&c, 0, &small, &mut rng()).unwrap().gpus, vec![1]);
+        assert_eq!(
+            p.place(&c, 0, &Pod::new("w", 1, 1, 1, 1000), &mut rng()),
+            None
+        );
         // Another geometry: 4g + 3g takes a 1g request as 3g.
         let g = MigGeometry::new(&[MigInstance::new(4, 4, 0), MigInstance::new(3, 4, 4)]).unwrap();
         let p2 = MigStatic::new(g);

@@ -5,7 +5,7 @@
 //! workers, the candidate order here is fleet order, so runs are reproducible.
 
 use flexsim_sim::model::cluster::{Cluster, NodeId, Placement};
-use flexsim_sim::model::job::Pod;
+use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::policy::gpu_select;
 use flexsim_sim::policy::{Policy, SimRng};
 use rand::RngExt;
@@ -20,7 +20,13 @@ impl Policy for Random {
         "random"
     }
 
-    fn place(&mut self, cluster: &Cluster, pod: &Pod, rng: &mut SimRng) -> Option<Placement> {
+    fn place(
+        &mut self,
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        rng: &mut SimRng,
+    ) -> Option<Placement> {
         self.feasible.clear();
         self.feasible
             .extend((0..cluster.nodes().len()).filter(|&n| cluster.node(n).fits(pod)));

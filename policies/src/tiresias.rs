@@ -1,94 +1,313 @@
 //! `tiresias` — Tiresias' discretised two-dimensional least-attained-service scheduler
-//! (Gu et al., NSDI'19, "2D-LAS"), on whole cards.
+//! (Gu et al., "Tiresias: A GPU Cluster Manager for Distributed Deep Learning", NSDI'19,
+//! "Discretized 2D-LAS"), on whole cards.
 //!
-//! * Attained service = GPUs × time run (the engine's `attained_gpu_ms`; for a running job plus
-//!   what it ran since its last start).
-//! * Queues by thresholds: a job with attained service below `thresholds[0]` is in queue 0 (the
-//!   highest), below `thresholds[1]` in queue 1, ... Default: two queues split at one GPU-hour
-//!   (our choice; the paper tunes thresholds per trace). Within a queue, FIFO by arrival time.
-//! * Preemptive: a waiting job that cannot be placed preempts running jobs of strictly lower
-//!   queues (larger attained service first) on the one node where the fewest such victims make
-//!   room; ties by node priority. Victims are requeued by the engine.
-//! * Placement: first node in priority order where the job fits, lowest-index free cards (the
-//!   consolidation Tiresias prefers for skewed models is not modelled).
+//! * **Service** is two-dimensional: GPUs × time run (the engine's `attained_gpu_ms`), counted
+//!   from the job's last promotion.
+//! * **K queues** split by K−1 ascending thresholds (`thresholds`, GPU-seconds; default
+//!   `3250:7200`, the Tiresias simulator's shipped values: three queues). A new job enters
+//!   queue 0, the highest. A job is **demoted the instant** its service reaches the threshold of
+//!   its queue: the policy asks to be woken (`next_wake`) at the earliest such crossing among
+//!   running jobs, so the demotion takes effect then and not at the next arrival or completion.
+//! * **Within a queue, FIFO** by the time the job entered that queue (arrival, demotion or
+//!   promotion instant; ties by job id; `order=entry`, the default). Queues are served in
+//!   order; a job that does not fit is skipped ([`Discipline::Skip`]), as in the paper's pass
+//!   and the peer's.
+//! * **Preemptive across queues**: a job that cannot start preempts running jobs of lower
+//!   queues, the lowest-priority first (the last job of the lowest queue;
+//!   [`crate::preemption`]). Within a queue FIFO does not preempt: a job holding cards keeps
+//!   them against the jobs of its own queue — except at the instant it is demoted, when it
+//!   enters its new queue behind the jobs already waiting there, which may take its cards.
+//!   Priorities are a strict order, a job's priority only drops while it runs (a demotion) and
+//!   only rises while it waits (a promotion), and a same-queue job never preempts: two jobs
+//!   never preempt each other back and forth without a threshold or a promotion in between,
+//!   so there are no preempt-restart loops at any restart cost.
+//! * `order=running-first` reproduces the Tiresias simulator's queue lists instead
+//!   (`run_sim.py:dlas_sim_jobs`): a job entering a queue goes to its tail, and after every
+//!   pass the jobs holding cards move ahead of the waiting ones, each group keeping its order;
+//!   a job preempts only jobs behind it in the lists. So the most recently preempted job of a
+//!   queue resumes first, and the most recently (re)started one is the first victim. This is
+//!   the order that agrees with the peer job for job (`tests/crossval.rs`).
+//! * **Starvation guard** (the paper's PROMOTEKNOB, `starve=F`): a waiting job below queue 0
+//!   that has waited F × its executed time (run time since its last promotion) since it last
+//!   entered the queue goes back to queue 0, its service counted afresh. `0` (the default, and
+//!   the peer's `dlas-gpu`) turns it off.
+//! * **Placement** on one node, so a job's cards are always consolidated (the paper
+//!   consolidates models with skewed tensor sizes and places others anywhere; flexsim has no
+//!   model profiles, and single-node placements are consolidated by construction):
+//!   `placement=best-fit` (default) or `first-fit` ([`crate::placement`]).
 //!
-//! Not modelled: the starvation guard (promote a job that waited too long back to queue 0) and
-//! periodic re-evaluation: the engine schedules at arrivals and completions, so a job crossing a
-//! threshold is demoted at the next such event.
+//! Against the Tiresias simulator (`tests/crossval/`): its `dlas-gpu` counts GPUs cluster-wide
+//! (compare on a one-node pool fleet), charges no restart cost, and demotes only at events, late
+//! for multi-GPU jobs; its `-exact` variant demotes at the crossing, to the second.
+//! `tiresias[order=running-first]` with restart cost 0 on the pool fleet reproduces every job of
+//! `dlas-gpu-exact` (and of `dlas-gpu-2q-exact` with `thresholds=3600`). The differences are
+//! listed in `tests/crossval/README.md`.
 
-use flexsim_sim::model::cluster::{Cluster, Node, Placement};
+use flexsim_sim::model::cluster::{Cluster, Placement};
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
-use flexsim_sim::policy::gpu_select;
-use flexsim_sim::policy::{JobsView, Policy, QueuedJob, RunningJob, SimRng};
+use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
+use flexsim_sim::policy::{Discipline, JobsView, Policy, QueuedJob, RunningJob, SimRng};
+
+use crate::placement::{self, Placer};
+use crate::preemption::lowest_priority_first;
 
 /// One GPU-hour in GPU-milliseconds.
 pub const GPU_HOUR_MS: u64 = 3_600_000;
 
+/// What the policy remembers of a job.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct JobState {
+    known: bool,
+    queue: usize,
+    /// When it entered `queue`, ms.
+    entered_ms: u64,
+    /// Its attained service at its last promotion (0 if never promoted), GPU-ms.
+    base_gpu_ms: u64,
+    /// When it was last seen demoted while running, ms: at that instant it is behind its new
+    /// queue's waiting jobs, which may take its cards.
+    demoted_ms: Option<u64>,
+    /// Its place in its queue's list under [`Order::RunningFirst`] (larger = further back).
+    pos: u64,
+}
+
+/// The order within a queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// FIFO by the time the job entered the queue (the paper's FIFO; the default).
+    Entry,
+    /// The Tiresias simulator's list: a job entering a queue goes to its tail, and after every
+    /// pass the jobs holding cards move ahead of the waiting ones, both keeping their order
+    /// (`run_sim.py:dlas_sim_jobs`, "sort based on the job start time").
+    RunningFirst,
+}
+
 pub struct Tiresias {
     /// Ascending queue thresholds, GPU-ms; `n` thresholds make `n + 1` queues.
     thresholds: Vec<u64>,
-    /// Attained service of each waiting job, as its queue entry said (by pod id).
-    waiting_attained: Vec<u64>,
+    /// Starvation knob F; 0 = off.
+    starve: f64,
+    placer: Placer,
+    order: Order,
+    state: Vec<JobState>,
+    /// The next list place: a queue's tail ([`Order::RunningFirst`]).
+    next_pos: u64,
 }
 
+/// A job's priority: (queue, entered or list place, id); smaller is served first.
+type Key = (usize, u64, PodId);
+
+/// `tiresias[thresholds=3250:7200,starve=0,placement=best-fit]`.
+pub const PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        key: "thresholds",
+        default: "3250:7200",
+        help: "queue thresholds, GPU-seconds, ascending, `:`-separated (K-1 for K queues)",
+    },
+    ParamSpec {
+        key: "starve",
+        default: "0",
+        help: "promote a waiting job to queue 0 once it waited this x its run time; 0 = off",
+    },
+    ParamSpec {
+        key: "order",
+        default: "entry",
+        help:
+            "within a queue: entry (FIFO by the time a job entered it) or running-first (the \
+               Tiresias simulator's: jobs holding cards move ahead of waiting ones after each pass)",
+    },
+    placement::PARAM,
+];
+
 impl Tiresias {
+    /// Tiresias with these thresholds (GPU-ms), no starvation guard, best-fit placement.
     pub fn new(mut thresholds: Vec<u64>) -> Self {
         thresholds.sort_unstable();
         Tiresias {
             thresholds,
-            waiting_attained: Vec::new(),
+            starve: 0.0,
+            placer: Placer::best_fit(),
+            order: Order::Entry,
+            state: Vec::new(),
+            next_pos: 0,
         }
     }
 
-    /// The queue of a job with `attained` GPU-ms, 0 = highest priority.
-    pub fn queue_of(&self, attained: u64) -> usize {
-        self.thresholds.partition_point(|&t| t <= attained)
+    pub fn from_params(p: &Params) -> Result<Self, ParamError> {
+        let expected = "ascending positive GPU-seconds separated by `:`";
+        let secs: Vec<u64> = p.list("thresholds", expected)?;
+        if secs.is_empty() || secs.contains(&0) || !secs.windows(2).all(|w| w[0] < w[1]) {
+            return Err(p.bad("thresholds", expected));
+        }
+        let starve: f64 = p.parse("starve", "a factor >= 0")?;
+        if !(starve.is_finite() && starve >= 0.0) {
+            return Err(p.bad("starve", "a factor >= 0"));
+        }
+        let mut t = Tiresias::new(secs.iter().map(|s| s * 1000).collect());
+        t.starve = starve;
+        t.placer = Placer::from_params(p)?;
+        t.order = match p.choice("order", &["entry", "running-first"])? {
+            "entry" => Order::Entry,
+            _ => Order::RunningFirst,
+        };
+        Ok(t)
     }
 
-    /// Attained service of a running job now.
-    pub fn running_attained(r: &RunningJob, jobs: &JobsView<'_>) -> u64 {
-        let gpus = u64::from(jobs.pods[r.pod].num_gpu.max(1));
-        r.attained_gpu_ms + jobs.now_ms.saturating_sub(r.started_ms) * gpus
+    /// The queue of a job with `service` GPU-ms since its last promotion, 0 = highest.
+    pub fn queue_of(&self, service: u64) -> usize {
+        self.thresholds.partition_point(|&t| t <= service)
     }
+
+    fn key(&self, id: PodId) -> Key {
+        let s = &self.state[id];
+        match self.order {
+            Order::Entry => (s.queue, s.entered_ms, id),
+            Order::RunningFirst => (s.queue, s.pos, id),
+        }
+    }
+
+    /// A place at the tail of a queue.
+    fn tail(&mut self) -> u64 {
+        self.next_pos += 1;
+        self.next_pos
+    }
+
+    /// Brings job `id`'s queue up to now: first sight (queue 0 since its arrival), demotions
+    /// at each threshold its service has reached (entered at the crossing instant), and for a
+    /// waiting job the starvation promotion. `running`: its GPUs and last start, if running.
+    fn observe(
+        &mut self,
+        now: u64,
+        pod: &Pod,
+        id: PodId,
+        attained: u64,
+        running: Option<(u64, u64)>,
+        since_ms: u64,
+    ) {
+        if self.state.len() <= id {
+            self.state.resize(id + 1, JobState::default());
+        }
+        let mut s = self.state[id];
+        if !s.known {
+            s = JobState {
+                known: true,
+                queue: 0,
+                entered_ms: pod.arrival_ms,
+                base_gpu_ms: 0,
+                demoted_ms: None,
+                pos: self.tail(),
+            };
+        }
+        while s.queue < self.thresholds.len() {
+            let service = attained.saturating_sub(s.base_gpu_ms);
+            let threshold = self.thresholds[s.queue];
+            if service < threshold {
+                break;
+            }
+            // The first millisecond at which the service reached the threshold.
+            s.entered_ms = match running {
+                Some((gpus, started)) => (now - (service - threshold) / gpus).max(started),
+                None => since_ms.min(now),
+            };
+            s.queue += 1;
+            s.pos = self.tail();
+            if running.is_some() {
+                s.demoted_ms = Some(now);
+            }
+        }
+        if running.is_none() && s.queue > 0 {
+            if let Some(due) = self.promotion_due(pod, attained, &s, since_ms) {
+                if due <= now {
+                    s = JobState {
+                        known: true,
+                        queue: 0,
+                        entered_ms: due,
+                        base_gpu_ms: attained,
+                        demoted_ms: None,
+                        pos: self.tail(),
+                    };
+                }
+            }
+        }
+        self.state[id] = s;
+    }
+
+    /// When a waiting job (queued since `since_ms`) is due for promotion, if the guard is on
+    /// and it has run since its last promotion.
+    fn promotion_due(&self, pod: &Pod, attained: u64, s: &JobState, since_ms: u64) -> Option<u64> {
+        if self.starve <= 0.0 || s.queue == 0 {
+            return None;
+        }
+        let executed_ms = attained.saturating_sub(s.base_gpu_ms) / gpus_of(pod);
+        (executed_ms > 0).then(|| since_ms + (self.starve * executed_ms as f64).ceil() as u64)
+    }
+
+    /// Brings every job's queue up to now, in the Tiresias simulator's order of events: new
+    /// jobs join queue 0 (in arrival order), then running jobs are demoted (by job id), then
+    /// waiting ones promoted (by job id).
+    fn observe_all(&mut self, jobs: &JobsView<'_>, waiting: &[QueuedJob]) {
+        let now = jobs.now_ms;
+        for q in waiting {
+            let pod = &jobs.pods[q.pod];
+            if self.state.get(q.pod).is_none_or(|s| !s.known) {
+                self.observe(now, pod, q.pod, q.attained_gpu_ms, None, q.since_ms);
+            }
+        }
+        let mut running: Vec<&RunningJob> = jobs.running.iter().collect();
+        running.sort_unstable_by_key(|r| r.pod);
+        for r in running {
+            let pod = &jobs.pods[r.pod];
+            let run = Some((gpus_of(pod), r.started_ms));
+            self.observe(now, pod, r.pod, jobs.attained_gpu_ms(r), run, 0);
+        }
+        let mut queued: Vec<&QueuedJob> = waiting.iter().collect();
+        queued.sort_unstable_by_key(|q| q.pod);
+        for q in queued {
+            let pod = &jobs.pods[q.pod];
+            self.observe(now, pod, q.pod, q.attained_gpu_ms, None, q.since_ms);
+        }
+    }
+
+    /// After a pass ([`Order::RunningFirst`]): in every queue, the jobs holding cards move
+    /// ahead of the waiting ones, each group keeping its order.
+    fn running_first(&mut self, jobs: &JobsView<'_>, waiting: &[QueuedJob]) {
+        let mut all: Vec<(usize, bool, u64, PodId)> = jobs
+            .running
+            .iter()
+            .map(|r| r.pod)
+            .map(|id| (true, id))
+            .chain(waiting.iter().map(|q| (false, q.pod)))
+            .map(|(run, id)| {
+                let s = &self.state[id];
+                (s.queue, !run, s.pos, id)
+            })
+            .collect();
+        all.sort_unstable();
+        for (_, _, _, id) in all {
+            self.state[id].pos = self.tail();
+        }
+    }
+
+    /// When running job `r` next reaches a threshold, if it is above the last queue.
+    fn next_demotion(&self, jobs: &JobsView<'_>, r: &RunningJob) -> Option<u64> {
+        let s = &self.state[r.pod];
+        let threshold = *self.thresholds.get(s.queue)?;
+        let service = jobs.attained_gpu_ms(r).saturating_sub(s.base_gpu_ms);
+        let gpus = gpus_of(&jobs.pods[r.pod]);
+        Some(jobs.now_ms + threshold.saturating_sub(service).div_ceil(gpus))
+    }
+}
+
+/// GPUs a job's service counts per ms (a CPU-only job counts as one).
+fn gpus_of(pod: &Pod) -> u64 {
+    u64::from(pod.num_gpu.max(1))
 }
 
 impl Default for Tiresias {
     fn default() -> Self {
-        Tiresias::new(vec![GPU_HOUR_MS])
+        Tiresias::from_params(&Params::defaults("tiresias", PARAMS)).expect("valid defaults")
     }
-}
-
-/// The victims on `node` (taken in `order`) that make room for `pod`: the shortest prefix of
-/// `order` after which `fits` holds, with victims that turn out not to be needed dropped again
-/// (last added first). `None` if even all of them do not make room.
-pub fn fewest_victims(
-    node: &Node,
-    pod: &Pod,
-    order: &[PodId],
-    fits: impl Fn(&Node, &Pod) -> bool,
-) -> Option<Vec<PodId>> {
-    if order.is_empty() || !fits(&node.without(order), pod) {
-        return None;
-    }
-    let mut chosen: Vec<PodId> = Vec::new();
-    for &v in order {
-        chosen.push(v);
-        if fits(&node.without(&chosen), pod) {
-            break;
-        }
-    }
-    // Drop victims that are not needed (a later, larger one may have made room alone).
-    let mut i = chosen.len();
-    while i > 0 {
-        i -= 1;
-        let mut fewer = chosen.clone();
-        fewer.remove(i);
-        if !fewer.is_empty() && fits(&node.without(&fewer), pod) {
-            chosen = fewer;
-        }
-    }
-    Some(chosen)
 }
 
 impl Policy for Tiresias {
@@ -100,65 +319,80 @@ impl Policy for Tiresias {
         Some(SlicingMode::Whole)
     }
 
-    fn place(&mut self, cluster: &Cluster, pod: &Pod, _rng: &mut SimRng) -> Option<Placement> {
-        let node = cluster
-            .by_priority()
-            .iter()
-            .copied()
-            .find(|&n| cluster.node(n).fits(pod))?;
-        let gpus = gpu_select::lowest_index(cluster.node(node), pod)?;
-        Some(Placement { node, gpus })
+    fn place(
+        &mut self,
+        cluster: &Cluster,
+        job: PodId,
+        pod: &Pod,
+        rng: &mut SimRng,
+    ) -> Option<Placement> {
+        self.placer.place(cluster, job, pod, rng)
     }
 
     fn order_queue(&mut self, jobs: &JobsView<'_>, queue: &mut [QueuedJob]) {
-        self.waiting_attained.resize(jobs.pods.len(), 0);
-        for q in queue.iter() {
-            self.waiting_attained[q.pod] = q.attained_gpu_ms;
-        }
-        queue.sort_by_key(|q| {
-            (
-                self.queue_of(q.attained_gpu_ms),
-                jobs.pods[q.pod].arrival_ms,
-                q.pod,
-            )
-        });
+        self.observe_all(jobs, queue);
+        queue.sort_by_key(|q| self.key(q.pod));
     }
 
-    fn preempt(&mut self, cluster: &Cluster, pod: &Pod, jobs: &JobsView<'_>) -> Vec<PodId> {
-        let attained = jobs
-            .id_of(pod)
-            .and_then(|id| self.waiting_attained.get(id).copied())
-            .unwrap_or(0);
-        let my_queue = self.queue_of(attained);
-        let mut best: Option<(usize, usize, Vec<PodId>)> = None;
-        for (rank, &n) in cluster.by_priority().iter().enumerate() {
-            let mut victims: Vec<(usize, u64, PodId)> = jobs
-                .running
-                .iter()
-                .filter(|r| r.node == n)
-                .map(|r| {
-                    let a = Self::running_attained(r, jobs);
-                    (self.queue_of(a), a, r.pod)
-                })
-                .filter(|&(q, _, _)| q > my_queue)
-                .collect();
-            // Lowest queue (most service) first, then most attained, then latest id.
-            victims.sort_by_key(|&(q, a, id)| std::cmp::Reverse((q, a, id)));
-            let order: Vec<PodId> = victims.iter().map(|&(_, _, id)| id).collect();
-            if let Some(v) = fewest_victims(cluster.node(n), pod, &order, |n, p| n.fits(p)) {
-                if best.as_ref().is_none_or(|b| v.len() < b.0) {
-                    best = Some((v.len(), rank, v));
-                }
-            }
+    fn discipline(&self) -> Discipline {
+        Discipline::Skip
+    }
+
+    fn preempt(
+        &mut self,
+        cluster: &Cluster,
+        job: PodId,
+        pod: &Pod,
+        jobs: &JobsView<'_>,
+    ) -> Vec<PodId> {
+        let Some(mine) = self
+            .state
+            .get(job)
+            .filter(|s| s.known)
+            .map(|_| self.key(job))
+        else {
+            return Vec::new();
+        };
+        let now = jobs.now_ms;
+        let lower = jobs
+            .running
+            .iter()
+            .filter(|r| {
+                let Some(s) = self.state.get(r.pod).filter(|s| s.known) else {
+                    return false;
+                };
+                // A lower queue, or this queue entered at this instant by a demotion (under
+                // the list order: anything behind in the list).
+                s.queue > mine.0
+                    || (s.queue == mine.0
+                        && (self.order == Order::RunningFirst || s.demoted_ms == Some(now)))
+            })
+            .map(|r| (self.key(r.pod), r))
+            .filter(|&(k, _)| k > mine);
+        lowest_priority_first(cluster, pod, lower)
+    }
+
+    fn next_wake(&mut self, jobs: &JobsView<'_>, waiting: &[QueuedJob]) -> Option<u64> {
+        self.observe_all(jobs, waiting);
+        if self.order == Order::RunningFirst {
+            self.running_first(jobs, waiting);
         }
-        best.map(|(_, _, v)| v).unwrap_or_default()
+        let demotions = jobs
+            .running
+            .iter()
+            .filter_map(|r| self.next_demotion(jobs, r));
+        let promotions = waiting.iter().filter_map(|q| {
+            let s = &self.state[q.pod];
+            self.promotion_due(&jobs.pods[q.pod], q.attained_gpu_ms, s, q.since_ms)
+        });
+        demotions.chain(promotions).min()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tests::{cluster_in, placed, replay_on};
+    use crate::tests::replay_on;
 
     fn job(name: &str, arrival_ms: u64, work_ms: u64, gpus: u32) -> Pod {
         let mut p = Pod::new(name, 1000, 1024, gpus, 1000);
@@ -168,99 +402,170 @@ mod tests {
         p
     }
 
+    const NODE4: &[(&str, u64, u64, u32, &str)] = &[("n", 64_000, 1 << 20, 4, "V100M32")];
+    const NODE1: &[(&str, u64, u64, u32, &str)] = &[("n", 64_000, 1 << 20, 1, "V100M32")];
+
     #[test]
-    fn higher_queue_preempts_lower_and_same_queue_waits() {
-        // Threshold 5 GPU-s: at 10 s job a (10 GPU-s attained) is in queue 1, b in queue 0.
+    fn a_short_job_waits_exactly_until_the_long_one_crosses_the_threshold() {
+        // The crossval probe: two 4-GPU jobs at 0 on one 4-GPU node, a long (5,000 s) then a
+        // short (100 s) one; default thresholds 3,250 and 7,200 GPU-s. Both are in queue 0,
+        // the long one first (same entry time, lower id). Its service reaches 3,250 GPU-s after
+        // 3,250 / 4 = 812.5 s: it is demoted to queue 1 then, and the short job (queue 0)
+        // preempts it at that instant — not at the next arrival or completion (there is none).
         let o = replay_on(
-            &[("n", 64_000, 1 << 20, 1, "V100M32")],
-            vec![job("a", 0, 20_000, 1), job("b", 10_000, 3_000, 1)],
-            &mut Tiresias::new(vec![5_000]),
-            2_000,
+            NODE4,
+            vec![job("long", 0, 5_000_000, 4), job("short", 0, 100_000, 4)],
+            &mut Tiresias::default(),
+            0,
         );
+        assert_eq!(o.jobs[1].first_start_ms, Some(812_500));
+        assert_eq!(o.jobs[1].waited_ms, 812_500);
+        assert_eq!(o.jobs[1].finish_ms, Some(912_500));
+        // The long job resumes at 912.5 s with 4,187.5 s left.
+        assert_eq!(o.jobs[0].finish_ms, Some(5_100_000));
         assert_eq!(o.figures.preemptions, 1);
-        assert_eq!(o.jobs[1].first_start_ms, Some(10_000));
-        assert_eq!(o.jobs[1].finish_ms, Some(13_000));
-        // a: 10 s left + 2 s restart cost from 13 s.
-        assert_eq!(o.jobs[0].finish_ms, Some(25_000));
-        assert_eq!(o.figures.jobs_finished, 2);
-        // c arrives while a is still in queue 0 (2 GPU-s): no preemption, FIFO.
+        // With a restart cost the long job pays it once; the short job's wait is unchanged.
         let o = replay_on(
-            &[("n", 64_000, 1 << 20, 1, "V100M32")],
-            vec![job("a", 0, 20_000, 1), job("c", 2_000, 3_000, 1)],
-            &mut Tiresias::new(vec![5_000]),
-            2_000,
+            NODE4,
+            vec![job("long", 0, 5_000_000, 4), job("short", 0, 100_000, 4)],
+            &mut Tiresias::default(),
+            60_000,
         );
-        assert_eq!(o.figures.preemptions, 0);
-        assert_eq!(o.jobs[1].first_start_ms, Some(20_000));
+        assert_eq!(o.jobs[1].first_start_ms, Some(812_500));
+        assert_eq!(o.jobs[0].finish_ms, Some(5_160_000));
+        // The peer's list order changes nothing here.
+        let mut t = crate::build("tiresias[order=running-first]")
+            .unwrap()
+            .policy;
+        let o = replay_on(
+            NODE4,
+            vec![job("long", 0, 5_000_000, 4), job("short", 0, 100_000, 4)],
+            &mut *t,
+            0,
+        );
+        assert_eq!(o.jobs[1].first_start_ms, Some(812_500));
+        assert_eq!(o.jobs[0].finish_ms, Some(5_100_000));
     }
 
     #[test]
-    fn queue_then_arrival_order_and_fewest_victims_node() {
-        let t = Tiresias::new(vec![5_000, 50_000]);
-        assert_eq!(
-            (t.queue_of(0), t.queue_of(5_000), t.queue_of(60_000)),
-            (0, 1, 2)
+    fn a_demoted_job_queues_behind_the_jobs_already_in_its_new_queue() {
+        // Thresholds 4 and 10 GPU-s on one card. a (0 s, 20 s of work) runs; b (1 s, 14 s)
+        // waits in queue 0 (entered after a). At 4 s a is demoted to queue 1 and b preempts
+        // it. b reaches 4 GPU-s at 8 s and enters queue 1 behind a (entered at 4 s): a
+        // resumes. a reaches 10 GPU-s at 14 s, queue 2: b preempts it, reaches 10 GPU-s at
+        // 20 s and enters queue 2 behind a (entered at 14 s): a runs its last 10 s to 30 s,
+        // then b its last 4 s to 34 s.
+        let o = replay_on(
+            NODE1,
+            vec![job("a", 0, 20_000, 1), job("b", 1_000, 14_000, 1)],
+            &mut Tiresias::new(vec![4_000, 10_000]),
+            0,
         );
-        let pods = vec![
-            job("l0", 0, 1, 1),
-            job("l1", 1, 1, 1),
-            job("l2", 2, 1, 2),
-            job("hi", 3, 1, 2),
-        ];
-        let mut c = cluster_in(
-            &[
-                ("a", 64_000, 1 << 20, 2, "V100M32"),
-                ("b", 64_000, 1 << 20, 2, "V100M32"),
-            ],
-            SlicingMode::Whole,
+        assert_eq!(o.jobs[1].first_start_ms, Some(4_000));
+        assert_eq!(o.jobs[0].finish_ms, Some(30_000));
+        assert_eq!(o.jobs[1].finish_ms, Some(34_000));
+        assert_eq!((o.jobs[0].preemptions, o.jobs[1].preemptions), (2, 2));
+    }
+
+    #[test]
+    fn a_job_never_preempts_one_that_entered_its_queue_earlier() {
+        // One card, one threshold (1 GPU-s). a is in queue 1 from 1 s. b arrives at 2 s in
+        // queue 0 and preempts a; at 3 s b enters queue 1, behind a, so a resumes and keeps
+        // the card to its end (11 s) although b now has less service: within a queue it is
+        // FIFO, and b never gets ahead of a again. b's last 9 s end at 20 s.
+        let o = replay_on(
+            NODE1,
+            vec![job("a", 0, 10_000, 1), job("b", 2_000, 10_000, 1)],
+            &mut Tiresias::new(vec![1_000]),
+            0,
         );
-        placed(&mut c, 0, pods[0].clone(), 0, &[0]);
-        placed(&mut c, 1, pods[1].clone(), 0, &[1]);
-        placed(&mut c, 2, pods[2].clone(), 1, &[0, 1]);
-        let running: Vec<RunningJob> = [(0, 0), (1, 0), (2, 1)]
-            .iter()
-            .map(|&(pod, node)| RunningJob {
-                pod,
-                node,
-                started_ms: 0,
-                attained_gpu_ms: 10_000,
-            })
-            .collect();
-        let view = JobsView {
-            now_ms: 0,
-            pods: &pods,
-            running: &running,
+        assert_eq!(o.jobs[1].first_start_ms, Some(2_000));
+        assert_eq!(o.jobs[0].finish_ms, Some(11_000));
+        assert_eq!(o.jobs[1].finish_ms, Some(20_000));
+        assert_eq!(o.figures.preemptions, 2);
+    }
+
+    /// a (0 s, 20 s of work) is demoted at 10 s (threshold 10 GPU-s) by a stream of 4-s jobs
+    /// arriving every 4 s from 10 s to 26 s, each staying in queue 0.
+    fn starving() -> Vec<Pod> {
+        let mut jobs = vec![job("a", 0, 20_000, 1)];
+        for i in 0..5 {
+            jobs.push(job(&format!("c{i}"), 10_000 + 4_000 * i, 4_000, 1));
+        }
+        jobs
+    }
+
+    #[test]
+    fn the_starvation_guard_promotes_a_job_that_waited_f_times_its_run_time() {
+        // Without the guard a waits for the whole stream (to 30 s) and ends at 40 s.
+        let o = replay_on(NODE1, starving(), &mut Tiresias::new(vec![10_000]), 0);
+        assert_eq!(o.jobs[0].finish_ms, Some(40_000));
+        assert_eq!(o.jobs[4].first_start_ms, Some(22_000));
+        // starve = 1: a ran 10 s and has waited 10 s at 20 s: promoted to queue 0, entered at
+        // 20 s. c2 (entered at 18 s) keeps the card; at 22 s a goes before c3 (entered at 22 s)
+        // and runs its last 10 s to 32 s; c3 and c4 follow.
+        let mut t = crate::build("tiresias[thresholds=10,starve=1]")
+            .unwrap()
+            .policy;
+        let o = replay_on(NODE1, starving(), &mut *t, 0);
+        assert_eq!(o.jobs[0].finish_ms, Some(32_000));
+        assert_eq!(o.jobs[4].first_start_ms, Some(32_000));
+        assert_eq!(o.jobs[5].first_start_ms, Some(36_000));
+        assert_eq!(o.figures.preemptions, 1);
+    }
+
+    #[test]
+    fn running_first_keeps_the_peers_list_and_entry_keeps_fifo_by_entry() {
+        // Three cards, one threshold (10 GPU-s). x (2 cards) and y (1 card) start at 0; x
+        // enters queue 1 at 5 s, y at 10 s. z (2 cards, queue 0) arrives at 11 s: preempting y
+        // alone is not enough, x alone is (the fewest lowest-priority victims), so x goes. x
+        // resumes when z ends (14 s). At 15 s w (1 card, queue 0) needs one card:
+        // * entry: the lowest priority is y (entered queue 1 last): y goes;
+        // * running-first: after x's preemption the peer's list put y (running) ahead of x,
+        //   and x resumed behind it: x is the last job of the list and goes again.
+        let jobs = || {
+            vec![
+                job("x", 0, 100_000, 2),
+                job("y", 0, 100_000, 1),
+                job("z", 11_000, 3_000, 2),
+                job("w", 15_000, 2_000, 1),
+            ]
         };
-        let mut t = Tiresias::new(vec![5_000]);
-        let mut q = vec![QueuedJob {
-            pod: 3,
-            since_ms: 9,
-            attained_gpu_ms: 0,
-        }];
-        t.order_queue(&view, &mut q);
-        // Node a needs two victims, node b one: b's 2-GPU job goes.
-        assert_eq!(t.preempt(&c, &pods[3], &view), vec![2]);
-        // A job in the victims' own queue preempts nobody.
-        t.waiting_attained[3] = 6_000;
-        assert_eq!(t.preempt(&c, &pods[3], &view), Vec::<PodId>::new());
-        let mut q = vec![
-            QueuedJob {
-                pod: 1,
-                since_ms: 0,
-                attained_gpu_ms: 7_000,
-            },
-            QueuedJob {
-                pod: 2,
-                since_ms: 1,
-                attained_gpu_ms: 0,
-            },
-            QueuedJob {
-                pod: 0,
-                since_ms: 2,
-                attained_gpu_ms: 6_000,
-            },
-        ];
-        t.order_queue(&view, &mut q);
-        assert_eq!(q.iter().map(|q| q.pod).collect::<Vec<_>>(), vec![2, 0, 1]);
+        let node3 = &[("n", 64_000, 1 << 20, 3, "V100M32")];
+        let preempted = |spec: &str| {
+            let mut t = crate::build(spec).unwrap().policy;
+            let o = replay_on(node3, jobs(), &mut *t, 0);
+            (o.jobs[0].preemptions, o.jobs[1].preemptions)
+        };
+        assert_eq!(preempted("tiresias[thresholds=10]"), (1, 1));
+        assert_eq!(
+            preempted("tiresias[thresholds=10,order=running-first]"),
+            (2, 0)
+        );
+    }
+
+    #[test]
+    fn parameters_are_checked() {
+        for (spec, expected) in [
+            ("tiresias[thresholds=7200:1800]", "expected ascending"),
+            ("tiresias[thresholds=0]", "expected ascending"),
+            ("tiresias[starve=-1]", "expected a factor >= 0"),
+            (
+                "tiresias[placement=spread]",
+                "expected one of best-fit, first-fit",
+            ),
+            (
+                "tiresias[order=lifo]",
+                "expected one of entry, running-first",
+            ),
+        ] {
+            let e = crate::build(spec).err().unwrap().to_string();
+            assert!(e.contains(expected), "{spec}: {e}");
+        }
+        let b = crate::build("tiresias").unwrap();
+        assert_eq!(b.params.resolved()["thresholds"], "3250:7200");
+        assert_eq!(b.params.resolved()["starve"], "0");
+        assert_eq!(b.params.resolved()["placement"], "best-fit");
+        assert_eq!(b.params.resolved()["order"], "entry");
     }
 }

@@ -41,6 +41,25 @@ pub enum InputError {
     /// A whole-file problem (empty trace, duplicate names, ...).
     #[error("{file}: {message}")]
     Invalid { file: PathBuf, message: String },
+    /// Values of a column that name nothing flexsim knows (a QoS class, a device model, ...):
+    /// `got` is the first, quoted, at its line, then every other one of the file, with
+    /// suggestions.
+    #[error("{file}:{line}: column {column}: expected {expected}, got {got}")]
+    Unknown {
+        file: PathBuf,
+        line: u64,
+        column: String,
+        expected: String,
+        got: String,
+    },
+    /// A fleet beyond the size limit (`fleet::FLEET_LIMIT` unless the caller chose another).
+    #[error("{file}: the fleet has {devices} devices on {nodes} nodes, beyond the limit of {limit} devices or nodes")]
+    FleetTooLarge {
+        file: PathBuf,
+        devices: u64,
+        nodes: u64,
+        limit: u64,
+    },
 }
 
 /// Why the engine refused a placement a policy proposed.
@@ -95,6 +114,27 @@ pub enum PlacementError {
     },
 }
 
+/// A slicing-mode choice (`--slicing`) that cannot be read or that the fleet cannot take.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SlicingChoiceError {
+    #[error("{text:?}: {message}")]
+    Syntax { text: String, message: String },
+    #[error("fleet {fleet} has no device model {model} (its device models: {known})")]
+    UnknownModel {
+        model: String,
+        fleet: String,
+        known: String,
+    },
+    #[error(
+        "device model {model} does not support slicing mode {mode} (it supports: {supported})"
+    )]
+    Unsupported {
+        model: String,
+        mode: String,
+        supported: String,
+    },
+}
+
 /// A run (of either protocol) that could not complete.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -107,4 +147,32 @@ pub enum EngineError {
     },
     #[error("the fleet has no GPU capacity")]
     NoGpuCapacity,
+    /// The inflation protocol's tune ratio is not a share of capacity in (0, 10].
+    #[error("invalid tune {0}: expected a share of GPU capacity in (0, 10], e.g. 1.3")]
+    InvalidTune(f64),
+    /// The inflation protocol tunes GPU requests; a trace without any has none to tune.
+    #[error("the trace's {pods} pods request no GPU: the inflation protocol tunes arrived GPU requests to a share of capacity, and there are none to tune")]
+    NothingToTune { pods: usize },
+    /// Tuning down removed every GPU pod: the target is too small for the trace's pods.
+    #[error("tune {tune} leaves no GPU pod to arrive: tuning down to its target of {target_milli} milli-GPU (capacity {capacity_milli}) removed every GPU pod (the smallest requests {smallest_milli}); use a larger tune")]
+    TunedToNothing {
+        tune: f64,
+        target_milli: u64,
+        capacity_milli: u64,
+        smallest_milli: u64,
+    },
+    #[error("{total} jobs fit no node of the empty fleet ({by_reason}), e.g. {examples}")]
+    Unplaceable {
+        total: u64,
+        /// `reason count` pairs, comma-separated, by reason name.
+        by_reason: String,
+        /// The first few such jobs' names.
+        examples: String,
+    },
+    #[error("policy {policy} runs cards in slicing mode {mode}, which no device model of fleet {fleet} supports")]
+    PreferredModeUnsupported {
+        policy: String,
+        mode: String,
+        fleet: String,
+    },
 }

@@ -24,6 +24,15 @@ pub struct CsvTable<R: std::io::Read> {
     header: Vec<String>,
 }
 
+/// What a reader does with a header column its format does not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extra {
+    /// An error: flexsim's own formats, where an unknown column can only be a mistake.
+    Refuse,
+    /// A warning: published formats, which carry columns flexsim does not use.
+    Warn,
+}
+
 /// One data row, with the file and line it came from.
 pub struct Row<'t> {
     file: &'t Path,
@@ -43,7 +52,21 @@ impl<R: std::io::Read> CsvTable<R> {
             .map_err(|e| csv_error(file, &e))?
             .iter()
             .map(str::to_owned)
-            .collect();
+            .collect::<Vec<String>>();
+        for (i, h) in header.iter().enumerate() {
+            if let Some(j) = header[i + 1..].iter().position(|o| o == h) {
+                return Err(InputError::Row {
+                    file: file.to_owned(),
+                    line: 1,
+                    message: format!(
+                        "column {h:?} appears twice in the header (fields {} and {}); which one \
+                         to read is ambiguous",
+                        i + 1,
+                        i + j + 2
+                    ),
+                });
+            }
+        }
         Ok(CsvTable {
             file: file.to_owned(),
             reader,
@@ -63,6 +86,70 @@ impl<R: std::io::Read> CsvTable<R> {
 
     pub fn optional_column(&self, name: &str) -> Option<usize> {
         self.header.iter().position(|h| h == name)
+    }
+
+    /// Checks the header against `known`, the columns of `format`. With [`Extra::Refuse`]
+    /// (flexsim's own formats) a column outside `known` is an error; with [`Extra::Warn`] (a
+    /// published format, which may grow columns flexsim does not read) it is one warning, pushed
+    /// onto `warnings`. Either way every unknown column is named, with "did you mean" (a
+    /// misspelt optional column would otherwise silently be absent).
+    pub fn check_columns(
+        &self,
+        format: &str,
+        known: &[&str],
+        extra: Extra,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), InputError> {
+        let unknown: Vec<String> = self
+            .header
+            .iter()
+            .filter(|h| !known.contains(&h.as_str()))
+            .cloned()
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let plural = if unknown.len() > 1 { "s" } else { "" };
+        let listed = crate::input::names::quoted_with_suggestions(&unknown, known);
+        let known = known.join(", ");
+        let file = self.file.display();
+        match extra {
+            Extra::Refuse => Err(InputError::Row {
+                file: self.file.clone(),
+                line: 1,
+                message: format!(
+                    "unknown column{plural} {listed}; the {format} format's columns are: {known}"
+                ),
+            }),
+            Extra::Warn => {
+                warnings.push(format!(
+                    "{file}:1: ignoring column{plural} the {format} format does not have: \
+                     {listed} (its columns: {known})"
+                ));
+                Ok(())
+            }
+        }
+    }
+
+    /// The error for the unknown values `unknowns` of column `col`, if any; `expected`
+    /// describes the known ones, `known` gives the suggestions.
+    pub fn unknown_values<S: AsRef<str>>(
+        &self,
+        col: usize,
+        unknowns: &crate::input::names::Unknowns,
+        expected: &str,
+        known: &[S],
+    ) -> Result<(), InputError> {
+        match unknowns.report(known) {
+            None => Ok(()),
+            Some((got, line, rest)) => Err(InputError::Unknown {
+                file: self.file.clone(),
+                line,
+                column: self.header.get(col).cloned().unwrap_or_default(),
+                expected: expected.to_owned(),
+                got: format!("\"{got}\"{rest}"),
+            }),
+        }
     }
 
     /// Calls `f` on every data row in file order.

@@ -4,6 +4,7 @@
 
 pub mod csv_rows;
 pub mod fleet_file;
+pub mod names;
 pub mod profile_file;
 pub mod synth;
 pub mod trace;
@@ -14,3 +15,7 @@ pub fn file_stem(path: &std::path::Path) -> String {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())
 }
+
+/// What a reader noticed that does not stop it, one message each (columns of a published
+/// format that flexsim does not read, ...); the CLI prints them on stderr.
+pub type Warnings = Vec<String>;

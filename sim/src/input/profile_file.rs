@@ -181,6 +181,20 @@ mod tests {
     }
 
     #[test]
+    fn misspelt_profile_field_is_refused() {
+        let text = toml::to_string(&sample())
+            .unwrap()
+            .replace("interference =", "interferense =");
+        assert!(text.contains("interferense"), "{text}");
+        let e = DeviceProfile::from_toml_str(&text, Path::new("p.toml")).unwrap_err();
+        let e = e.to_string();
+        assert!(
+            e.contains("p.toml") && e.contains("unknown field `interferense`"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn errors_name_the_file() {
         let missing = Path::new("/nonexistent/dir/h100.toml");
         let e = DeviceProfile::load(missing).unwrap_err();

@@ -9,6 +9,7 @@
 //! card-microunit-milliseconds, so nothing drifts and results do not depend on event order.
 
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// The cluster at one timeseries sample, besides utilization.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,8 +43,12 @@ pub struct JobRecord {
     pub preemptions: u32,
     /// Last node it ran on.
     pub node: Option<String>,
-    /// `finished`, `running`, `pending` or `skipped`.
+    /// `finished`, `running`, `pending`, `skipped` or `unplaceable`.
     pub state: &'static str,
+    /// Why an unplaceable job fits no node of the empty fleet (`gpu-models`, ...), why a
+    /// pending job still waits (`no-fit-now`, `remote-only`, `starved`), `no-work` for a
+    /// skipped job; empty for running and finished jobs.
+    pub reason: &'static str,
     pub latency_sensitive: bool,
 }
 
@@ -116,6 +121,13 @@ pub struct ReplayFigures {
     pub jobs_pending: u64,
     pub jobs_running: u64,
     pub jobs_skipped: u64,
+    /// Jobs that fit no node of the empty fleet; finished + running + pending + skipped +
+    /// unplaceable = total.
+    pub jobs_unplaceable: u64,
+    /// Unplaceable jobs per reason name.
+    pub unplaceable_by_reason: BTreeMap<String, u64>,
+    /// Pending jobs per reason name.
+    pub pending_by_reason: BTreeMap<String, u64>,
     /// The utilization window (first to last arrival).
     pub start_s: f64,
     pub window_end_s: f64,
@@ -131,6 +143,8 @@ pub struct ReplayOutcome {
     pub per_model: Vec<ModelUse>,
     pub timeseries: Vec<TimeRow>,
     pub jobs: Vec<JobRecord>,
+    /// The slicing mode each device model ran in, and where it came from.
+    pub slicing: std::collections::BTreeMap<String, crate::model::fleet::ModelMode>,
 }
 
 /// Accumulates utilization and samples while a replay runs.
@@ -294,6 +308,13 @@ impl Metrics {
             })
             .collect();
         let count = |s: &str| jobs.iter().filter(|j| j.state == s).count() as u64;
+        let by_reason = |s: &str| {
+            let mut m = BTreeMap::new();
+            for j in jobs.iter().filter(|j| j.state == s) {
+                *m.entry(j.reason.to_owned()).or_insert(0) += 1;
+            }
+            m
+        };
         let replayed = jobs.iter().filter(|j| j.state != "skipped");
         let wait_s = Percentiles::of(
             replayed
@@ -341,6 +362,9 @@ impl Metrics {
             jobs_pending: count("pending"),
             jobs_running: count("running"),
             jobs_skipped: count("skipped"),
+            jobs_unplaceable: count("unplaceable"),
+            unplaceable_by_reason: by_reason("unplaceable"),
+            pending_by_reason: by_reason("pending"),
             start_s: self.start_ms as f64 / 1000.0,
             window_end_s: self.window_end_ms as f64 / 1000.0,
             end_s: end_ms as f64 / 1000.0,
@@ -351,6 +375,7 @@ impl Metrics {
             per_model,
             timeseries: self.rows,
             jobs,
+            slicing: std::collections::BTreeMap::new(),
         }
     }
 }

@@ -76,16 +76,27 @@ impl Node {
         if !pod.is_gpu_pod() {
             return None;
         }
-        let memory_mib = pod
-            .gpu_memory_mib
-            .unwrap_or(u64::from(pod.gpu_milli) * d.model.memory_mib / u64::from(GPU_MILLI));
-        let request = CardRequest {
+        Some(slicing::normalise(
+            &d.mode,
+            &d.model,
+            &self.card_request(pod),
+        ))
+    }
+
+    /// What `pod` asks of each of its cards here (a GPU node): its compute share and its
+    /// device memory, stated or implied ([`slicing::implied_memory_mib`]).
+    fn card_request(&self, pod: &Pod) -> CardRequest {
+        let memory_mib = pod.gpu_memory_mib.unwrap_or_else(|| {
+            self.device.as_deref().map_or(0, |d| {
+                slicing::implied_memory_mib(&d.mode, &d.model, pod.gpu_milli)
+            })
+        });
+        CardRequest {
             compute_milli: pod.gpu_milli,
             memory_mib,
             weight_milli: 0,
             priority_class: priority_class(pod.priority),
-        };
-        Some(slicing::normalise(&d.mode, &d.model, &request))
+        }
     }
 
     /// Whether card `gpu` can take `slice` now.
@@ -124,6 +135,25 @@ impl Node {
             n.release(id);
         }
         n
+    }
+
+    /// A copy of this node with pod `id` placed on cards `gpus`, checked as [`Cluster::place`]
+    /// checks it: what-if for reservations ("would the reserved job still fit beside this
+    /// one?"), the counterpart of [`Node::without`].
+    pub fn with(&self, id: PodId, pod: &Pod, gpus: &[u16]) -> Result<Node, PlacementError> {
+        let mut one = Cluster {
+            nodes: vec![self.clone()],
+            by_priority: vec![0],
+            gpu_capacity_milli: 0,
+            gpu_used_milli: 0,
+            clock: self.generation,
+        };
+        let placement = Placement {
+            node: 0,
+            gpus: gpus.to_vec(),
+        };
+        one.place(id, pod, placement)?;
+        Ok(one.nodes.pop().expect("one node"))
     }
 
     /// Takes resident `id` off the node; returns it and the GPU milli this freed.
@@ -244,6 +274,153 @@ impl Node {
     }
 }
 
+/// Why a job fits no node of the fleet even when the cluster is empty — it can never run
+/// ([`Cluster::unplaceable_reason`]). The names ([`Unplaceable::name`]) are stable: they are
+/// what `summary.json` and `jobs.csv` write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Unplaceable {
+    /// `gpu-models`: no GPU node of the fleet has a device model the job accepts (its
+    /// `gpu_models` / openb `gpu_spec` names none of the fleet's).
+    GpuModels,
+    /// `too-many-gpus`: more devices than any node of an accepted model has.
+    TooManyGpus,
+    /// `device-memory`: more device memory than the slicing mode of every accepted model can
+    /// give one job ([`Refusal::MemoryTooLarge`]).
+    ///
+    /// [`Refusal::MemoryTooLarge`]: crate::model::slicing::Refusal::MemoryTooLarge
+    DeviceMemory,
+    /// `slicing-no-mig-profile`: no MIG profile the mode offers (a static geometry's) is large
+    /// enough ([`Refusal::NoProfileFits`]).
+    ///
+    /// [`Refusal::NoProfileFits`]: crate::model::slicing::Refusal::NoProfileFits
+    NoMigProfile,
+    /// `slicing-no-vnpu-template`: no vNPU template is large enough
+    /// ([`Refusal::NoTemplateFits`]).
+    ///
+    /// [`Refusal::NoTemplateFits`]: crate::model::slicing::Refusal::NoTemplateFits
+    NoVnpuTemplate,
+    /// `slicing-refused`: the slicing mode refuses the request on an empty card for another
+    /// reason (the [`Refusal`](crate::model::slicing::Refusal) says which).
+    SlicingRefused,
+    /// `cpu`: more CPU than any node that could hold its devices (any node, for a CPU-only
+    /// job) has.
+    Cpu,
+    /// `memory`: more host memory than any node that passes the checks above has.
+    Memory,
+    /// `rdma`: more RDMA NIC bandwidth than any such node has.
+    Rdma,
+    /// `app-density`: its app may have no job on a node (`max_per_node` 0).
+    AppDensity,
+}
+
+impl Unplaceable {
+    /// Every reason, in check order.
+    pub const ALL: [Unplaceable; 10] = [
+        Unplaceable::GpuModels,
+        Unplaceable::TooManyGpus,
+        Unplaceable::DeviceMemory,
+        Unplaceable::NoMigProfile,
+        Unplaceable::NoVnpuTemplate,
+        Unplaceable::SlicingRefused,
+        Unplaceable::Cpu,
+        Unplaceable::Memory,
+        Unplaceable::Rdma,
+        Unplaceable::AppDensity,
+    ];
+
+    /// The stable kebab-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unplaceable::GpuModels => "gpu-models",
+            Unplaceable::TooManyGpus => "too-many-gpus",
+            Unplaceable::DeviceMemory => "device-memory",
+            Unplaceable::NoMigProfile => "slicing-no-mig-profile",
+            Unplaceable::NoVnpuTemplate => "slicing-no-vnpu-template",
+            Unplaceable::SlicingRefused => "slicing-refused",
+            Unplaceable::Cpu => "cpu",
+            Unplaceable::Memory => "memory",
+            Unplaceable::Rdma => "rdma",
+            Unplaceable::AppDensity => "app-density",
+        }
+    }
+
+    fn of_refusal(refusal: slicing::Refusal) -> Unplaceable {
+        match refusal {
+            slicing::Refusal::MemoryTooLarge { .. } => Unplaceable::DeviceMemory,
+            slicing::Refusal::NoProfileFits => Unplaceable::NoMigProfile,
+            slicing::Refusal::NoTemplateFits => Unplaceable::NoVnpuTemplate,
+            _ => Unplaceable::SlicingRefused,
+        }
+    }
+}
+
+/// How far a pod gets through one node's checks on the empty cluster, in check order: the
+/// first check it fails, or `Fits`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum EmptyCheck {
+    GpuModel,
+    GpuCount,
+    Slicing(Unplaceable),
+    Cpu,
+    Memory,
+    Rdma,
+    AppDensity,
+    Fits,
+}
+
+impl Node {
+    /// The first of [`Node::fits`]'s checks `pod` fails on this node when it is empty (from its
+    /// capacities, whatever runs on it now). `slicing` caches the empty-card verdict per
+    /// device model.
+    fn empty_check(
+        &self,
+        pod: &Pod,
+        slicing: &mut Vec<(*const FleetDevice, Option<Unplaceable>)>,
+    ) -> EmptyCheck {
+        if pod.is_gpu_pod() {
+            let Some(device) = self.device.as_ref() else {
+                return EmptyCheck::GpuModel;
+            };
+            if !pod.gpu_spec.accepts(&self.model) {
+                return EmptyCheck::GpuModel;
+            }
+            if self.gpu_free_milli.len() < pod.num_gpu as usize {
+                return EmptyCheck::GpuCount;
+            }
+            let key = Arc::as_ptr(device);
+            let refused = match slicing.iter().find(|(k, _)| *k == key) {
+                Some((_, r)) => *r,
+                None => {
+                    let empty = CardState::new(device.mode);
+                    let r =
+                        slicing::normalise(&device.mode, &device.model, &self.card_request(pod))
+                            .and_then(|s| slicing::fits(&empty, &device.model, &s))
+                            .err()
+                            .map(Unplaceable::of_refusal);
+                    slicing.push((key, r));
+                    r
+                }
+            };
+            if let Some(r) = refused {
+                return EmptyCheck::Slicing(r);
+            }
+        }
+        if pod.cpu_milli > self.cpu_capacity_milli {
+            return EmptyCheck::Cpu;
+        }
+        if pod.memory_mib > self.memory_capacity_mib {
+            return EmptyCheck::Memory;
+        }
+        if self.rdma_capacity_pct.is_some_and(|cap| pod.rdma_pct > cap) {
+            return EmptyCheck::Rdma;
+        }
+        if pod.app.is_some() && pod.max_per_node == Some(0) {
+            return EmptyCheck::AppDensity;
+        }
+        EmptyCheck::Fits
+    }
+}
+
 /// Slicing priority class of a job priority: 0 is served first. openb LS (3) → 0, Guaranteed
 /// (2) → 1, Burstable (1) → 2, BE (0) → 3.
 pub fn priority_class(priority: i32) -> u8 {
@@ -357,6 +534,41 @@ impl Cluster {
                 out.push(id);
             }
         }
+    }
+
+    /// Why `pod` fits no node of this cluster when it is empty — from the nodes' capacities,
+    /// whatever runs on them now — or `None` if some node of the empty cluster holds it
+    /// ([`Node::fits`] there). The reason is the check that stopped the node that got
+    /// furthest through [`Node::fits`]'s checks, in the order device model, device count,
+    /// slicing (normalised and placed on an empty card), CPU, memory, RDMA, app density: a
+    /// job whose 8 GPUs fit only nodes with too little CPU is `cpu`, not `too-many-gpus`.
+    /// Among slicing refusals, the first node's (fleet order) is named.
+    pub fn unplaceable_reason(&self, pod: &Pod) -> Option<Unplaceable> {
+        let mut furthest = EmptyCheck::GpuModel;
+        let mut slicing = Vec::new();
+        for n in &self.nodes {
+            let check = n.empty_check(pod, &mut slicing);
+            if check == EmptyCheck::Fits {
+                return None;
+            }
+            // Slicing refusals rank by check order only; keep the first one met.
+            let further = match (check, furthest) {
+                (EmptyCheck::Slicing(_), EmptyCheck::Slicing(_)) => false,
+                _ => check > furthest,
+            };
+            if further {
+                furthest = check;
+            }
+        }
+        Some(match furthest {
+            EmptyCheck::GpuModel => Unplaceable::GpuModels,
+            EmptyCheck::GpuCount => Unplaceable::TooManyGpus,
+            EmptyCheck::Slicing(r) => r,
+            EmptyCheck::Cpu => Unplaceable::Cpu,
+            EmptyCheck::Memory => Unplaceable::Memory,
+            EmptyCheck::Rdma => Unplaceable::Rdma,
+            EmptyCheck::AppDensity | EmptyCheck::Fits => Unplaceable::AppDensity,
+        })
     }
 
     /// Total GPU capacity in milli.
@@ -597,6 +809,96 @@ mod tests {
         )
     }
 
+    /// T4 (flexai), A100-40 in a static 3g+2g+1g+1g MIG geometry, a CPU node with an RDMA NIC.
+    fn mixed() -> Cluster {
+        let mut front = NodeSpec::new("front".into(), 96_000, 400_000, 0, String::new());
+        front.rdma_pct = Some(100);
+        let mut f = Fleet::new(
+            "m".into(),
+            vec![
+                NodeSpec::new("t4".into(), 32_000, 128_000, 4, "T4".into()),
+                NodeSpec::new("a100".into(), 64_000, 256_000, 2, "A100-40".into()),
+                front,
+            ],
+        );
+        f.devices.get_mut("T4").unwrap().mode = SlicingMode::FLEXAI_VGPU;
+        f.devices.get_mut("A100-40").unwrap().mode = SlicingMode::Mig(slicing::MigParams {
+            placement: slicing::MigPlacement::Static(slicing::MigGeometry::G3_2_1_1),
+        });
+        Cluster::new(&f)
+    }
+
+    #[test]
+    fn unplaceable_reason_agrees_with_fits_on_the_empty_cluster() {
+        let c = mixed();
+        let mut checked = 0;
+        for cpu in [0, 30_000, 60_000, 100_000] {
+            for mem in [0, 200_000, 500_000] {
+                for (num_gpu, milli) in
+                    [(0, 0), (1, 100), (1, 1000), (2, 500), (4, 1000), (8, 1000)]
+                {
+                    for spec in ["", "T4", "A100-40", "V100M16"] {
+                        for gpu_mem in [None, Some(10_000), Some(30_000)] {
+                            for rdma in [0, 150] {
+                                let mut p = Pod::new("p", cpu, mem, num_gpu, milli);
+                                p.gpu_spec = crate::model::job::GpuSpec::parse(spec);
+                                p.gpu_memory_mib = gpu_mem;
+                                p.rdma_pct = rdma;
+                                let fits = c.nodes().iter().any(|n| n.fits(&p));
+                                assert_eq!(
+                                    c.unplaceable_reason(&p).is_none(),
+                                    fits,
+                                    "{p:?}: {:?}",
+                                    c.unplaceable_reason(&p)
+                                );
+                                checked += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 4 * 3 * 6 * 4 * 3 * 2);
+    }
+
+    #[test]
+    fn unplaceable_reason_names_the_check_that_stopped_the_furthest_node() {
+        let c = mixed();
+        let why = |p: &Pod| c.unplaceable_reason(p).map(Unplaceable::name);
+        let pod = |cpu, num_gpu, milli, spec: &str| {
+            let mut p = Pod::new("p", cpu, 1024, num_gpu, milli);
+            p.gpu_spec = crate::model::job::GpuSpec::parse(spec);
+            p
+        };
+        assert_eq!(why(&pod(1000, 1, 500, "")), None);
+        assert_eq!(why(&pod(1000, 1, 500, "V100M16")), Some("gpu-models"));
+        assert_eq!(why(&pod(1000, 8, 1000, "")), Some("too-many-gpus"));
+        // 3 GPUs: only the T4 node has them, and its CPU is too small → cpu.
+        assert_eq!(why(&pod(40_000, 3, 1000, "")), Some("cpu"));
+        // The static geometry has no 7g: a whole A100 is never served.
+        assert_eq!(
+            why(&pod(1000, 1, 1000, "A100-40")),
+            Some("slicing-no-mig-profile")
+        );
+        let mut big = pod(1000, 1, 100, "T4");
+        big.gpu_memory_mib = Some(17_000);
+        assert_eq!(why(&big), Some("device-memory"));
+        let mut host = pod(1000, 0, 0, "");
+        host.memory_mib = 500_000;
+        assert_eq!(why(&host), Some("memory"));
+        // Only the front node has the memory, and its NIC is too small.
+        host.memory_mib = 300_000;
+        host.rdma_pct = 101;
+        assert_eq!(why(&host), Some("rdma"));
+        host.rdma_pct = 0;
+        host.app = Some("a".into());
+        host.max_per_node = Some(0);
+        assert_eq!(why(&host), Some("app-density"));
+        let names: std::collections::BTreeSet<&str> =
+            Unplaceable::ALL.iter().map(|u| u.name()).collect();
+        assert_eq!(names.len(), Unplaceable::ALL.len(), "names are distinct");
+    }
+
     #[test]
     fn multi_gpu_needs_distinct_fully_free_gpus() {
         let mut c = Cluster::new(&fleet());
@@ -662,6 +964,22 @@ mod tests {
         assert!(!c.node(1).fits(&p));
         assert!(c.node(1).without(&[3]).fits(&p));
         assert!(!c.node(1).fits(&p), "the cluster is unchanged");
+    }
+
+    #[test]
+    fn with_is_a_checked_what_if_copy() {
+        let c = Cluster::new(&fleet());
+        let p = Pod::new("p", 1000, 10, 1, 1000);
+        let one = c.node(0).with(5, &p, &[1]).unwrap();
+        assert_eq!(one.gpu_free_milli(), &[1000, 0]);
+        assert_eq!(one.residents()[0].pod, 5);
+        assert!(one.fits(&p) && !one.with(6, &p, &[0]).unwrap().fits(&p));
+        assert!(matches!(
+            one.with(6, &p, &[1]),
+            Err(PlacementError::Card { gpu: 1, .. })
+        ));
+        assert_eq!(c.node(0).gpu_free_milli(), &[1000, 1000], "unchanged");
+        assert!(one.without(&[5]).fits(&Pod::new("two", 1000, 10, 2, 1000)));
     }
 
     #[test]

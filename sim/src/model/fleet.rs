@@ -7,6 +7,7 @@
 //! trace's durations were measured on them), in the openb GPU-share mode unless a run
 //! overrides it.
 
+use crate::error::SlicingChoiceError;
 use crate::model::catalog::{Catalog, DeviceModel, Vendor, CLASS_DEFAULT};
 use crate::model::perf::PerfParams;
 use crate::model::profile::DeviceProfile;
@@ -45,11 +46,39 @@ impl NodeSpec {
     }
 }
 
+/// Where a device model's slicing mode comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum ModeSource {
+    /// The fleet file's `slicing`, or the format's default (openb CSV: share; TOML: whole).
+    #[default]
+    Fleet,
+    /// The policy's preferred mode ([`Policy::preferred_slicing`]), put in by the run.
+    ///
+    /// [`Policy::preferred_slicing`]: crate::policy::Policy::preferred_slicing
+    Policy,
+    /// Chosen for this run ([`Fleet::set_mode`], [`Fleet::choose`]; the CLI's `--slicing`):
+    /// a policy's preferred mode never replaces it.
+    Chosen,
+}
+
+impl ModeSource {
+    /// The name summaries write: `fleet`, `policy` or `chosen`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModeSource::Fleet => "fleet",
+            ModeSource::Policy => "policy",
+            ModeSource::Chosen => "chosen",
+        }
+    }
+}
+
 /// A device model as a fleet uses it: the model and the slicing mode its cards run in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FleetDevice {
     pub model: DeviceModel,
     pub mode: SlicingMode,
+    /// Where `mode` comes from; [`ModeSource::Chosen`] keeps it whatever the policy prefers.
+    pub mode_source: ModeSource,
     /// Calibration profile the model's parameters came from, if any.
     pub profile: Option<PathBuf>,
     /// Performance parameters of this model's cards when a profile measured them; `None`:
@@ -65,6 +94,7 @@ impl FleetDevice {
         FleetDevice {
             model,
             mode,
+            mode_source: ModeSource::Fleet,
             profile: None,
             perf: None,
             from_profile: Vec::new(),
@@ -153,30 +183,158 @@ impl Fleet {
         self.nodes.iter().map(|n| u64::from(n.gpus)).sum()
     }
 
-    /// Runs every device model in `mode`, or says which model does not support it.
-    pub fn set_mode(&mut self, mode: SlicingMode) -> Result<(), String> {
-        for (name, d) in &mut self.devices {
-            if !d.model.supports(mode.kind()) {
-                return Err(format!(
-                    "device model {name} does not support slicing mode {:?}",
-                    mode.kind()
-                ));
+    /// Runs every device model in `mode` ([`ModeSource::Chosen`]: a policy's preferred mode
+    /// does not replace it), or says which model does not support it (the fleet unchanged).
+    pub fn set_mode(&mut self, mode: SlicingMode) -> Result<(), SlicingChoiceError> {
+        self.choose(&SlicingChoice {
+            all: Some(mode),
+            per_model: BTreeMap::new(),
+        })
+    }
+
+    /// Applies a slicing choice ([`ModeSource::Chosen`]): its per-model modes, and its mode
+    /// for all the other models if it has one. Refuses, leaving the fleet unchanged, a model
+    /// the fleet does not have (listing those it has) and a mode a model does not support.
+    pub fn choose(&mut self, choice: &SlicingChoice) -> Result<(), SlicingChoiceError> {
+        for model in choice.per_model.keys() {
+            if !self.devices.contains_key(model) {
+                return Err(SlicingChoiceError::UnknownModel {
+                    model: model.clone(),
+                    fleet: self.name.clone(),
+                    known: self.devices.keys().cloned().collect::<Vec<_>>().join(", "),
+                });
             }
+        }
+        let mut chosen = Vec::new();
+        for (name, d) in &self.devices {
+            let Some(mode) = choice.per_model.get(name).or(choice.all.as_ref()) else {
+                continue;
+            };
+            if !d.model.supports(mode.kind()) {
+                return Err(SlicingChoiceError::Unsupported {
+                    model: name.clone(),
+                    mode: mode.name(),
+                    supported: d
+                        .model
+                        .slicing_modes
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+            chosen.push((name.clone(), *mode));
+        }
+        for (name, mode) in chosen {
+            let d = self.devices.get_mut(&name).expect("checked above");
             d.mode = mode;
+            d.mode_source = ModeSource::Chosen;
         }
         Ok(())
     }
 
-    /// Puts every device model that supports `mode` in it; returns how many do.
+    /// Puts every device model that supports `mode` and whose mode was not chosen
+    /// ([`ModeSource::Chosen`]) in it ([`ModeSource::Policy`]); returns how many it put.
     pub fn prefer_mode(&mut self, mode: SlicingMode) -> usize {
         let mut n = 0;
         for d in self.devices.values_mut() {
-            if d.model.supports(mode.kind()) {
+            if d.mode_source != ModeSource::Chosen && d.model.supports(mode.kind()) {
                 d.mode = mode;
+                d.mode_source = ModeSource::Policy;
                 n += 1;
             }
         }
         n
+    }
+
+    /// Each device model's mode, where it came from and its number of cards, by model name.
+    pub fn modes(&self) -> BTreeMap<String, ModelMode> {
+        self.devices
+            .iter()
+            .map(|(name, d)| {
+                let cards = self
+                    .nodes
+                    .iter()
+                    .filter(|n| n.model == *name)
+                    .map(|n| u64::from(n.gpus))
+                    .sum();
+                let m = ModelMode {
+                    mode: d.mode,
+                    source: d.mode_source,
+                    cards,
+                };
+                (name.clone(), m)
+            })
+            .collect()
+    }
+}
+
+/// How one device model's cards ran: what a run reports per model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ModelMode {
+    pub mode: SlicingMode,
+    pub source: ModeSource,
+    pub cards: u64,
+}
+
+/// A slicing-mode choice for a run: one mode for every device model, per-model modes, or
+/// both (the per-model ones win). Read from `mig`, `A100-80=mig,Ascend910B3=vnpu` or
+/// `whole,A100-80=mig` (mode names: [`SlicingMode::NAMES`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SlicingChoice {
+    pub all: Option<SlicingMode>,
+    pub per_model: BTreeMap<String, SlicingMode>,
+}
+
+impl std::str::FromStr for SlicingChoice {
+    type Err = SlicingChoiceError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let err = |message: String| SlicingChoiceError::Syntax {
+            text: text.to_owned(),
+            message,
+        };
+        let mode = |name: &str| {
+            SlicingMode::from_name(name.trim()).ok_or_else(|| {
+                err(format!(
+                    "unknown slicing mode {:?}; known: {}",
+                    name.trim(),
+                    SlicingMode::NAMES.join(", ")
+                ))
+            })
+        };
+        let mut choice = SlicingChoice::default();
+        for item in text.split(',').map(str::trim) {
+            if item.is_empty() {
+                return Err(err(
+                    "expected MODE or MODEL=MODE items separated by commas".into()
+                ));
+            }
+            match item.split_once('=') {
+                None => {
+                    if choice.all.is_some() {
+                        return Err(err(
+                            "more than one mode for all models; name the others MODEL=MODE".into(),
+                        ));
+                    }
+                    choice.all = Some(mode(item)?);
+                }
+                Some((model, m)) => {
+                    let model = model.trim();
+                    if model.is_empty() {
+                        return Err(err(format!("{item:?}: no device model before '='")));
+                    }
+                    if choice
+                        .per_model
+                        .insert(model.to_owned(), mode(m)?)
+                        .is_some()
+                    {
+                        return Err(err(format!("device model {model} named twice")));
+                    }
+                }
+            }
+        }
+        Ok(choice)
     }
 }
 
@@ -203,4 +361,78 @@ pub(crate) fn openb_device(label: &str) -> DeviceModel {
 /// A device's mode when the fleet file does not say: whole cards (the Kubernetes default).
 pub(crate) fn default_mode(_model: &DeviceModel) -> SlicingMode {
     SlicingMode::Whole
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fleet() -> Fleet {
+        let node = |n: &str, model: &str| NodeSpec::new(n.into(), 1000, 1024, 2, model.into());
+        let mut f = Fleet::new("f".into(), vec![node("a", "A100-80"), node("b", "T4")]);
+        for (name, d) in f.devices.iter_mut() {
+            d.model = Catalog::preset(name).unwrap();
+        }
+        f
+    }
+
+    #[test]
+    fn slicing_choice_reads_plain_per_model_and_mixed_forms() {
+        let c: SlicingChoice = "mig".parse().unwrap();
+        assert_eq!((c.all, c.per_model.len()), (Some(SlicingMode::MIG), 0));
+        let c: SlicingChoice = "A100-80=mig, Ascend910B3=vnpu".parse().unwrap();
+        assert_eq!(c.all, None);
+        assert_eq!(c.per_model["A100-80"], SlicingMode::MIG);
+        assert_eq!(c.per_model["Ascend910B3"], SlicingMode::Vnpu);
+        let c: SlicingChoice = "whole,A100-80=mig".parse().unwrap();
+        assert_eq!(c.all, Some(SlicingMode::Whole));
+        for bad in [
+            "",
+            "mig,,whole",
+            "mig,whole",
+            "=mig",
+            "A100-80=nope",
+            "A=mig,A=whole",
+        ] {
+            let e = bad.parse::<SlicingChoice>().unwrap_err();
+            assert!(matches!(e, SlicingChoiceError::Syntax { .. }), "{bad}: {e}");
+        }
+        let e = "A100-80=nope".parse::<SlicingChoice>().unwrap_err();
+        assert!(e.to_string().contains("known: whole, share"), "{e}");
+    }
+
+    #[test]
+    fn chosen_modes_are_kept_and_the_rest_take_the_preferred_mode() {
+        let mut f = fleet();
+        f.choose(&"A100-80=mig".parse().unwrap()).unwrap();
+        assert_eq!(f.prefer_mode(SlicingMode::Whole), 1);
+        let m = f.modes();
+        assert_eq!(
+            (m["A100-80"].mode, m["A100-80"].source, m["A100-80"].cards),
+            (SlicingMode::MIG, ModeSource::Chosen, 2)
+        );
+        assert_eq!(
+            (m["T4"].mode, m["T4"].source),
+            (SlicingMode::Whole, ModeSource::Policy)
+        );
+    }
+
+    #[test]
+    fn unknown_model_or_unsupported_mode_is_refused_and_changes_nothing() {
+        let mut f = fleet();
+        let before = f.clone();
+        let e = f
+            .choose(&"A100-80=mig,H100-80=mig".parse().unwrap())
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "fleet f has no device model H100-80 (its device models: A100-80, T4)"
+        );
+        let e = f.set_mode(SlicingMode::MIG).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "device model T4 does not support slicing mode mig (it supports: whole, fractional, timeshare)"
+        );
+        assert_eq!(f, before);
+    }
 }

@@ -64,7 +64,10 @@ pub struct Pod {
     /// Priority: higher is more important. openb QoS: LS 3, Guaranteed 2, Burstable 1, BE 0.
     pub priority: i32,
     /// Device memory on each GPU, MiB. `None`: the same share of the card's memory as of its
-    /// compute (`gpu_milli` / 1000 of the card).
+    /// compute (`gpu_milli` / 1000 of the card as its slicing mode exposes it: under MIG, of
+    /// the largest profile's memory — [`implied_memory_mib`]).
+    ///
+    /// [`implied_memory_mib`]: crate::model::slicing::implied_memory_mib
     pub gpu_memory_mib: Option<u64>,
     /// Job class for per-device speed (`training`, `inference`, `default`; see the catalog).
     pub class: String,

@@ -42,6 +42,7 @@ impl fmt::Display for Backend {
 
 /// One calibrated device (one card, or one NPU chip).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DeviceProfile {
     /// [`PROFILE_FORMAT_VERSION`] at the time of writing.
     pub format_version: u32,
@@ -53,6 +54,7 @@ pub struct DeviceProfile {
 
 /// Facts read from the driver. Fields a driver or library version cannot give are `None`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Inventory {
     pub backend: Backend,
     /// Device index as the backend numbers it (NVML index, ACL logical device id).
@@ -92,6 +94,7 @@ pub struct Inventory {
 
 /// One NVML GPU-instance profile (`nvmlDeviceGetGpuInstanceProfileInfo`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MigProfile {
     /// The `NVML_GPU_INSTANCE_PROFILE_*` index the profile was queried with.
     pub profile_index: u32,
@@ -111,6 +114,7 @@ pub struct MigProfile {
 
 /// A legal placement of a MIG profile: `size` memory slices starting at slice `start`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MigPlacement {
     pub start: u32,
     pub size: u32,
@@ -118,6 +122,7 @@ pub struct MigPlacement {
 
 /// A value measured with `copies` concurrent copies of the workload on one device.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PerCopies {
     pub copies: u32,
     pub value: f64,
@@ -125,6 +130,7 @@ pub struct PerCopies {
 
 /// Parameters of slicing-model.md §7.2 filled by a workload run (§7.4). All optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Measured {
     /// Solo demand `u`: mean busy share of the device while one copy runs, 0..=1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -148,6 +154,7 @@ pub struct Measured {
 
 /// How the profile was produced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Provenance {
     pub backend: Backend,
     /// The calibrate command line that produced the profile.

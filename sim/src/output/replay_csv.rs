@@ -1,28 +1,34 @@
 //! The replay's CSV files: `timeseries.csv` (one row per sample) and `jobs.csv` (one row per
-//! job of the trace). Columns are documented in the README ("The replay protocol").
+//! job of the trace). Columns are documented in the README ("The replay protocol"). Written
+//! through [`CsvOut`], so that a job or node name with a comma or a quote is quoted.
 
+use crate::csv_record;
 use crate::metrics::replay_metrics::{JobRecord, TimeRow};
+use crate::output::csv_out::{CsvOut, OptFixed};
 use std::io::Write;
 
 /// Writes `timeseries.csv`.
 pub fn write_timeseries(out: &mut impl Write, rows: &[TimeRow]) -> std::io::Result<()> {
-    writeln!(
-        out,
-        "time_s,util_alloc_pct,util_busy_pct,frag_ratio_pct,running,waiting"
-    )?;
+    let mut w = CsvOut::new(out);
+    w.header(&[
+        "time_s",
+        "util_alloc_pct",
+        "util_busy_pct",
+        "frag_ratio_pct",
+        "running",
+        "waiting",
+    ])?;
     for r in rows {
-        writeln!(
-            out,
-            "{:.3},{:.3},{:.3},{:.3},{},{}",
-            r.time_ms as f64 / 1000.0,
-            r.util_alloc_pct,
-            r.util_busy_pct,
-            r.point.frag_ratio_pct,
-            r.point.running,
-            r.point.waiting
+        csv_record!(w,
+            "{:.3}", r.time_ms as f64 / 1000.0;
+            "{:.3}", r.util_alloc_pct;
+            "{:.3}", r.util_busy_pct;
+            "{:.3}", r.point.frag_ratio_pct;
+            "{}", r.point.running;
+            "{}", r.point.waiting
         )?;
     }
-    Ok(())
+    w.flush()
 }
 
 /// Writes `jobs.csv`; `names[pod]` is the job's name.
@@ -31,28 +37,74 @@ pub fn write_jobs(
     jobs: &[JobRecord],
     names: &[String],
 ) -> std::io::Result<()> {
-    writeln!(
-        out,
-        "name,state,arrival_s,work_s,demand,start_s,finish_s,wait_s,jct_s,slowdown,preemptions,node"
-    )?;
-    let s = |v: Option<u64>| v.map_or(String::new(), |x| format!("{:.3}", x as f64 / 1000.0));
+    let mut w = CsvOut::new(out);
+    w.header(&[
+        "name",
+        "state",
+        "arrival_s",
+        "work_s",
+        "demand",
+        "start_s",
+        "finish_s",
+        "wait_s",
+        "jct_s",
+        "slowdown",
+        "preemptions",
+        "node",
+        "reason",
+    ])?;
+    let s = |v: Option<u64>| v.map(|x| x as f64 / 1000.0);
+    let opt3 = |v: Option<f64>| OptFixed(v, 3);
     for j in jobs {
-        writeln!(
-            out,
-            "{},{},{:.3},{},{:.3},{},{},{:.3},{},{},{},{}",
-            names[j.pod],
-            j.state,
-            j.arrival_ms as f64 / 1000.0,
-            s(j.work_ms),
-            j.demand,
-            s(j.first_start_ms),
-            s(j.finish_ms),
-            j.waited_ms as f64 / 1000.0,
-            s(j.jct_ms()),
-            j.slowdown().map_or(String::new(), |x| format!("{x:.4}")),
-            j.preemptions,
-            j.node.as_deref().unwrap_or("")
+        csv_record!(w,
+            "{}", names[j.pod];
+            "{}", j.state;
+            "{:.3}", j.arrival_ms as f64 / 1000.0;
+            "{}", opt3(s(j.work_ms));
+            "{:.3}", j.demand;
+            "{}", opt3(s(j.first_start_ms));
+            "{}", opt3(s(j.finish_ms));
+            "{:.3}", j.waited_ms as f64 / 1000.0;
+            "{}", opt3(s(j.jct_ms()));
+            "{}", OptFixed(j.slowdown(), 4);
+            "{}", j.preemptions;
+            "{}", j.node.as_deref().unwrap_or("");
+            "{}", j.reason
         )?;
     }
-    Ok(())
+    w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_names_with_commas_or_quotes_are_quoted() {
+        let rows = [JobRecord {
+            pod: 0,
+            arrival_ms: 1500,
+            work_ms: Some(2000),
+            demand: 0.25,
+            first_start_ms: Some(1500),
+            finish_ms: Some(4000),
+            waited_ms: 0,
+            preemptions: 0,
+            node: Some("node, 1".into()),
+            state: "finished",
+            reason: "",
+            latency_sensitive: false,
+        }];
+        let mut out = Vec::new();
+        write_jobs(&mut out, &rows, &["a,\"b\"".to_owned()]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let row = r.records().next().unwrap().unwrap();
+        assert_eq!(&row[0], "a,\"b\"");
+        assert_eq!(row.len(), 13);
+        assert_eq!(
+            text.lines().nth(1).unwrap(),
+            "\"a,\"\"b\"\"\",finished,1.500,2.000,0.250,1.500,4.000,0.000,2.500,1.2500,0,\"node, 1\","
+        );
+    }
 }

@@ -5,12 +5,12 @@ use crate::engine::inflation::{InflationConfig, InflationOutcome};
 use crate::engine::replay::ReplayConfig;
 use crate::metrics::curve::{self, CurvePoint};
 use crate::metrics::replay_metrics::ReplayOutcome;
-use crate::model::fleet::Fleet;
+use crate::model::fleet::{Fleet, ModelMode};
 use crate::output::replay_csv;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The headline figures and the exact configuration of one inflation run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -19,10 +19,15 @@ pub struct InflationSummary {
     pub trace: String,
     pub fleet: String,
     pub policy: String,
+    /// The policy's parameters as resolved (given or default); absent for policies without.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub policy_params: BTreeMap<String, String>,
     pub seed: u64,
     pub tune: f64,
     pub pods_arrived: usize,
     pub pods_failed: usize,
+    /// Of the failed pods, those that fit no node even of the empty cluster, per reason.
+    pub pods_unplaceable: Unplaceables,
     pub gpu_capacity_milli: u64,
     /// Curve value at arrived = 100% and 130% (fgd-protocol §2.4); `null` if absent.
     pub alloc_pct_at_100: Option<f64>,
@@ -35,6 +40,8 @@ pub struct InflationSummary {
     /// the openb share mode; lower when a slicing mode grants more than asked (rounding up,
     /// whole cards), so the difference is the padding.
     pub placed_request_pct_final: f64,
+    /// Each device model's cards and the slicing mode they ran in.
+    pub per_device_model: BTreeMap<String, ModelSlicing>,
     pub wall_ms: u64,
     pub flexsim_version: &'static str,
 }
@@ -55,10 +62,12 @@ impl InflationSummary {
             trace: trace.to_owned(),
             fleet: fleet.to_owned(),
             policy: policy.to_owned(),
+            policy_params: BTreeMap::new(),
             seed: config.seed,
             tune: config.tune_ratio,
             pods_arrived: outcome.pods_arrived,
             pods_failed: outcome.pods_failed,
+            pods_unplaceable: Unplaceables::new(outcome.unplaceable_by_reason.clone()),
             gpu_capacity_milli: outcome.gpu_capacity_milli,
             alloc_pct_at_100: curve::at(points, 100).map(|p| p.alloc_pct),
             alloc_pct_at_130: curve::at(points, 130).map(|p| p.alloc_pct),
@@ -69,6 +78,11 @@ impl InflationSummary {
             }),
             placed_request_pct_final: 100.0 * outcome.placed_request_milli as f64
                 / outcome.gpu_capacity_milli as f64,
+            per_device_model: outcome
+                .slicing
+                .iter()
+                .map(|(m, s)| (m.clone(), ModelSlicing::of(s)))
+                .collect(),
             wall_ms,
             flexsim_version: env!("CARGO_PKG_VERSION"),
         }
@@ -83,11 +97,14 @@ pub struct ReplaySummary {
     pub trace: String,
     pub fleet: String,
     pub policy: String,
+    /// The policy's parameters as resolved (given or default); absent for policies without.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub policy_params: BTreeMap<String, String>,
     pub seed: u64,
     pub tune: Option<f64>,
     /// Jobs replayed (the trace's jobs less the skipped ones).
     pub pods_arrived: u64,
-    /// Jobs still waiting at the end.
+    /// Jobs that never finished: still waiting at the end, pending or unplaceable.
     pub pods_failed: u64,
     pub alloc_pct_at_100: Option<f64>,
     pub alloc_pct_at_130: Option<f64>,
@@ -108,11 +125,17 @@ pub struct ReplaySummary {
     pub slowdown_p99: Option<f64>,
     pub slo_attainment_pct: Option<f64>,
     pub preemptions: u64,
+    /// finished + running + pending + skipped + unplaceable.
     pub jobs_total: u64,
     pub jobs_finished: u64,
+    /// Jobs waiting at the end that fit the empty fleet (not the unplaceable ones).
     pub jobs_pending: u64,
+    /// Pending jobs per reason: `no-fit-now`, `remote-only`, `starved`.
+    pub jobs_pending_by_reason: BTreeMap<String, u64>,
     pub jobs_running: u64,
     pub jobs_skipped: u64,
+    /// Jobs that fit no node of the empty fleet, per reason.
+    pub jobs_unplaceable: Unplaceables,
     pub per_device_model: BTreeMap<String, ModelSummary>,
     pub restart_cost_s: f64,
     pub slo_slowdown: f64,
@@ -126,11 +149,67 @@ pub struct ReplaySummary {
     pub flexsim_version: &'static str,
 }
 
+/// Jobs (or pods) that fit no node of the empty fleet: how many, and how many per reason
+/// ([`Unplaceable::name`](crate::model::cluster::Unplaceable::name)).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Unplaceables {
+    pub total: u64,
+    pub by_reason: BTreeMap<String, u64>,
+}
+
+impl Unplaceables {
+    pub fn new(by_reason: BTreeMap<String, u64>) -> Self {
+        Unplaceables {
+            total: by_reason.values().sum(),
+            by_reason,
+        }
+    }
+
+    /// `12 jobs fit no node of the empty fleet: gpu-models 10, cpu 2`, or `None` when none.
+    pub fn line(&self, what: &str) -> Option<String> {
+        (self.total > 0).then(|| {
+            let reasons: Vec<String> = self
+                .by_reason
+                .iter()
+                .map(|(r, n)| format!("{r} {n}"))
+                .collect();
+            format!(
+                "unplaceable: {} {what} fit no node of the empty fleet: {}",
+                self.total,
+                reasons.join(", ")
+            )
+        })
+    }
+}
+
+/// One device model's cards and the slicing mode they ran in (inflation summary).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelSlicing {
+    pub cards: u64,
+    /// The mode's name ([`SlicingMode::name`](crate::model::slicing::SlicingMode::name)).
+    pub slicing: String,
+    /// `fleet` (the fleet file's), `policy` (the policy's preferred mode) or `chosen`
+    /// (`--slicing`).
+    pub slicing_from: &'static str,
+}
+
+impl ModelSlicing {
+    fn of(m: &ModelMode) -> Self {
+        ModelSlicing {
+            cards: m.cards,
+            slicing: m.mode.name(),
+            slicing_from: m.source.name(),
+        }
+    }
+}
+
 /// One device model's part of a replay summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelSummary {
     pub cards: u64,
     pub slicing: String,
+    /// `fleet`, `policy` or `chosen`, as in [`ModelSlicing::slicing_from`].
+    pub slicing_from: &'static str,
     /// The calibration profile the model's parameters came from, and which ones.
     pub profile: Option<String>,
     pub from_profile: Vec<String>,
@@ -156,12 +235,13 @@ impl ReplaySummary {
             .iter()
             .map(|m| {
                 let device = run.fleet.devices.get(&m.model);
-                let slicing = device.map_or_else(String::new, |d| d.mode.name());
+                let ran = outcome.slicing.get(&m.model);
                 (
                     m.model.clone(),
                     ModelSummary {
                         cards: m.cards,
-                        slicing,
+                        slicing: ran.map_or_else(String::new, |r| r.mode.name()),
+                        slicing_from: ran.map_or("", |r| r.source.name()),
                         profile: device
                             .and_then(|d| d.profile.as_ref())
                             .map(|p| p.display().to_string()),
@@ -177,10 +257,11 @@ impl ReplaySummary {
             trace: run.trace.to_owned(),
             fleet: run.fleet.name.clone(),
             policy: run.policy.to_owned(),
+            policy_params: BTreeMap::new(),
             seed: run.config.seed,
             tune: None,
             pods_arrived: f.jobs_total - f.jobs_skipped,
-            pods_failed: f.jobs_pending,
+            pods_failed: f.jobs_pending + f.jobs_unplaceable,
             alloc_pct_at_100: None,
             alloc_pct_at_130: None,
             frag_ratio_pct_at_100: None,
@@ -202,8 +283,10 @@ impl ReplaySummary {
             jobs_total: f.jobs_total,
             jobs_finished: f.jobs_finished,
             jobs_pending: f.jobs_pending,
+            jobs_pending_by_reason: f.pending_by_reason.clone(),
             jobs_running: f.jobs_running,
             jobs_skipped: f.jobs_skipped,
+            jobs_unplaceable: Unplaceables::new(f.unplaceable_by_reason.clone()),
             per_device_model,
             restart_cost_s: run.config.restart_cost_ms as f64 / 1000.0,
             slo_slowdown: run.config.slo_slowdown,
@@ -238,15 +321,17 @@ pub fn write_replay_run(
 
 /// Writes `curve.csv`: `arrived_pct,alloc_pct,frag_pct,frag_ratio_pct`, two decimals.
 pub fn write_curve(out: &mut impl Write, points: &[CurvePoint]) -> std::io::Result<()> {
-    writeln!(out, "arrived_pct,alloc_pct,frag_pct,frag_ratio_pct")?;
+    let mut w = crate::output::csv_out::CsvOut::new(out);
+    w.header(&["arrived_pct", "alloc_pct", "frag_pct", "frag_ratio_pct"])?;
     for p in points {
-        writeln!(
-            out,
-            "{},{:.2},{:.2},{:.2}",
-            p.arrived_pct, p.alloc_pct, p.frag_pct, p.frag_ratio_pct
+        crate::csv_record!(w,
+            "{}", p.arrived_pct;
+            "{:.2}", p.alloc_pct;
+            "{:.2}", p.frag_pct;
+            "{:.2}", p.frag_ratio_pct
         )?;
     }
-    Ok(())
+    w.flush()
 }
 
 /// Writes a run's `summary.json` and `curve.csv` into `dir` (which must exist).
@@ -273,9 +358,226 @@ pub enum OutDirError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "{0} holds files but no flexsim results (no summary.json, sweep.csv or summary.csv); \
+         --force replaces only an earlier output directory: choose another --out, or remove it \
+         yourself"
+    )]
+    NotResults(PathBuf),
+    #[error("--out {0} names no directory to create (give a path ending in a directory name)")]
+    NoName(PathBuf),
+    #[error("{0} exists and is not a directory")]
+    NotADirectory(PathBuf),
+    #[error("{0} exists; pass --force to overwrite it")]
+    Exists(PathBuf),
 }
 
-/// Creates `dir`, refusing a non-empty one unless `force` (README "nothing is lost").
+/// The files whose presence marks a directory as an earlier run's output, which `--force` may
+/// replace: a run's `summary.json`, a sweep's `sweep.csv`, the claim check's `summary.csv`.
+const RESULT_MARKERS: [&str; 3] = ["summary.json", "sweep.csv", "summary.csv"];
+
+/// Temporary directories and files of [`Staged`] and [`StagedFile`] outputs not yet
+/// committed, for [`remove_unfinished`].
+static UNFINISHED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn unfinished() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    UNFINISHED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Removes the temporary directory (or file) of every output still being written: what a Ctrl-C
+/// handler calls before exiting, so that an interrupted run leaves the previous results and
+/// nothing else. Retries a few times, as threads may still be writing into them.
+pub fn remove_unfinished() {
+    let dirs = unfinished().clone();
+    for dir in dirs {
+        if dir.is_file() {
+            let _ = std::fs::remove_file(&dir);
+            continue;
+        }
+        for _ in 0..5 {
+            if std::fs::remove_dir_all(&dir).is_ok() || !dir.exists() {
+                break;
+            }
+        }
+    }
+}
+
+/// An output directory being written (README "nothing is lost or mixed"). Files go into a
+/// temporary directory beside the target, `NAME.partial-PID`; [`Staged::commit`] moves it into
+/// place only when everything is written, replacing the earlier directory wholesale (so no
+/// stale file of an earlier run survives beside the new ones). Dropped uncommitted — a run
+/// that failed part-way — it removes the temporary directory, and the previous results are
+/// untouched. A directory that holds files is refused unless `force`, and even then unless it
+/// holds an earlier run's results ([`RESULT_MARKERS`]).
+#[derive(Debug)]
+pub struct Staged {
+    target: PathBuf,
+    tmp: PathBuf,
+    committed: bool,
+}
+
+impl Staged {
+    /// Checks `target` and creates the temporary directory beside it.
+    pub fn new(target: &Path, force: bool) -> Result<Staged, OutDirError> {
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| OutDirError::Io { path, source }
+        };
+        let name = target
+            .file_name()
+            .filter(|n| *n != "." && *n != "..")
+            .ok_or_else(|| OutDirError::NoName(target.to_owned()))?;
+        if target.exists() {
+            if !target.is_dir() {
+                return Err(OutDirError::NotADirectory(target.to_owned()));
+            }
+            let mut entries = std::fs::read_dir(target).map_err(io(target))?;
+            if entries.next().is_some() {
+                if !force {
+                    return Err(OutDirError::NotEmpty(target.to_owned()));
+                }
+                if !RESULT_MARKERS.iter().any(|m| target.join(m).exists()) {
+                    return Err(OutDirError::NotResults(target.to_owned()));
+                }
+            }
+        }
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+        let mut tmp_name = name.to_owned();
+        tmp_name.push(format!(".partial-{}", std::process::id()));
+        let tmp = parent.join(tmp_name);
+        if tmp.exists() {
+            // Left by an earlier process with our id that was killed outright.
+            std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
+        }
+        std::fs::create_dir(&tmp).map_err(io(&tmp))?;
+        unfinished().push(tmp.clone());
+        Ok(Staged {
+            target: target.to_owned(),
+            tmp,
+            committed: false,
+        })
+    }
+
+    /// Where to write the files.
+    pub fn path(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// Moves the written directory into place, replacing an earlier one.
+    pub fn commit(mut self) -> Result<(), OutDirError> {
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| OutDirError::Io { path, source }
+        };
+        // Held across the two renames, so that an interrupt's clean-up sees either the old
+        // directory in place or the new one, never neither.
+        let mut pending = unfinished();
+        let old = if self.target.exists() {
+            let mut old_name = self.tmp.file_name().unwrap_or_default().to_owned();
+            old_name.push(".old");
+            let old = self.tmp.with_file_name(old_name);
+            std::fs::rename(&self.target, &old).map_err(io(&self.target))?;
+            Some(old)
+        } else {
+            None
+        };
+        if let Err(e) = std::fs::rename(&self.tmp, &self.target) {
+            if let Some(old) = &old {
+                let _ = std::fs::rename(old, &self.target);
+            }
+            return Err(io(&self.target)(e));
+        }
+        self.committed = true;
+        pending.retain(|d| *d != self.tmp);
+        // The replaced results are now what an interrupt should remove.
+        pending.extend(old.clone());
+        drop(pending);
+        if let Some(old) = old {
+            std::fs::remove_dir_all(&old).map_err(io(&old))?;
+            unfinished().retain(|d| *d != old);
+        }
+        Ok(())
+    }
+}
+
+/// A single output file being written ([`Staged`] for one file): written beside the target as
+/// `NAME.partial-PID` and renamed over it by [`StagedFile::commit`]; removed if dropped first.
+#[derive(Debug)]
+pub struct StagedFile {
+    target: PathBuf,
+    tmp: PathBuf,
+    committed: bool,
+}
+
+impl StagedFile {
+    /// Refuses an existing `target` unless `force` (and always a directory).
+    pub fn new(target: &Path, force: bool) -> Result<StagedFile, OutDirError> {
+        let name = target
+            .file_name()
+            .ok_or_else(|| OutDirError::NoName(target.to_owned()))?;
+        if target.is_dir() {
+            return Err(OutDirError::Io {
+                path: target.to_owned(),
+                source: std::io::Error::other("is a directory, not a file"),
+            });
+        }
+        if target.exists() && !force {
+            return Err(OutDirError::Exists(target.to_owned()));
+        }
+        let mut tmp_name = name.to_owned();
+        tmp_name.push(format!(".partial-{}", std::process::id()));
+        let tmp = target.with_file_name(tmp_name);
+        unfinished().push(tmp.clone());
+        Ok(StagedFile {
+            target: target.to_owned(),
+            tmp,
+            committed: false,
+        })
+    }
+
+    /// Where to write the file.
+    pub fn path(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// Renames the written file over the target.
+    pub fn commit(mut self) -> Result<(), OutDirError> {
+        std::fs::rename(&self.tmp, &self.target).map_err(|source| OutDirError::Io {
+            path: self.target.clone(),
+            source,
+        })?;
+        self.committed = true;
+        unfinished().retain(|d| *d != self.tmp);
+        Ok(())
+    }
+}
+
+impl Drop for StagedFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.tmp);
+            unfinished().retain(|d| *d != self.tmp);
+        }
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.tmp);
+            unfinished().retain(|d| *d != self.tmp);
+        }
+    }
+}
+
+/// Creates `dir`, refusing a non-empty one unless `force`. Writing into it directly mixes new
+/// files with an earlier run's and leaves half-written results on failure: use [`Staged`].
 pub fn prepare_out_dir(dir: &Path, force: bool) -> Result<(), OutDirError> {
     let io = |source| OutDirError::Io {
         path: dir.to_owned(),
@@ -308,6 +610,113 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "arrived_pct,alloc_pct,frag_pct,frag_ratio_pct\n7,6.50,0.12,10.00\n"
         );
+    }
+
+    /// Held by the tests that stage outputs: [`remove_unfinished`] removes every staging
+    /// directory of the process, so they must not run side by side.
+    static STAGING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn staging() -> std::sync::MutexGuard<'static, ()> {
+        STAGING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn scratch(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("flexsim-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn forced_output_replaces_the_earlier_directory_wholesale() {
+        let _lock = staging();
+        let root = scratch("staged-force");
+        let out = root.join("run");
+        std::fs::create_dir_all(out.join("s43")).unwrap();
+        std::fs::write(out.join("summary.json"), "old").unwrap();
+        std::fs::write(out.join("curve.csv"), "old").unwrap();
+        assert!(matches!(
+            Staged::new(&out, false),
+            Err(OutDirError::NotEmpty(_))
+        ));
+        let staged = Staged::new(&out, true).unwrap();
+        std::fs::write(staged.path().join("summary.json"), "new").unwrap();
+        assert_eq!(listing(&out), ["curve.csv", "s43", "summary.json"]);
+        staged.commit().unwrap();
+        assert_eq!(listing(&out), ["summary.json"]);
+        assert_eq!(
+            std::fs::read_to_string(out.join("summary.json")).unwrap(),
+            "new"
+        );
+        assert_eq!(listing(&root), ["run"]);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn failed_output_leaves_the_earlier_directory_untouched_and_nothing_else() {
+        let _lock = staging();
+        let root = scratch("staged-fail");
+        let out = root.join("run");
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join("summary.json"), "old").unwrap();
+        {
+            let staged = Staged::new(&out, true).unwrap();
+            std::fs::write(staged.path().join("summary.json"), "half").unwrap();
+            // Dropped without commit: the run failed.
+        }
+        assert_eq!(listing(&root), ["run"]);
+        assert_eq!(
+            std::fs::read_to_string(out.join("summary.json")).unwrap(),
+            "old"
+        );
+        // A fresh target that fails leaves no directory at all.
+        drop(Staged::new(&root.join("fresh"), false).unwrap());
+        assert_eq!(listing(&root), ["run"]);
+        // Interrupted: the handler's clean-up removes what is being written.
+        let staged = Staged::new(&root.join("fresh"), false).unwrap();
+        remove_unfinished();
+        assert!(!staged.path().exists());
+        drop(staged);
+        assert_eq!(listing(&root), ["run"]);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn forced_output_never_replaces_a_directory_without_results() {
+        let _lock = staging();
+        let root = scratch("staged-foreign");
+        std::fs::write(root.join("thesis.tex"), "precious").unwrap();
+        assert!(matches!(
+            Staged::new(&root, true),
+            Err(OutDirError::NotResults(_))
+        ));
+        for bad in [".", "..", "/"] {
+            assert!(
+                matches!(
+                    Staged::new(Path::new(bad), true),
+                    Err(OutDirError::NoName(_))
+                ),
+                "{bad}"
+            );
+        }
+        let file = root.join("thesis.tex");
+        assert!(matches!(
+            Staged::new(&file, true),
+            Err(OutDirError::NotADirectory(_))
+        ));
+        assert_eq!(listing(&root), ["thesis.tex"]);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

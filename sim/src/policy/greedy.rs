@@ -3,7 +3,7 @@
 //! [`Greedy`].
 
 use crate::model::cluster::{Cluster, NodeId, Placement};
-use crate::model::job::Pod;
+use crate::model::job::{Pod, PodId};
 use crate::model::slicing::SlicingMode;
 use crate::policy::{gpu_select, Policy, Setup, SimRng};
 
@@ -105,7 +105,13 @@ impl<S: NodeScorer> Policy for Greedy<S> {
         self.scorer.preferred_slicing()
     }
 
-    fn place(&mut self, cluster: &Cluster, pod: &Pod, rng: &mut SimRng) -> Option<Placement> {
+    fn place(
+        &mut self,
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        rng: &mut SimRng,
+    ) -> Option<Placement> {
         let node = self.choose_node(cluster, pod)?;
         let gpus = self.scorer.select_gpus(cluster, node, pod, rng)?;
         Some(Placement { node, gpus })

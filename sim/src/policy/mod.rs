@@ -11,13 +11,16 @@
 //!
 //! [`Node::fits`]: crate::model::cluster::Node::fits
 
+mod discipline;
 pub mod gpu_select;
 mod greedy;
+pub mod params;
 
 use crate::model::cluster::{Cluster, NodeId, Placement};
 use crate::model::fragmentation::TypicalPods;
 use crate::model::job::{Pod, PodId};
 
+pub use discipline::Discipline;
 pub use greedy::{normalize_scores, Greedy, NodeScorer};
 
 pub use crate::model::rng::SimRng;
@@ -46,14 +49,25 @@ pub trait Policy: Send {
         None
     }
 
-    /// Where `pod` should go now, or `None` if the policy finds no place. The engine validates
-    /// the answer. `rng` is the run's generator: draw from it, never from a global one.
+    /// Where job `job` (its request: `pod`) should go now, or `None` if the policy finds no
+    /// place. The engine validates the answer. `rng` is the run's generator: draw from it,
+    /// never from a global one. `job` indexes the run's jobs ([`JobsView::pods`] in replay;
+    /// the arrival list in inflation), so a policy can keep per-job state without searching.
+    ///
+    /// Under [`Discipline::EasyBackfill`] the engine may decline a placement for a job queued
+    /// behind the reserved head (it would delay the head); the job then just keeps waiting.
     ///
     /// In replay, a `None` (with no remote placement either) parks the job's shape until
     /// resources are released — a job finishes or is preempted — as Kubernetes parks
     /// unschedulable pods until a cluster event: the engine assumes a policy that found no
     /// place finds none while the cluster only fills up.
-    fn place(&mut self, cluster: &Cluster, pod: &Pod, rng: &mut SimRng) -> Option<Placement>;
+    fn place(
+        &mut self,
+        cluster: &Cluster,
+        job: PodId,
+        pod: &Pod,
+        rng: &mut SimRng,
+    ) -> Option<Placement>;
 
     /// Replay only: `pod` found no place with [`Policy::place`]; may its host part (CPU,
     /// memory) and its device part (the GPU slices) go on two different nodes? The job then
@@ -62,6 +76,7 @@ pub trait Policy: Send {
     fn place_remote(
         &mut self,
         _cluster: &Cluster,
+        _job: PodId,
         _pod: &Pod,
         _rng: &mut SimRng,
     ) -> Option<RemotePlacement> {
@@ -72,11 +87,34 @@ pub trait Policy: Send {
     /// arrives in enqueue order (FIFO); the default keeps it.
     fn order_queue(&mut self, _jobs: &JobsView<'_>, _queue: &mut [QueuedJob]) {}
 
-    /// Replay only: `pod` found no place; the running jobs to preempt so that it can be placed
-    /// (the engine requeues them, paying its restart cost, then offers `pod` again). The
-    /// default never preempts.
-    fn preempt(&mut self, _cluster: &Cluster, _pod: &Pod, _jobs: &JobsView<'_>) -> Vec<PodId> {
+    /// Replay only: what a scheduling pass does with the jobs behind one that cannot start
+    /// ([`Discipline`]): skip it (the default, FIFO with skipping), block behind it (strict), or
+    /// give it a reservation that later jobs may backfill around (EASY).
+    fn discipline(&self) -> Discipline {
+        Discipline::Skip
+    }
+
+    /// Replay only: job `job` (`pod`) found no place; the running jobs to preempt so that it
+    /// can be placed (the engine requeues them, paying its restart cost, then offers `job`
+    /// again). The default never preempts.
+    fn preempt(
+        &mut self,
+        _cluster: &Cluster,
+        _job: PodId,
+        _pod: &Pod,
+        _jobs: &JobsView<'_>,
+    ) -> Vec<PodId> {
         Vec::new()
+    }
+
+    /// Replay only: the next time this policy wants to be called although no job arrives or
+    /// finishes then — `wake me at t` (DESIGN "Policy API"). Asked after every scheduling
+    /// pass; the engine then runs a pass at that instant, with every running job's attained
+    /// service brought up to it, so a time-based rule (a demotion at a service threshold, a
+    /// starvation guard, a lease) takes effect exactly on time. `None` (the default): no
+    /// wake-up. A time not after `jobs.now_ms` is ignored.
+    fn next_wake(&mut self, _jobs: &JobsView<'_>, _waiting: &[QueuedJob]) -> Option<u64> {
+        None
     }
 }
 
@@ -118,34 +156,10 @@ pub struct JobsView<'a> {
 }
 
 impl JobsView<'_> {
-    /// The id of `pod` if it is one of this run's jobs, by address (O(1)): the pod the engine
-    /// passes to [`Policy::place`] and [`Policy::preempt`] is always `&pods[id]`, so a policy
-    /// can find the job's queue entry or remembered state. A copy of a pod has no id.
-    pub fn id_of(&self, pod: &Pod) -> Option<PodId> {
-        let size = std::mem::size_of::<Pod>();
-        let offset = (pod as *const Pod as usize).wrapping_sub(self.pods.as_ptr() as usize);
-        let id = offset / size;
-        (offset.is_multiple_of(size) && id < self.pods.len() && std::ptr::eq(&self.pods[id], pod))
-            .then_some(id)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn id_of_finds_a_run_pod_by_address_only() {
-        let pods: Vec<Pod> = (0..3)
-            .map(|i| Pod::new(&format!("p{i}"), 1, 1, 1, 100))
-            .collect();
-        let view = JobsView {
-            now_ms: 0,
-            pods: &pods,
-            running: &[],
-        };
-        assert_eq!(view.id_of(&pods[2]), Some(2));
-        assert_eq!(view.id_of(&pods[0]), Some(0));
-        assert_eq!(view.id_of(&pods[1].clone()), None);
+    /// Service a running job has received up to now, GPU-milliseconds (GPUs × ms run, a
+    /// CPU-only job counting as one): what it had when it last started plus what it ran since.
+    pub fn attained_gpu_ms(&self, r: &RunningJob) -> u64 {
+        let gpus = u64::from(self.pods[r.pod].num_gpu.max(1));
+        r.attained_gpu_ms + self.now_ms.saturating_sub(r.started_ms) * gpus
     }
 }

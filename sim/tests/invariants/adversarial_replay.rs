@@ -872,12 +872,20 @@ fn check_card_limits((node, g): (NodeId, usize), model: &DeviceModel, card: &Car
             );
             let (mut cores, mut cpus) = (0, 0);
             for t in tenants {
-                let SliceKind::Vnpu { template_index } = t.slice.kind else {
-                    panic!("node {node} card {g}: a {:?} slice", t.slice.kind);
-                };
-                let tpl = &table.templates[usize::from(template_index)];
-                cores += tpl.ai_cores;
-                cpus += tpl.ai_cpus;
+                match t.slice.kind {
+                    SliceKind::Vnpu { template_index } => {
+                        let tpl = &table.templates[usize::from(template_index)];
+                        cores += tpl.ai_cores;
+                        cpus += tpl.ai_cpus;
+                    }
+                    // A whole-card job on a vNPU chip takes it unsplit, alone.
+                    SliceKind::Whole => {
+                        assert_eq!(tenants.len(), 1, "node {node} card {g}: whole chip shared");
+                        cores += model.compute_units;
+                        cpus += model.ai_cpus;
+                    }
+                    other => panic!("node {node} card {g}: a {other:?} slice"),
+                }
             }
             assert_eq!(card.vnpu_used(), (cores, cpus), "node {node} card {g}");
             assert!(
@@ -966,7 +974,13 @@ impl Policy for Adversary {
         "adversary"
     }
 
-    fn place(&mut self, cluster: &Cluster, pod: &Pod, rng: &mut SimRng) -> Option<Placement> {
+    fn place(
+        &mut self,
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        rng: &mut SimRng,
+    ) -> Option<Placement> {
         self.ops.place_calls += 1;
         self.probe(cluster, None);
         self.check_feasibility_agrees(cluster, pod);
@@ -1010,6 +1024,7 @@ impl Policy for Adversary {
     fn place_remote(
         &mut self,
         cluster: &Cluster,
+        _job: PodId,
         pod: &Pod,
         rng: &mut SimRng,
     ) -> Option<RemotePlacement> {
@@ -1114,7 +1129,13 @@ impl Policy for Adversary {
         }
     }
 
-    fn preempt(&mut self, cluster: &Cluster, _pod: &Pod, jobs: &JobsView<'_>) -> Vec<PodId> {
+    fn preempt(
+        &mut self,
+        cluster: &Cluster,
+        _job: PodId,
+        _pod: &Pod,
+        jobs: &JobsView<'_>,
+    ) -> Vec<PodId> {
         self.ops.preempt_calls += 1;
         self.probe(cluster, Some(jobs));
         let preempt_pct = self.knobs.preempt_pct;
@@ -1159,7 +1180,7 @@ fn check_outcome(fleet: &Fleet, w: &Workload, adv: &Adversary, o: &ReplayOutcome
     assert_eq!(o.jobs.len() as u64, total);
     assert_eq!(f.jobs_total, total);
     assert_eq!(
-        f.jobs_finished + f.jobs_running + f.jobs_pending + f.jobs_skipped,
+        f.jobs_finished + f.jobs_running + f.jobs_pending + f.jobs_skipped + f.jobs_unplaceable,
         total,
         "every job accounted for: {f:?}"
     );
@@ -1178,6 +1199,12 @@ fn check_outcome(fleet: &Fleet, w: &Workload, adv: &Adversary, o: &ReplayOutcome
             }
             "running" => assert!(j.first_start_ms.is_some() && j.node.is_some()),
             "pending" | "skipped" => assert!(j.finish_ms.is_none() && j.node.is_none()),
+            // No node of the empty fleet holds it: never started, and says why.
+            "unplaceable" => assert!(
+                j.first_start_ms.is_none() && j.node.is_none() && !j.reason.is_empty(),
+                "{}: {j:?}",
+                p.name
+            ),
             other => panic!("{}: state {other}", p.name),
         }
     }
@@ -1253,6 +1280,8 @@ fn run_case(s: &Scenario, check_determinism: bool) -> Ops {
             );
         }
         Err(EngineError::NoGpuCapacity) => assert_eq!(fleet.gpu_count(), 0),
+        // The campaign's configs never ask for a tune, --strict or a preferred mode.
+        Err(e) => panic!("an engine error the campaign cannot cause: {e}"),
     }
     if check_determinism {
         let mut again = Adversary::new(&s.knobs, &fleet, &w);
@@ -1369,7 +1398,13 @@ fn a_queue_entry_naming_no_job_is_not_a_panic() {
         fn name(&self) -> &str {
             "scribbler"
         }
-        fn place(&mut self, cluster: &Cluster, pod: &Pod, _: &mut SimRng) -> Option<Placement> {
+        fn place(
+            &mut self,
+            cluster: &Cluster,
+            _job: PodId,
+            pod: &Pod,
+            _: &mut SimRng,
+        ) -> Option<Placement> {
             let node = (0..cluster.nodes().len()).find(|&n| cluster.node(n).fits(pod))?;
             let gpus = gpu_select::best(cluster.node(node), pod)?;
             Some(Placement { node, gpus })

@@ -10,7 +10,20 @@
 //!
 //! Jobs the trace gives no work for (`work_ms == None`) are not replayed and are counted as
 //! skipped. A job whose demand is unknown gets one drawn from [`ReplayConfig::demand`].
+//!
+//! Before the replay starts, every job that fits no node of the empty fleet — whole, or split
+//! into a host part and a device part on two nodes for remote placement — is classified
+//! *unplaceable* with the reason ([`Unplaceable`]): it can never run, is never offered to the
+//! policy and never waits in its queue, and is reported as such (state `unplaceable`, never
+//! `pending`). With [`ReplayConfig::strict`] the run refuses to start instead
+//! ([`EngineError::Unplaceable`]). Like pending jobs, unplaceable jobs count as waiting until
+//! the end in the wait percentiles, the timeseries' `waiting` column and SLO attainment, so
+//! that a configuration that cannot run some jobs is not flattered by them.
+//!
+//! A job still pending at the end gets a reason ([`PendingReason`]), judged on the cluster as
+//! it ended.
 
+mod backfill;
 mod lifecycle;
 mod queue;
 mod rates;
@@ -19,20 +32,20 @@ mod sampling;
 mod tests;
 
 use crate::engine::event_queue::EventQueue;
+use crate::engine::fit_classes;
 use crate::error::EngineError;
 use crate::metrics::frag_tracker::FragTracker;
 use crate::metrics::replay_metrics::{JobRecord, Metrics, ReplayOutcome, TimePoint};
-use crate::model::cluster::{Cluster, NodeId};
+use crate::model::cluster::{Cluster, NodeId, Unplaceable};
 use crate::model::demand::DemandDistribution;
 use crate::model::fleet::Fleet;
 use crate::model::fragmentation::TypicalPods;
 use crate::model::job::{Pod, PodId, Workload};
 use crate::model::perf::{PerfParams, PerfTenant, TenantRate};
 use crate::model::units::GPU_MILLI;
-use crate::policy::{Policy, QueuedJob, RunningJob, Setup, SimRng};
-use queue::fit_classes;
+use crate::policy::{JobsView, Policy, QueuedJob, RunningJob, Setup, SimRng};
 use rand::SeedableRng;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// What defines one replay besides the inputs and the policy.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +60,39 @@ pub struct ReplayConfig {
     pub slo_slowdown: f64,
     /// About how many rows `timeseries.csv` gets.
     pub timeseries_points: u64,
+    /// Refuse to run ([`EngineError::Unplaceable`]) when a job fits no node of the empty fleet,
+    /// instead of reporting it unplaceable.
+    pub strict: bool,
 }
+
+/// Why a job is still pending when a replay ends, judged on the cluster as it ended. The names
+/// ([`PendingReason::name`]) are stable: `summary.json` and `jobs.csv` write them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PendingReason {
+    /// `no-fit-now`: no node of the cluster as it ended holds it, whole or split for remote
+    /// placement: it waits for resources still held at the end (the empty fleet holds it).
+    NoFitNow,
+    /// `remote-only`: the cluster as it ended holds it only split over two nodes (host part
+    /// and devices), as the empty fleet does: a policy that never places remotely never runs it.
+    RemoteOnly,
+    /// `starved`: a node of the cluster as it ended holds it whole, yet the policy placed it
+    /// nowhere in the last scheduling pass — the policy declines it (its own rule, e.g. a
+    /// static MIG geometry's instance sizes), not the resources.
+    Starved,
+}
+
+impl PendingReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            PendingReason::NoFitNow => "no-fit-now",
+            PendingReason::RemoteOnly => "remote-only",
+            PendingReason::Starved => "starved",
+        }
+    }
+}
+
+/// What `jobs.csv` writes as the reason of a skipped job (the trace gives it no work).
+pub const SKIPPED_REASON: &str = "no-work";
 
 impl Default for ReplayConfig {
     fn default() -> Self {
@@ -58,6 +103,7 @@ impl Default for ReplayConfig {
             demand: DemandDistribution::default(),
             slo_slowdown: 1.5,
             timeseries_points: 500,
+            strict: false,
         }
     }
 }
@@ -67,6 +113,9 @@ enum Event {
     Arrive(PodId),
     /// The job's work is done, if its generation still matches.
     Finish(PodId, u32),
+    /// The policy asked to be called now ([`Policy::next_wake`]), if no later request
+    /// replaced this one (the generation still matches).
+    Wake(u32),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +125,8 @@ enum State {
     Waiting,
     Running,
     Done,
+    /// Arrived, and fits no node of the empty fleet: never queued.
+    Unplaceable,
 }
 
 /// Run-time state of one job.
@@ -120,8 +171,10 @@ struct Engine<'a> {
     /// Fit class of each job: jobs of one class fit exactly the same places.
     fit_class: Vec<u32>,
     failed_in_pass: Vec<u64>,
-    /// Classes that fit nowhere even on the empty cluster.
-    never_fits: Vec<bool>,
+    /// Classes that fit nowhere even on the empty cluster, whole or split: why, per class.
+    never_fits: Vec<Option<Unplaceable>>,
+    /// Unplaceable jobs that have arrived (counted as waiting in the timeseries).
+    unplaceable_arrived: u64,
     /// Counts releases of resources (finishes and preemptions).
     release_epoch: u64,
     /// The release epoch at which each class last found no place.
@@ -135,15 +188,20 @@ struct Engine<'a> {
     perf_out: Vec<TenantRate>,
     frag: FragTracker,
     events: u64,
+    /// The policy's pending wake-up, and the generation that marks older ones stale.
+    wake_at: Option<u64>,
+    wake_generation: u32,
 }
 
-/// Runs the replay protocol for one policy and seed.
+/// Runs the replay protocol for one policy and seed, on the fleet in the policy's preferred
+/// slicing mode where the fleet's mode was not chosen ([`crate::engine::fleet_for`]).
 pub fn run(
     fleet: &Fleet,
     workload: &Workload,
     policy: &mut dyn Policy,
     config: &ReplayConfig,
 ) -> Result<ReplayOutcome, EngineError> {
+    let fleet = &crate::engine::fleet_for(fleet, policy)?;
     let pods = &workload.pods;
     let mut cluster = Cluster::new(fleet);
     if cluster.gpu_capacity_milli() == 0 {
@@ -199,8 +257,8 @@ pub fn run(
 
     let (fit_class, classes) = fit_classes(pods);
     // A class that fits no node of the empty cluster, whole or split for remote placement,
-    // never will: its jobs wait to the end (reported pending) without being offered again.
-    let mut never_fits = vec![false; classes];
+    // never will: its jobs are unplaceable, never queued nor offered to the policy.
+    let mut never_fits: Vec<Option<Unplaceable>> = vec![None; classes];
     let mut checked = vec![false; classes];
     for (id, p) in pods.iter().enumerate() {
         let c = fit_class[id] as usize;
@@ -208,16 +266,12 @@ pub fn run(
             continue;
         }
         checked[c] = true;
-        let fits_whole = cluster.nodes().iter().any(|n| n.fits(p));
-        let fits_split = p.is_gpu_pod() && {
-            let (host, device) = Cluster::split_remote(p);
-            let hosts: Vec<usize> = (0..cluster.nodes().len())
-                .filter(|&n| cluster.node(n).fits(&host))
-                .collect();
-            (0..cluster.nodes().len())
-                .any(|n| cluster.node(n).fits(&device) && hosts.iter().any(|&h| h != n))
-        };
-        never_fits[c] = !fits_whole && !fits_split;
+        never_fits[c] = cluster
+            .unplaceable_reason(p)
+            .filter(|_| !fits_split(&cluster, p));
+    }
+    if config.strict {
+        strict_check(pods, &jobs, &fit_class, &never_fits)?;
     }
     let models: Vec<String> = fleet.devices.keys().cloned().collect();
     let node_model: Vec<Option<usize>> = cluster
@@ -264,6 +318,7 @@ pub fn run(
         fit_class,
         failed_in_pass: vec![0; classes],
         never_fits,
+        unplaceable_arrived: 0,
         release_epoch: 0,
         unplaceable_epoch: vec![u64::MAX; classes],
         pass: 0,
@@ -274,9 +329,72 @@ pub fn run(
         perf_out: Vec::new(),
         frag,
         events: 0,
+        wake_at: None,
+        wake_generation: 0,
     };
     engine.run(policy, &mut rng)?;
-    Ok(engine.finish())
+    let mut outcome = engine.finish();
+    outcome.slicing = fleet.modes();
+    Ok(outcome)
+}
+
+/// Whether `pod`'s host part (CPU, memory) and device part fit two different nodes of
+/// `cluster` now (remote placement, slicing-model §1.5).
+fn fits_split(cluster: &Cluster, pod: &Pod) -> bool {
+    pod.is_gpu_pod() && {
+        let (host, device) = Cluster::split_remote(pod);
+        let hosts: Vec<usize> = (0..cluster.nodes().len())
+            .filter(|&n| cluster.node(n).fits(&host))
+            .collect();
+        (0..cluster.nodes().len())
+            .any(|n| cluster.node(n).fits(&device) && hosts.iter().any(|&h| h != n))
+    }
+}
+
+/// Why `pod` (which fits the empty fleet) is not running on `cluster` ([`PendingReason`]).
+pub(crate) fn pending_reason(cluster: &Cluster, pod: &Pod) -> PendingReason {
+    if cluster.nodes().iter().any(|n| n.fits(pod)) {
+        PendingReason::Starved
+    } else if fits_split(cluster, pod) {
+        PendingReason::RemoteOnly
+    } else {
+        PendingReason::NoFitNow
+    }
+}
+
+/// [`ReplayConfig::strict`]: an error naming the unplaceable jobs' count per reason and a few
+/// of them, if there are any.
+fn strict_check(
+    pods: &[Pod],
+    jobs: &[Job],
+    fit_class: &[u32],
+    never_fits: &[Option<Unplaceable>],
+) -> Result<(), EngineError> {
+    let mut by_reason: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut examples = Vec::new();
+    for (id, p) in pods.iter().enumerate() {
+        if jobs[id].state == State::Skipped {
+            continue;
+        }
+        if let Some(why) = never_fits[fit_class[id] as usize] {
+            *by_reason.entry(why.name()).or_insert(0) += 1;
+            if examples.len() < 5 {
+                examples.push(p.name.clone());
+            }
+        }
+    }
+    if by_reason.is_empty() {
+        return Ok(());
+    }
+    Err(EngineError::Unplaceable {
+        total: by_reason.values().sum(),
+        by_reason: by_reason
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        examples: examples.join(", "),
+    })
 }
 
 impl Engine<'_> {
@@ -289,7 +407,15 @@ impl Engine<'_> {
                 self.events += 1;
                 match event {
                     Event::Arrive(id) => {
-                        self.enqueue(id);
+                        if self.never_fits[self.fit_class[id] as usize].is_some() {
+                            let j = &mut self.jobs[id];
+                            j.state = State::Unplaceable;
+                            j.enqueued_at = self.now;
+                            self.unplaceable_arrived += 1;
+                        } else {
+                            self.enqueue(id);
+                        }
+                        // Any arrival wakes the scheduler, as a pod creation does.
                         changed = true;
                     }
                     Event::Finish(id, generation) => {
@@ -299,13 +425,48 @@ impl Engine<'_> {
                             changed = true;
                         }
                     }
+                    Event::Wake(generation) => {
+                        if generation == self.wake_generation {
+                            self.wake_at = None;
+                            changed = true;
+                        }
+                    }
                 }
             }
             if changed {
                 self.schedule(policy, rng)?;
+                self.ask_wake(policy);
             }
         }
         Ok(())
+    }
+
+    /// Asks the policy when it next wants to be called and keeps one wake-up event for the
+    /// earliest such time. With nothing running, no wake-up is kept: the cluster cannot change
+    /// until a job arrives, so a policy's timer could only spin.
+    fn ask_wake(&mut self, policy: &mut dyn Policy) {
+        let view = JobsView {
+            now_ms: self.now,
+            pods: self.pods,
+            running: &self.running,
+        };
+        let want = policy
+            .next_wake(&view, &self.waiting)
+            .filter(|&t| t > self.now && !self.running.is_empty());
+        if want != self.wake_at {
+            self.wake_generation += 1;
+            self.wake_at = want;
+            if let Some(t) = want {
+                self.queue.push(t, Event::Wake(self.wake_generation));
+            }
+        }
+    }
+
+    /// Why pending job `id` still waits at the end ([`pending_reason`] on the cluster as it
+    /// ended); `cache` holds the answer per fit class.
+    fn pending_reason(&self, id: PodId, cache: &mut [Option<PendingReason>]) -> PendingReason {
+        let class = self.fit_class[id] as usize;
+        *cache[class].get_or_insert_with(|| pending_reason(&self.cluster, &self.pods[id]))
     }
 
     fn finish(mut self) -> ReplayOutcome {
@@ -316,9 +477,10 @@ impl Engine<'_> {
             TimePoint {
                 frag_ratio_pct: frag,
                 running: self.running.len() as u64,
-                waiting: self.waiting.len() as u64,
+                waiting: self.waiting_count(),
             },
         );
+        let mut pending_cache = vec![None; self.failed_in_pass.len()];
         let records: Vec<JobRecord> = self
             .jobs
             .iter()
@@ -333,7 +495,7 @@ impl Engine<'_> {
                     first_start_ms: j.first_start,
                     finish_ms: j.finish,
                     waited_ms: j.waited_ms
-                        + if j.state == State::Waiting {
+                        + if matches!(j.state, State::Waiting | State::Unplaceable) {
                             end - j.enqueued_at
                         } else {
                             0
@@ -346,6 +508,16 @@ impl Engine<'_> {
                         State::NotArrived | State::Waiting => "pending",
                         State::Running => "running",
                         State::Done => "finished",
+                        State::Unplaceable => "unplaceable",
+                    },
+                    reason: match j.state {
+                        State::Skipped => SKIPPED_REASON,
+                        State::Unplaceable => self.never_fits[self.fit_class[id] as usize]
+                            .map_or("", Unplaceable::name),
+                        State::NotArrived | State::Waiting => {
+                            self.pending_reason(id, &mut pending_cache).name()
+                        }
+                        State::Running | State::Done => "",
                     },
                     latency_sensitive: p.latency_sensitive,
                 }

@@ -1,17 +1,18 @@
 //! The replay queue: who waits, in which order the policy sees them, and one scheduling pass.
 //!
-//! A pass offers the waiting jobs to the policy in the policy's order, skipping jobs that
-//! cannot start (FIFO with skipping). Jobs that fit exactly the same places form a *fit class*:
-//! once a class found no place in a pass it is not tried again in that pass, and a class the
-//! policy found no place for is parked until resources are released (Kubernetes'
+//! A pass offers the waiting jobs to the policy in the policy's order and treats a job that
+//! cannot start as the policy's [`Discipline`] says: skip it (FIFO with skipping, the default),
+//! block every job behind it (strict), or reserve its start and let later jobs backfill around
+//! the reservation (EASY, `backfill.rs`). Jobs that fit exactly the same places form a *fit
+//! class*: once a class found no place in a pass it is not tried again in that pass, and a class
+//! the policy found no place for is parked until resources are released (Kubernetes'
 //! unschedulable queue), because placements since then only filled the cluster.
 
+use super::backfill::Reservation;
 use super::{Engine, State};
 use crate::error::EngineError;
-use crate::model::job::Pod;
 use crate::model::job::PodId;
-use crate::policy::{JobsView, Policy, QueuedJob, SimRng};
-use std::collections::BTreeMap;
+use crate::policy::{Discipline, JobsView, Policy, QueuedJob, SimRng};
 
 impl Engine<'_> {
     pub(super) fn enqueue(&mut self, id: PodId) {
@@ -25,7 +26,7 @@ impl Engine<'_> {
         });
     }
 
-    /// One scheduling pass over the queue in the policy's order.
+    /// One scheduling pass over the queue in the policy's order, under its discipline.
     pub(super) fn schedule(
         &mut self,
         policy: &mut dyn Policy,
@@ -43,7 +44,12 @@ impl Engine<'_> {
             };
             policy.order_queue(&view, &mut queue);
         }
+        let discipline = policy.discipline();
         self.pass += 1;
+        // Strict: a job could not start, so nothing behind it may. EASY: the first job that
+        // could not start and has a reservation.
+        let mut blocked = false;
+        let mut reservation: Option<Reservation> = None;
         let mut still_waiting = Vec::with_capacity(queue.len());
         for q in queue {
             let id = q.pod;
@@ -53,90 +59,244 @@ impl Engine<'_> {
                 continue;
             }
             let class = self.fit_class[id] as usize;
-            if self.failed_in_pass[class] == self.pass || self.never_fits[class] {
+            if blocked || self.failed_in_pass[class] == self.pass {
                 still_waiting.push(q);
                 continue;
             }
-            let pod = &self.pods[id];
-            // Like Kubernetes' unschedulable queue: a class the policy found no place for is
-            // not offered again until resources are released (a job finished or was
-            // preempted); placements since then only filled the cluster.
-            if self.unplaceable_epoch[class] != self.release_epoch {
-                if let Some(p) = policy.place(&self.cluster, pod, rng) {
-                    self.start(id, p, policy)?;
-                    continue;
-                }
-                if let Some(rp) = policy.place_remote(&self.cluster, pod, rng) {
-                    self.start_remote(id, rp, policy)?;
-                    continue;
-                }
-                self.unplaceable_epoch[class] = self.release_epoch;
-            }
-            let victims = {
-                let view = JobsView {
-                    now_ms: self.now,
-                    pods: self.pods,
-                    running: &self.running,
-                };
-                policy.preempt(&self.cluster, pod, &view)
+            let started = match reservation.as_mut() {
+                Some(res) => self.try_backfill(res, id, policy, rng)?,
+                None => self.try_start(id, policy, rng)?,
             };
-            let mut preempted = false;
-            for v in victims {
-                if self.jobs.get(v).map(|j| j.state) == Some(State::Running) {
-                    self.preempt(v);
-                    preempted = true;
-                }
+            if started {
+                continue;
             }
-            if preempted {
-                // Resources were freed: earlier failures may now fit.
-                self.pass += 1;
-                if let Some(p) = policy.place(&self.cluster, pod, rng) {
-                    self.start(id, p, policy)?;
-                    continue;
-                }
-            }
-            self.failed_in_pass[class] = self.pass;
             still_waiting.push(q);
+            if reservation.is_none() {
+                self.failed_in_pass[class] = self.pass;
+                match discipline {
+                    Discipline::Skip => {}
+                    Discipline::Strict => blocked = true,
+                    Discipline::EasyBackfill => reservation = self.reserve(id),
+                }
+            }
         }
         // Preempted jobs were queued while we iterated; they go behind the ones that waited.
         still_waiting.append(&mut self.waiting);
         self.waiting = still_waiting;
         Ok(())
     }
-}
 
-/// Groups jobs that fit exactly the same places (same request in every dimension feasibility
-/// looks at), so a scheduling pass tries each group at most once after a failure.
-pub(super) fn fit_classes(pods: &[Pod]) -> (Vec<u32>, usize) {
-    type Key<'a> = (
-        u64,
-        u64,
-        u32,
-        u32,
-        Option<u64>,
-        &'a str,
-        Option<&'a str>,
-        u32,
-        i32,
-    );
-    let mut ids: BTreeMap<Key<'_>, u32> = BTreeMap::new();
-    let class = pods
-        .iter()
-        .map(|p| {
-            let key = (
-                p.cpu_milli,
-                p.memory_mib,
-                p.num_gpu,
-                p.gpu_milli,
-                p.gpu_memory_mib,
-                p.gpu_spec.text.as_str(),
-                p.app.as_deref().filter(|_| p.max_per_node.is_some()),
-                p.rdma_pct,
-                p.priority,
-            );
-            let next = ids.len() as u32;
-            *ids.entry(key).or_insert(next)
-        })
-        .collect();
-    (class, ids.len())
+    /// Offers job `id` to the policy: a place, else a remote place, else the preemptions it
+    /// asks for and a place again. Whether it started.
+    fn try_start(
+        &mut self,
+        id: PodId,
+        policy: &mut dyn Policy,
+        rng: &mut SimRng,
+    ) -> Result<bool, EngineError> {
+        let class = self.fit_class[id] as usize;
+        let pod = &self.pods[id];
+        // Like Kubernetes' unschedulable queue: a class the policy found no place for is not
+        // offered again until resources are released (a job finished or was preempted);
+        // placements since then only filled the cluster.
+        if self.unplaceable_epoch[class] != self.release_epoch {
+            if let Some(p) = policy.place(&self.cluster, id, pod, rng) {
+                self.start(id, p, policy)?;
+                return Ok(true);
+            }
+            if let Some(rp) = policy.place_remote(&self.cluster, id, pod, rng) {
+                self.start_remote(id, rp, policy)?;
+                return Ok(true);
+            }
+            self.unplaceable_epoch[class] = self.release_epoch;
+        }
+        let victims = {
+            let view = JobsView {
+                now_ms: self.now,
+                pods: self.pods,
+                running: &self.running,
+            };
+            policy.preempt(&self.cluster, id, pod, &view)
+        };
+        let mut preempted = false;
+        for v in victims {
+            if self.jobs.get(v).map(|j| j.state) == Some(State::Running) {
+                self.preempt(v);
+                preempted = true;
+            }
+        }
+        if preempted {
+            // Resources were freed: earlier failures may now fit.
+            self.pass += 1;
+            if let Some(p) = policy.place(&self.cluster, id, pod, rng) {
+                self.start(id, p, policy)?;
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+/// The disciplines on small hand-built replays, every start time computed by hand.
+#[cfg(test)]
+mod tests {
+    use super::super::{run, ReplayConfig};
+    use crate::metrics::replay_metrics::ReplayOutcome;
+    use crate::model::cluster::{Cluster, Placement};
+    use crate::model::fleet::{Fleet, NodeSpec};
+    use crate::model::job::{Pod, PodId, Workload};
+    use crate::policy::{gpu_select, Discipline, JobsView, Policy, SimRng};
+
+    /// First node in fleet order with room, lowest free cards, under a chosen discipline;
+    /// jobs named `hi*` preempt every running job named `v*`.
+    struct FirstFit(Discipline);
+    impl Policy for FirstFit {
+        fn name(&self) -> &str {
+            "first-fit"
+        }
+        fn place(&mut self, c: &Cluster, _: PodId, pod: &Pod, _: &mut SimRng) -> Option<Placement> {
+            let node = (0..c.nodes().len()).find(|&n| c.node(n).fits(pod))?;
+            let gpus = gpu_select::lowest_index(c.node(node), pod)?;
+            Some(Placement { node, gpus })
+        }
+        fn discipline(&self) -> Discipline {
+            self.0
+        }
+        fn preempt(&mut self, _: &Cluster, _: PodId, pod: &Pod, jobs: &JobsView<'_>) -> Vec<PodId> {
+            if !pod.name.starts_with("hi") {
+                return Vec::new();
+            }
+            let victims = jobs.running.iter().map(|r| r.pod);
+            victims
+                .filter(|&v| jobs.pods[v].name.starts_with('v'))
+                .collect()
+        }
+    }
+
+    /// `(name, arrival s, work s, GPUs)` on `nodes` nodes of `cards` whole V100s, no restart
+    /// cost; first starts in seconds, in job order.
+    fn starts(d: Discipline, nodes: u32, cards: u32, jobs: &[(&str, u64, u64, u32)]) -> Vec<u64> {
+        first_starts(&replay(d, nodes, cards, jobs))
+    }
+
+    fn replay(
+        d: Discipline,
+        nodes: u32,
+        cards: u32,
+        jobs: &[(&str, u64, u64, u32)],
+    ) -> ReplayOutcome {
+        let f = Fleet::new(
+            "t".into(),
+            (0..nodes)
+                .map(|i| NodeSpec::new(format!("n{i}"), 64_000, 1 << 20, cards, "V100M32".into()))
+                .collect(),
+        );
+        let pods = jobs
+            .iter()
+            .map(|&(name, at, work, gpus)| {
+                let mut p = Pod::new(name, 1000, 1024, gpus, 1000);
+                p.arrival_ms = at * 1000;
+                p.work_ms = Some(work * 1000);
+                p.demand_milli = Some(1000);
+                p
+            })
+            .collect();
+        let w = Workload {
+            name: "w".into(),
+            pods,
+        };
+        let config = ReplayConfig {
+            restart_cost_ms: 0,
+            ..Default::default()
+        };
+        run(&f, &w, &mut FirstFit(d), &config).unwrap()
+    }
+
+    fn first_starts(o: &ReplayOutcome) -> Vec<u64> {
+        o.jobs
+            .iter()
+            .map(|j| j.first_start_ms.expect("started") / 1000)
+            .collect()
+    }
+
+    #[test]
+    fn strict_blocks_behind_the_head_and_skip_does_not() {
+        // 4 cards: a takes 3 (0..10 s); b needs 2 at 1 s and cannot start; c needs 1 at 2 s.
+        let jobs = [("a", 0, 10, 3), ("b", 1, 5, 2), ("c", 2, 3, 1)];
+        assert_eq!(starts(Discipline::Skip, 1, 4, &jobs), vec![0, 10, 2]);
+        // Strict: c waits behind b; at 10 s both start (2 + 1 cards).
+        assert_eq!(starts(Discipline::Strict, 1, 4, &jobs), vec![0, 10, 10]);
+        assert_eq!(Discipline::default(), Discipline::Skip);
+    }
+
+    #[test]
+    fn strict_a_job_that_fits_nowhere_blocks_nobody() {
+        // 8 cards on a 4-card node: never startable, so not a head; b runs at once.
+        let o = replay(
+            Discipline::Strict,
+            1,
+            4,
+            &[("big", 0, 5, 8), ("b", 1, 5, 1)],
+        );
+        assert_eq!(o.jobs[0].first_start_ms, None);
+        assert_eq!(o.jobs[1].first_start_ms, Some(1_000));
+    }
+
+    #[test]
+    fn strict_head_still_preempts_and_then_blocks() {
+        // 3 cards held by v (0..100 s). hi (2 cards, 1 s) preempts v and starts at once; v is
+        // requeued at 1 s. x (1 card, 2 s) queues behind v, which cannot start beside hi: under
+        // Strict x waits; v restarts when hi ends (6 s) with 99 s left, and x starts at 105 s.
+        let jobs = [("v", 0, 100, 3), ("hi", 1, 5, 2), ("x", 2, 1, 1)];
+        let o = replay(Discipline::Strict, 1, 3, &jobs);
+        assert_eq!(o.figures.preemptions, 1);
+        assert_eq!(first_starts(&o), vec![0, 1, 105]);
+        assert_eq!(o.jobs[0].finish_ms, Some(105_000));
+        // Skip: x takes the free card at 2 s.
+        assert_eq!(starts(Discipline::Skip, 1, 3, &jobs), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn easy_backfills_short_jobs_and_jobs_that_leave_the_reservation_alone() {
+        // 4 cards. a: 2 cards 0..10 s. h (3 cards, 1 s) cannot start: shadow 10 s on n0.
+        // c (1 card, 2 s, 20 s of work) ends after the shadow but leaves 3 cards for h at 10 s:
+        // backfills. d (1 card, 3 s, 20 s) would leave only 2 at 10 s: refused. e (1 card,
+        // 4 s, 5 s of work) ends at 9 s, before the shadow: backfills. h starts at 10 s as
+        // promised; d gets the card h frees at 15 s.
+        let jobs = [
+            ("a", 0, 10, 2),
+            ("h", 1, 5, 3),
+            ("c", 2, 20, 1),
+            ("d", 3, 20, 1),
+            ("e", 4, 5, 1),
+        ];
+        assert_eq!(
+            starts(Discipline::EasyBackfill, 1, 4, &jobs),
+            vec![0, 10, 2, 15, 4]
+        );
+        // Skip lets d in at 3 s and h waits for c (22 s); e gets a's cards at 10 s.
+        assert_eq!(starts(Discipline::Skip, 1, 4, &jobs), vec![0, 22, 2, 3, 10]);
+        // Strict: everyone waits for h; at 10 s h takes 3 cards and c the last one; d and e
+        // follow as cards free (h ends 15 s: d, and e behind it).
+        assert_eq!(
+            starts(Discipline::Strict, 1, 4, &jobs),
+            vec![0, 10, 10, 15, 15]
+        );
+    }
+
+    #[test]
+    fn easy_another_node_is_never_reserved() {
+        // n0 (2 cards): a 0..10 s on both. n1 (2 cards): b one card 0..50 s. h (2 cards, 1 s)
+        // is reserved on n0 at 10 s (n1 frees a card only at 50 s). c (1 card, 100 s of work)
+        // ends long after the shadow but goes on n1: it starts at once. d (1 card, 3 s) finds
+        // no card; at 10 s h takes n0, and d gets a card when h ends at 15 s.
+        let jobs = [
+            ("a", 0, 10, 2),
+            ("b", 0, 50, 1),
+            ("h", 1, 5, 2),
+            ("c", 2, 100, 1),
+            ("d", 3, 100, 1),
+        ];
+        let s = starts(Discipline::EasyBackfill, 2, 2, &jobs);
+        assert_eq!(s, vec![0, 0, 10, 2, 15]);
+    }
 }

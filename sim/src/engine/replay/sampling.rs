@@ -18,12 +18,17 @@ impl Engine<'_> {
                 TimePoint {
                     frag_ratio_pct: frag,
                     running: self.running.len() as u64,
-                    waiting: self.waiting.len() as u64,
+                    waiting: self.waiting_count(),
                 },
             );
         }
         self.metrics.integrate(self.now, t);
         self.now = t;
+    }
+
+    /// Jobs that arrived and neither run nor finished: the queue and the unplaceable ones.
+    pub(super) fn waiting_count(&self) -> u64 {
+        self.waiting.len() as u64 + self.unplaceable_arrived
     }
 
     pub(super) fn frag_ratio_pct(&mut self) -> f64 {

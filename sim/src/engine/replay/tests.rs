@@ -6,7 +6,7 @@ mod runs {
     use crate::model::fleet::NodeSpec;
     use crate::model::slicing::SlicingMode;
     use crate::policy::gpu_select;
-    use crate::policy::JobsView;
+    use crate::policy::{JobsView, QueuedJob};
 
     /// First node (in fleet order) where the pod fits; tightest GPU.
     pub(super) struct FirstFit;
@@ -14,7 +14,13 @@ mod runs {
         fn name(&self) -> &str {
             "first-fit"
         }
-        fn place(&mut self, cluster: &Cluster, pod: &Pod, _: &mut SimRng) -> Option<Placement> {
+        fn place(
+            &mut self,
+            cluster: &Cluster,
+            _job: PodId,
+            pod: &Pod,
+            _: &mut SimRng,
+        ) -> Option<Placement> {
             let node = (0..cluster.nodes().len()).find(|&n| cluster.node(n).fits(pod))?;
             let gpus = gpu_select::best(cluster.node(node), pod)?;
             Some(Placement { node, gpus })
@@ -46,6 +52,64 @@ mod runs {
             pods,
         };
         run(f, &w, policy, &ReplayConfig::default()).unwrap()
+    }
+
+    /// First fit, and a timer: wakes at `at` (once), recording each pass's clock and the
+    /// running jobs' attained service then.
+    struct Timer {
+        at: u64,
+        passes: Vec<(u64, Vec<u64>)>,
+    }
+    impl Policy for Timer {
+        fn name(&self) -> &str {
+            "timer"
+        }
+        fn place(&mut self, c: &Cluster, job: PodId, p: &Pod, r: &mut SimRng) -> Option<Placement> {
+            FirstFit.place(c, job, p, r)
+        }
+        fn order_queue(&mut self, jobs: &JobsView<'_>, _: &mut [QueuedJob]) {
+            let attained = jobs
+                .running
+                .iter()
+                .map(|r| jobs.attained_gpu_ms(r))
+                .collect();
+            self.passes.push((jobs.now_ms, attained));
+        }
+        fn next_wake(&mut self, jobs: &JobsView<'_>, _: &[QueuedJob]) -> Option<u64> {
+            (jobs.now_ms < self.at).then_some(self.at)
+        }
+    }
+
+    #[test]
+    fn a_policy_is_called_at_the_time_it_asked_for_with_service_up_to_then() {
+        // One card: `a` runs 0..10 s, `b` waits from 1 s. The timer asks for 4.5 s: a pass
+        // happens then (b still waiting), seeing a's 4,500 GPU-ms, and nothing else changes.
+        let f = fleet(1, 1, SlicingMode::Whole);
+        let mut timer = Timer {
+            at: 4_500,
+            passes: Vec::new(),
+        };
+        let o = replay(
+            &f,
+            vec![
+                job("a", 0, 10_000, 1000, 1000),
+                job("b", 1_000, 1_000, 1000, 1000),
+            ],
+            &mut timer,
+        );
+        let at_wake: Vec<_> = timer.passes.iter().filter(|p| p.0 == 4_500).collect();
+        assert_eq!(at_wake.len(), 1, "{:?}", timer.passes);
+        assert_eq!(at_wake[0].1, vec![4_500]);
+        assert_eq!(o.jobs[1].first_start_ms, Some(10_000));
+        let without = replay(
+            &f,
+            vec![
+                job("a", 0, 10_000, 1000, 1000),
+                job("b", 1_000, 1_000, 1000, 1000),
+            ],
+            &mut FirstFit,
+        );
+        assert_eq!(o.jobs, without.jobs, "a wake-up alone changes nothing");
     }
 
     #[test]
@@ -148,10 +212,16 @@ mod runs {
         fn name(&self) -> &str {
             "preempting"
         }
-        fn place(&mut self, c: &Cluster, p: &Pod, r: &mut SimRng) -> Option<Placement> {
-            self.0.place(c, p, r)
+        fn place(&mut self, c: &Cluster, job: PodId, p: &Pod, r: &mut SimRng) -> Option<Placement> {
+            self.0.place(c, job, p, r)
         }
-        fn preempt(&mut self, _: &Cluster, pod: &Pod, jobs: &JobsView<'_>) -> Vec<PodId> {
+        fn preempt(
+            &mut self,
+            _: &Cluster,
+            _job: PodId,
+            pod: &Pod,
+            jobs: &JobsView<'_>,
+        ) -> Vec<PodId> {
             if pod.priority < 3 {
                 return vec![];
             }
@@ -190,7 +260,7 @@ mod runs {
     }
 
     #[test]
-    fn every_job_is_finished_pending_or_skipped_and_runs_repeat_exactly() {
+    fn every_job_is_finished_pending_skipped_or_unplaceable_and_runs_repeat_exactly() {
         let f = fleet(2, 2, SlicingMode::FLEXAI_VGPU);
         let mut pods: Vec<Pod> = (0..200)
             .map(|i| {
@@ -211,15 +281,221 @@ mod runs {
         let fig = &a.figures;
         assert_eq!(fig.jobs_total, 202);
         assert_eq!(fig.jobs_skipped, 1);
-        assert_eq!(fig.jobs_pending, 1, "the 4-GPU job never fits 2-GPU nodes");
+        assert_eq!(fig.jobs_pending, 0);
         assert_eq!(
-            fig.jobs_finished + fig.jobs_pending + fig.jobs_running + fig.jobs_skipped,
+            fig.jobs_unplaceable, 1,
+            "the 4-GPU job never fits 2-GPU nodes"
+        );
+        assert_eq!(fig.unplaceable_by_reason["too-many-gpus"], 1);
+        assert_eq!(
+            fig.jobs_finished
+                + fig.jobs_pending
+                + fig.jobs_running
+                + fig.jobs_skipped
+                + fig.jobs_unplaceable,
             202
+        );
+        assert_eq!(
+            (a.jobs[200].state, a.jobs[200].reason),
+            ("skipped", "no-work")
+        );
+        assert_eq!(
+            (a.jobs[201].state, a.jobs[201].reason),
+            ("unplaceable", "too-many-gpus")
         );
         let b = replay(&f, pods, &mut FirstFit);
         assert_eq!(a.jobs, b.jobs);
         assert_eq!(a.figures, b.figures);
         assert_eq!(a.timeseries, b.timeseries);
+    }
+}
+
+mod unplaceable {
+    use super::super::*;
+    use super::runs::FirstFit;
+    use crate::model::cluster::Placement;
+    use crate::model::fleet::NodeSpec;
+    use crate::model::job::GpuSpec;
+    use crate::model::slicing::SlicingMode;
+
+    /// Two nodes of two V100s, whole cards.
+    fn fleet() -> Fleet {
+        let mut f = Fleet::new(
+            "t".into(),
+            (0..2)
+                .map(|i| NodeSpec::new(format!("n{i}"), 8_000, 1 << 16, 2, "V100M32".into()))
+                .collect(),
+        );
+        f.set_mode(SlicingMode::Whole).unwrap();
+        f
+    }
+
+    fn job(name: &str, arrival_ms: u64, cpu_milli: u64, num_gpu: u32) -> Pod {
+        let mut p = Pod::new(name, cpu_milli, 1024, num_gpu, 1000);
+        p.arrival_ms = arrival_ms;
+        p.work_ms = Some(10_000);
+        p.demand_milli = Some(1000);
+        p
+    }
+
+    fn jobs() -> Vec<Pod> {
+        let mut t4 = job("wants-t4", 0, 1000, 1);
+        t4.gpu_spec = GpuSpec::parse("T4");
+        vec![
+            job("fine", 0, 1000, 1),
+            t4,
+            job("four-gpus", 1_000, 1000, 4),
+            job("many-cores", 2_000, 9_000, 1),
+            job("fine-too", 3_000, 1000, 2),
+        ]
+    }
+
+    /// FirstFit that records every job it was asked to place.
+    #[derive(Default)]
+    struct Spy {
+        asked: Vec<String>,
+    }
+    impl Policy for Spy {
+        fn name(&self) -> &str {
+            "spy"
+        }
+        fn place(
+            &mut self,
+            c: &Cluster,
+            job: PodId,
+            pod: &Pod,
+            r: &mut SimRng,
+        ) -> Option<Placement> {
+            self.asked.push(pod.name.clone());
+            FirstFit.place(c, job, pod, r)
+        }
+    }
+
+    #[test]
+    fn a_job_no_empty_node_holds_is_unplaceable_with_its_reason_never_pending_nor_offered() {
+        let w = Workload {
+            name: "w".into(),
+            pods: jobs(),
+        };
+        let mut spy = Spy::default();
+        let o = run(&fleet(), &w, &mut spy, &ReplayConfig::default()).unwrap();
+        let states: Vec<(&str, &str)> = o.jobs.iter().map(|j| (j.state, j.reason)).collect();
+        assert_eq!(
+            states,
+            [
+                ("finished", ""),
+                ("unplaceable", "gpu-models"),
+                ("unplaceable", "too-many-gpus"),
+                ("unplaceable", "cpu"),
+                ("finished", ""),
+            ]
+        );
+        assert!(
+            spy.asked.iter().all(|n| n.starts_with("fine")),
+            "{:?}",
+            spy.asked
+        );
+        let f = &o.figures;
+        assert_eq!(
+            (f.jobs_unplaceable, f.jobs_pending, f.jobs_finished),
+            (3, 0, 2)
+        );
+        assert_eq!(
+            f.unplaceable_by_reason,
+            [("cpu", 1), ("gpu-models", 1), ("too-many-gpus", 1)]
+                .map(|(k, v)| (k.to_owned(), v))
+                .into()
+        );
+        // They count as waiting to the end, like pending jobs: 13 s end − their arrival.
+        assert_eq!(o.figures.end_s, 13.0);
+        assert_eq!(o.jobs[2].waited_ms, 12_000);
+        assert_eq!(o.timeseries.last().unwrap().point.waiting, 3);
+    }
+
+    #[test]
+    fn strict_replay_refuses_to_start_naming_counts_and_examples() {
+        let w = Workload {
+            name: "w".into(),
+            pods: jobs(),
+        };
+        let config = ReplayConfig {
+            strict: true,
+            ..Default::default()
+        };
+        let err = run(&fleet(), &w, &mut FirstFit, &config).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "3 jobs fit no node of the empty fleet (cpu 1, gpu-models 1, too-many-gpus 1), \
+             e.g. wants-t4, four-gpus, many-cores"
+        );
+        // Nothing unplaceable: strict runs as usual.
+        let fine = Workload {
+            name: "w".into(),
+            pods: vec![job("fine", 0, 1000, 1)],
+        };
+        assert_eq!(
+            run(&fleet(), &fine, &mut FirstFit, &config)
+                .unwrap()
+                .figures
+                .jobs_finished,
+            1
+        );
+    }
+
+    /// Places nothing but CPU-only jobs: every GPU job starves.
+    struct CpuOnly;
+    impl Policy for CpuOnly {
+        fn name(&self) -> &str {
+            "cpu-only"
+        }
+        fn place(
+            &mut self,
+            c: &Cluster,
+            job: PodId,
+            pod: &Pod,
+            r: &mut SimRng,
+        ) -> Option<Placement> {
+            (!pod.is_gpu_pod())
+                .then(|| FirstFit.place(c, job, pod, r))
+                .flatten()
+        }
+    }
+
+    #[test]
+    fn a_job_left_waiting_on_a_cluster_that_holds_it_is_starved() {
+        let w = Workload {
+            name: "w".into(),
+            pods: vec![job("gpu", 0, 1000, 1)],
+        };
+        let o = run(&fleet(), &w, &mut CpuOnly, &ReplayConfig::default()).unwrap();
+        assert_eq!((o.jobs[0].state, o.jobs[0].reason), ("pending", "starved"));
+        assert_eq!(o.figures.pending_by_reason["starved"], 1);
+    }
+
+    #[test]
+    fn pending_reason_tells_no_room_now_from_remote_only_from_starved() {
+        let mut f = fleet();
+        f.nodes.push(NodeSpec::new(
+            "front".into(),
+            64_000,
+            1 << 20,
+            0,
+            String::new(),
+        ));
+        let mut c = Cluster::new(&f);
+        let one = job("one", 0, 1000, 1);
+        assert_eq!(pending_reason(&c, &one), PendingReason::Starved);
+        // 9 cores: only the CPU node has them, so only split over two nodes.
+        let split = job("split", 0, 9_000, 1);
+        assert_eq!(pending_reason(&c, &split), PendingReason::RemoteOnly);
+        // All four cards taken: no room for either now.
+        for (id, node) in [(10, 0), (11, 1)] {
+            let two = job("two", 0, 1000, 2);
+            let gpus = vec![0, 1];
+            c.place(id, &two, Placement { node, gpus }).unwrap();
+        }
+        assert_eq!(pending_reason(&c, &one), PendingReason::NoFitNow);
+        assert_eq!(pending_reason(&c, &split), PendingReason::NoFitNow);
     }
 }
 
@@ -332,7 +608,13 @@ mod remote {
         fn name(&self) -> &str {
             "remote-first-fit"
         }
-        fn place(&mut self, c: &Cluster, pod: &Pod, _: &mut SimRng) -> Option<Placement> {
+        fn place(
+            &mut self,
+            c: &Cluster,
+            _job: PodId,
+            pod: &Pod,
+            _: &mut SimRng,
+        ) -> Option<Placement> {
             let node = (0..c.nodes().len()).find(|&n| c.node(n).fits(pod))?;
             Some(Placement {
                 node,
@@ -342,6 +624,7 @@ mod remote {
         fn place_remote(
             &mut self,
             c: &Cluster,
+            _job: PodId,
             pod: &Pod,
             _: &mut SimRng,
         ) -> Option<RemotePlacement> {

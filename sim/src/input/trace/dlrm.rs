@@ -40,7 +40,8 @@
 //! [`DemandDistribution`](crate::model::demand::DemandDistribution).
 
 use crate::error::InputError;
-use crate::input::csv_rows::{CsvTable, Row};
+use crate::input::csv_rows::{CsvTable, Extra, Row};
+use crate::input::Warnings;
 use crate::model::catalog::CLASS_INFERENCE;
 use crate::model::job::{Pod, Workload};
 use crate::model::units::GPU_MILLI;
@@ -62,9 +63,41 @@ struct Times {
     line: u64,
 }
 
+/// The columns of the published trace; the `*_limit` and `disk_*` ones are read by nobody.
+pub const COLUMNS: [&str; 17] = [
+    "instance_sn",
+    "role",
+    "app_name",
+    "cpu_request",
+    "cpu_limit",
+    "gpu_request",
+    "gpu_limit",
+    "rdma_request",
+    "rdma_limit",
+    "memory_request",
+    "memory_limit",
+    "disk_request",
+    "disk_limit",
+    "max_instance_per_node",
+    "creation_time",
+    "scheduled_time",
+    "deletion_time",
+];
+
 /// Parses the DLRM trace CSV; `path` names the source in messages and gives the trace name.
 pub fn parse(path: &Path, source: impl std::io::Read) -> Result<Workload, InputError> {
+    parse_noting(path, source, &mut Warnings::new())
+}
+
+/// [`parse`], pushing a warning for columns the DLRM trace does not have onto `warnings`.
+/// Times out of order (scheduled before creation, deletion before either) are an error.
+pub fn parse_noting(
+    path: &Path,
+    source: impl std::io::Read,
+    warnings: &mut Warnings,
+) -> Result<Workload, InputError> {
     let mut table = CsvTable::new(path, source)?;
+    table.check_columns("dlrm", &COLUMNS, Extra::Warn, warnings)?;
     let sn = table.column("instance_sn")?;
     let role = table.column("role")?;
     let app = table.column("app_name")?;
@@ -117,6 +150,15 @@ pub fn parse(path: &Path, source: impl std::io::Read) -> Result<Workload, InputE
             deleted: time_ms(row, deleted)?,
             line: row.line(),
         };
+        let s = |t: Option<u64>| t.map(|ms| ms as f64 / 1000.0);
+        let order = [
+            ("creation_time", s(t.created)),
+            ("scheduled_time", s(t.scheduled)),
+            ("deletion_time", s(t.deleted)),
+        ];
+        if let Some(message) = crate::input::trace::openb::out_of_order(&order) {
+            return Err(row.invalid(message));
+        }
         pod.creation_time_s = t.created.map(ms_to_s);
         pod.scheduled_time_s = t.scheduled.map(ms_to_s);
         pod.deletion_time_s = t.deleted.map(ms_to_s);
@@ -268,7 +310,7 @@ mod tests {
             ("i0,HN,a,1,1,1,1,101,1,1,1,1,1,-1,,,\n", "t/dlrm.csv:2: column rdma_request: expected percent of one RDMA NIC, an integer from 0 to 100, got \"101\""),
             ("i0,HN,a,-2,1,1,1,1,1,1,1,1,1,-1,,,\n", "t/dlrm.csv:2: column cpu_request: expected vCPUs as a non-negative number, got \"-2\""),
             ("i0,HN,a,1,1,1,1,1,1,1,1,1,1,-1,5,6,x\n", "t/dlrm.csv:2: column deletion_time: expected seconds from trace start as a non-negative number, or empty, got \"x\""),
-            ("i0,HN,a,1,1,1,1,1,1,1,1,1,1,-1,5,6,\ni1,HN,a,1,1,1,1,1,1,1,1,1,1,-1,5,9,8\n", "t/dlrm.csv:3: deletion_time 8 s is before the instance started at 9 s"),
+            ("i0,HN,a,1,1,1,1,1,1,1,1,1,1,-1,5,6,\ni1,HN,a,1,1,1,1,1,1,1,1,1,1,-1,5,9,8\n", "t/dlrm.csv:3: deletion_time 8 s is before scheduled_time 9 s"),
             ("i0,HN,a,1,1,1,1,1,1,1,1,1,1,-1,,,\ni0,HN,a,1,1,1,1,1,1,1,1,1,1,-1,,,\n", "t/dlrm.csv:3: column instance_sn: expected an instance name not used on an earlier line, got \"i0\""),
         ];
         for (body, want) in cases {
@@ -280,6 +322,40 @@ mod tests {
                 .starts_with("x.csv:1: missing column app_name"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn unknown_column_is_one_warning_naming_it() {
+        let head = HEAD.trim_end().replace("disk_limit", "disk_limt");
+        let text = format!("{head}\ni0,HN,a,1,1,1,1,1,1,1,1,1,1,-1,,,\n");
+        let mut warnings = Warnings::new();
+        parse_noting(Path::new("d.csv"), text.as_bytes(), &mut warnings).unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].starts_with(
+                "d.csv:1: ignoring column the dlrm format does not have: \"disk_limt\" (did you \
+                 mean \"disk_limit\"?)"
+            ),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn times_out_of_order_are_refused() {
+        let cases = [
+            ("-1,9,5,", "scheduled_time 5 s is before creation_time 9 s"),
+            (
+                "-1,9,,4.5",
+                "deletion_time 4.5 s is before creation_time 9 s",
+            ),
+        ];
+        for (tail, want) in cases {
+            let body = format!("i0,HN,a,1,1,1,1,1,1,1,1,1,1,{tail}\n");
+            assert_eq!(
+                parse_str(&body).unwrap_err().to_string(),
+                format!("t/dlrm.csv:2: {want}")
+            );
+        }
     }
 
     #[test]

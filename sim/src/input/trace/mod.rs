@@ -8,6 +8,7 @@ pub mod native;
 pub mod openb;
 
 use crate::error::InputError;
+use crate::input::Warnings;
 use crate::model::job::Workload;
 use std::fmt;
 use std::path::Path;
@@ -57,10 +58,16 @@ impl TraceFormat {
 
     /// Reads `path` with this format's reader.
     pub fn read(self, path: &Path) -> Result<Workload, InputError> {
+        self.read_noting(path, &mut Warnings::new())
+    }
+
+    /// Reads `path` with this format's reader, pushing what it warns of onto `warnings`.
+    pub fn read_noting(self, path: &Path, warnings: &mut Warnings) -> Result<Workload, InputError> {
+        let source = crate::input::csv_rows::open(path)?;
         match self {
-            TraceFormat::Native => native::read(path),
-            TraceFormat::Openb => openb::read(path),
-            TraceFormat::Dlrm => dlrm::read(path),
+            TraceFormat::Native => native::parse_noting(path, source, warnings),
+            TraceFormat::Openb => openb::parse_noting(path, source, warnings),
+            TraceFormat::Dlrm => dlrm::parse_noting(path, source, warnings),
         }
     }
 
@@ -126,8 +133,14 @@ pub fn detect_source(path: &Path, source: impl std::io::Read) -> Result<TraceFor
 }
 
 /// Reads a trace in any known format, chosen by its header ([`TraceFormat::detect`]).
+/// Warnings (columns a published format does not have) are dropped: see [`read_any_noting`].
 pub fn read_any(path: &Path) -> Result<Workload, InputError> {
     detect_file(path)?.read(path)
+}
+
+/// [`read_any`], pushing what the reader warns of onto `warnings`.
+pub fn read_any_noting(path: &Path, warnings: &mut Warnings) -> Result<Workload, InputError> {
+    detect_file(path)?.read_noting(path, warnings)
 }
 
 #[cfg(test)]

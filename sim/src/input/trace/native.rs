@@ -26,8 +26,10 @@
 //! `qos` and raw creation/scheduled/deletion seconds — is not carried).
 
 use crate::error::InputError;
-use crate::input::csv_rows::{CsvTable, Row};
-use crate::model::catalog::CLASS_DEFAULT;
+use crate::input::csv_rows::{CsvTable, Extra, Row};
+use crate::input::names::Unknowns;
+use crate::input::Warnings;
+use crate::model::catalog::{CLASS_DEFAULT, CLASS_INFERENCE, CLASS_TRAINING};
 use crate::model::job::{GpuSpec, Pod, Workload};
 use crate::model::units::{milli_decimal, GPU_MILLI};
 use std::io::Write;
@@ -62,7 +64,21 @@ const SECONDS: &str = "seconds as a non-negative decimal";
 
 /// Parses a native trace CSV; `path` names the source in messages and gives the trace name.
 pub fn parse(path: &Path, source: impl std::io::Read) -> Result<Workload, InputError> {
+    parse_noting(path, source, &mut Warnings::new())
+}
+
+/// The job classes a `class` value may name.
+pub const CLASSES: [&str; 3] = [CLASS_DEFAULT, CLASS_TRAINING, CLASS_INFERENCE];
+
+/// [`parse`], for the uniform reader signature: the native format, flexsim's own, has no
+/// warnings — an unknown column is an error (with "did you mean"), as is an unknown `class`.
+pub fn parse_noting(
+    path: &Path,
+    source: impl std::io::Read,
+    warnings: &mut Warnings,
+) -> Result<Workload, InputError> {
     let mut table = CsvTable::new(path, source)?;
+    table.check_columns("native", &COLUMNS, Extra::Refuse, warnings)?;
     let name = table.column("name")?;
     let arrival = table.column("arrival_s")?;
     let cpu = table.column("cpu_milli")?;
@@ -81,6 +97,7 @@ pub fn parse(path: &Path, source: impl std::io::Read) -> Result<Workload, InputE
     let rdma = table.optional_column("rdma_pct");
     let mut pods = Vec::new();
     let mut names = std::collections::BTreeSet::new();
+    let mut unknown_classes = Unknowns::default();
     table.for_each_row(|row| {
         let pod_name = row.unique_name(name, &mut names, "a job name")?;
         let n: u32 = row.parse(num_gpu, "a GPU count as a non-negative integer")?;
@@ -116,6 +133,9 @@ pub fn parse(path: &Path, source: impl std::io::Read) -> Result<Workload, InputE
             .filter(|c| !c.is_empty())
             .unwrap_or(CLASS_DEFAULT)
             .to_owned();
+        if !CLASSES.contains(&pod.class.as_str()) {
+            unknown_classes.note(&pod.class, row.line());
+        }
         pod.latency_sensitive = match ls.map_or("", |c| row.text(c)) {
             "" | "false" | "0" => false,
             "true" | "1" => true,
@@ -138,6 +158,10 @@ pub fn parse(path: &Path, source: impl std::io::Read) -> Result<Workload, InputE
         pods.push(pod);
         Ok(())
     })?;
+    if let Some(c) = class {
+        let expected = format!("a job class ({}) or empty", CLASSES.join(", "));
+        table.unknown_values(c, &unknown_classes, &expected, &CLASSES)?;
+    }
     if pods.is_empty() {
         return Err(InputError::Invalid {
             file: path.to_owned(),
@@ -291,6 +315,71 @@ mod tests {
             let text = format!("{head}ok,0,1,1,1,0,0,,,,\n{row}\n");
             let e = parse(Path::new("n.csv"), text.as_bytes()).unwrap_err();
             assert_eq!(e.to_string(), format!("n.csv:3: {want}"));
+        }
+    }
+
+    #[test]
+    fn misspelt_optional_column_is_refused_with_did_you_mean() {
+        let text = "name,arrival_s,cpu_milli,memory_mib,num_gpu,gpu_milli,demnad,colour\nj,1,1,1,1,500,0.5,red\n";
+        let e = parse(Path::new("n.csv"), text.as_bytes()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "n.csv:1: unknown columns \"demnad\" (did you mean \"demand\"?), \"colour\"; \
+                 the native format's columns are: {}",
+                COLUMNS.join(", ")
+            )
+        );
+    }
+
+    #[test]
+    fn duplicate_column_is_refused() {
+        let text = "name,arrival_s,cpu_milli,memory_mib,num_gpu,gpu_milli,demand,demand\nj,1,1,1,1,500,0.5,0.9\n";
+        let e = parse(Path::new("n.csv"), text.as_bytes()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "n.csv:1: column \"demand\" appears twice in the header (fields 7 and 8); which one to \
+             read is ambiguous"
+        );
+    }
+
+    #[test]
+    fn unknown_class_values_are_reported_together() {
+        let text = "name,arrival_s,cpu_milli,memory_mib,num_gpu,gpu_milli,class\n\
+                    a,1,1,1,1,500,trainig\nb,1,1,1,1,500,inference\nc,1,1,1,1,500,batch\n\
+                    d,1,1,1,1,500,trainig\n";
+        let e = parse(Path::new("n.csv"), text.as_bytes()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "n.csv:2: column class: expected a job class (default, training, inference) or empty, \
+             got \"trainig\" (did you mean \"training\"?); also unknown: \"batch\" (line 4)"
+        );
+    }
+
+    #[test]
+    fn negative_and_non_numbers_are_refused() {
+        let head = "name,arrival_s,work_s,cpu_milli,memory_mib,num_gpu,gpu_milli,demand,priority\n";
+        let cases = [
+            ("j,NaN,1,1,1,1,500,,", "arrival_s", "NaN"),
+            ("j,inf,1,1,1,1,500,,", "arrival_s", "inf"),
+            ("j,1,-0.5,1,1,1,500,,", "work_s", "-0.5"),
+            ("j,1,1,-1,1,1,500,,", "cpu_milli", "-1"),
+            ("j,1,1,1,1e3,1,500,,", "memory_mib", "1e3"),
+            ("j,1,1,1,1,-1,500,,", "num_gpu", "-1"),
+            ("j,1,1,1,1,1,500,NaN,", "demand", "NaN"),
+            ("j,1,1,1,1,1,500,-0.2,", "demand", "-0.2"),
+            ("j,1,1,1,1,1,500,,1.5", "priority", "1.5"),
+        ];
+        for (row, column, got) in cases {
+            let text = format!("{head}{row}\n");
+            let e = parse(Path::new("n.csv"), text.as_bytes())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with(&format!("n.csv:2: column {column}: expected "))
+                    && e.ends_with(&format!("got \"{got}\"")),
+                "{row}: {e}"
+            );
         }
     }
 

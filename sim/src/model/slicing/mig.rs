@@ -163,10 +163,27 @@ pub(crate) fn slot_mask(start: u8, size: u8) -> u8 {
 /// share `compute_slices / 7` covers the request and whose memory covers the request. `+me`
 /// profiles are never chosen automatically.
 ///
-/// Compute is matched in compute slices rather than in SM fraction so that a whole-card
-/// request (1000 milli) maps to 7g although 7g.40gb exposes only 98 of 108 SMs on A100.
+/// A whole-card request maps to 7g, the whole GPU in MIG mode (slicing-model §3.1, the {7g}
+/// geometry): compute is matched in compute slices rather than in SM fraction, because 7g.40gb
+/// exposes only 98 of the A100's 108 SMs, and a request that states no memory implies the 7g's
+/// memory, not the card's nominal memory, which MIG never hands out whole
+/// ([`super::implied_memory_mib`]). A request that *states* more memory than the largest
+/// profile holds is refused ([`Refusal::MemoryTooLarge`]): no MIG instance can give it.
 pub fn normalise(device: &DeviceModel, request: &CardRequest) -> Result<SliceRequest, Refusal> {
     normalise_among(device, request, |_| true)
+}
+
+/// Memory of the largest profile (`+me` variants aside) — all MIG mode can give one job
+/// (slicing-model §3.1: 7g.40gb = 40192 MiB on a 40960 MiB A100-40GB); `None` without a table.
+pub fn largest_memory_mib(device: &DeviceModel) -> Option<u64> {
+    device
+        .mig
+        .as_ref()?
+        .profiles
+        .iter()
+        .filter(|p| !p.media_extensions)
+        .map(|p| p.memory_mib)
+        .max()
 }
 
 /// [`normalise`] under `params`: with a [`MigPlacement::Static`] geometry only the geometry's

@@ -7,7 +7,9 @@
 //!
 //! * [`normalise`] — turn what a job asks of one card ([`CardRequest`]) into what the mode can
 //!   grant ([`SliceRequest`]): round compute up to a unit, map to the smallest fitting MIG
-//!   profile / vNPU template, or refuse with a [`Refusal`].
+//!   profile / vNPU template (the whole chip when no template is large enough), or refuse
+//!   with a [`Refusal`]. [`implied_memory_mib`] is the memory a request implies when the job
+//!   states none, so that a whole-card request is served by every mode on an empty card.
 //! * [`fits`] — can this slice go on this card now, and where ([`Slot`])?
 //! * [`allocate`] / [`release`] — update a [`CardState`].
 //!
@@ -156,9 +158,9 @@ pub struct CardRequest {
     /// Compute share wanted, thousandths of a card (1..=1000). 0 = no compute share asked
     /// (Flex:ai: "no compute limit"; HAMi: "fits anywhere").
     pub compute_milli: u32,
-    /// Device memory wanted, MiB. 0 = none stated: fractional and timeshare slices then
-    /// account 0 MiB (the openb trace states no GPU memory; FGD packs compute only), whole
-    /// cards take all memory, MIG/vNPU take the chosen profile's memory.
+    /// Device memory wanted, MiB. 0 = none: fractional and timeshare slices then account
+    /// 0 MiB, whole cards take all memory, MIG/vNPU take the chosen profile's memory. A job
+    /// that states no memory asks for [`implied_memory_mib`] (the cluster does this).
     pub memory_mib: u64,
     /// Time-slice weight for [`SlicingMode::Timeshare`], in thousandths; 0 = derive from
     /// `compute_milli`. Ignored by other modes.
@@ -184,6 +186,8 @@ impl CardRequest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SliceKind {
+    /// The whole card: in whole mode, and in vNPU mode the unsplit chip a request no template
+    /// holds gets ([`vnpu::normalise`]).
     Whole,
     Fractional,
     /// Index into the device model's [`MigTable::profiles`].
@@ -276,6 +280,32 @@ pub enum Refusal {
     DuplicateTenant { tenant_id: u64 },
     #[error("tenant {tenant_id} is not on this card")]
     UnknownTenant { tenant_id: u64 },
+}
+
+/// The most device memory a job can get from one card in `mode`, MiB — the card as the mode
+/// exposes it, and what a whole-card request implies ([`implied_memory_mib`]):
+///
+/// * MIG: the largest profile's memory. In MIG mode the 7g instance *is* the whole GPU; MIG
+///   keeps the rest for itself (slicing-model §3.1: 7g.40gb holds 40192 of the A100-40GB's
+///   40960 MiB; §2.5: HAMi's allow-list calls the A100-80GB's full profile "7g.79gb").
+/// * vNPU: the chip's memory: a request no template holds gets the unsplit chip
+///   (slicing-model §2.4, [`vnpu::normalise`]).
+/// * whole, fractional, timeshare: the card's memory.
+pub fn card_memory_mib(mode: &SlicingMode, device: &DeviceModel) -> u64 {
+    match mode {
+        SlicingMode::Mig(_) => mig::largest_memory_mib(device).unwrap_or(device.memory_mib),
+        _ => device.memory_mib,
+    }
+}
+
+/// Device memory implied by a request for `compute_milli` of a card that states no memory:
+/// the same share of the card's memory as of its compute, the card as `mode` exposes it
+/// ([`card_memory_mib`]). A whole-card request (1000 milli) thus asks for exactly what the
+/// mode's whole card holds, and is served on an empty card in every mode: MIG gives it the 7g
+/// profile (slicing-model §3.1), vNPU the whole chip (§2.4). For whole, fractional and
+/// timeshare cards this is `compute_milli / 1000` of the card's memory.
+pub fn implied_memory_mib(mode: &SlicingMode, device: &DeviceModel, compute_milli: u32) -> u64 {
+    u64::from(compute_milli) * card_memory_mib(mode, device) / u64::from(WHOLE_CARD_MILLI)
 }
 
 /// Normalise a request for `device` under `mode` (slicing-model §7.1 mapping table).
@@ -445,6 +475,7 @@ pub fn fits(card: &CardState, device: &DeviceModel, slice: &SliceRequest) -> Res
         (SlicingMode::Vnpu, SliceKind::Vnpu { template_index }) => {
             vnpu::fits(card, device, template_index)
         }
+        (SlicingMode::Vnpu, SliceKind::Whole) => vnpu::fits_whole_chip(card, device),
         (SlicingMode::Timeshare(p), SliceKind::Timeshare) => {
             timeshare::fits(p, card, device, slice)
         }
@@ -507,6 +538,10 @@ pub fn release(
                 card.ai_cpus -= v.ai_cpus;
             }
         }
+        (SliceKind::Whole, _) if card.mode == SlicingMode::Vnpu => {
+            card.ai_cores -= device.compute_units;
+            card.ai_cpus -= device.ai_cpus;
+        }
         _ => {}
     }
     Ok(t)
@@ -540,6 +575,11 @@ impl CardState {
                     self.ai_cores += v.ai_cores;
                     self.ai_cpus += v.ai_cpus;
                 }
+            }
+            // The whole chip of a vNPU-mode card takes every AI core and AI CPU.
+            (SliceKind::Whole, _) if self.mode == SlicingMode::Vnpu => {
+                self.ai_cores += device.compute_units;
+                self.ai_cpus += device.ai_cpus;
             }
             _ => {}
         }
@@ -662,6 +702,113 @@ mod tests {
         assert_eq!(
             release(&mut card, &a100, 7),
             Err(Refusal::UnknownTenant { tenant_id: 7 })
+        );
+    }
+
+    /// Every mode a catalog model supports, with its preset parameters (MIG: both dynamic
+    /// placement rules).
+    fn every_mode_of(device: &DeviceModel) -> Vec<(String, SlicingMode)> {
+        let least_loss = SlicingMode::Mig(MigParams {
+            placement: mig::MigPlacement::LeastLoss,
+        });
+        SlicingMode::NAMES
+            .iter()
+            .map(|n| (n.to_string(), SlicingMode::from_name(n).unwrap()))
+            .chain([("mig least-loss".to_string(), least_loss)])
+            .filter(|(_, m)| device.supports(m.kind()))
+            .collect()
+    }
+
+    fn served_on_an_empty_card(
+        mode: &SlicingMode,
+        device: &DeviceModel,
+        request: &CardRequest,
+    ) -> Result<SliceRequest, Refusal> {
+        let slice = normalise(mode, device, request)?;
+        fits(&CardState::new(*mode), device, &slice)?;
+        Ok(slice)
+    }
+
+    #[test]
+    fn every_request_within_the_card_is_served_on_an_empty_card_by_every_catalog_model_and_mode() {
+        let mut never_servable = Vec::new();
+        for name in Catalog::names() {
+            let d = Catalog::preset(name).unwrap();
+            for (mode_name, mode) in every_mode_of(&d) {
+                let card_mib = card_memory_mib(&mode, &d);
+                // Any compute share with the memory it implies, the whole card included.
+                for milli in 1..=WHOLE_CARD_MILLI {
+                    let memory = implied_memory_mib(&mode, &d, milli);
+                    let request = CardRequest::new(milli, memory);
+                    if let Err(r) = served_on_an_empty_card(&mode, &d, &request) {
+                        never_servable.push(format!("{name} {mode_name} {milli} milli: {r}"));
+                    }
+                }
+                // Stated memory up to all the mode's card holds, at several compute shares.
+                for milli in [1, 100, 500, 999, 1000] {
+                    for k in 0..=16 {
+                        let request = CardRequest::new(milli, card_mib * k / 16);
+                        if let Err(r) = served_on_an_empty_card(&mode, &d, &request) {
+                            never_servable.push(format!(
+                                "{name} {mode_name} {milli} milli {} MiB: {r}",
+                                request.memory_mib
+                            ));
+                        }
+                    }
+                }
+                // Only what truly exceeds the card is refused, and said so.
+                assert_eq!(
+                    normalise(&mode, &d, &CardRequest::new(1000, card_mib + 1)),
+                    Err(Refusal::MemoryTooLarge {
+                        requested_mib: card_mib + 1,
+                        limit_mib: card_mib
+                    }),
+                    "{name} {mode_name}"
+                );
+            }
+        }
+        assert!(
+            never_servable.is_empty(),
+            "never servable on an empty card:\n{}",
+            never_servable.join("\n")
+        );
+    }
+
+    #[test]
+    fn whole_card_request_gets_7g_under_mig_and_the_whole_chip_under_vnpu() {
+        for name in ["A100-40", "A100-80", "H100-80", "H200"] {
+            let d = Catalog::preset(name).unwrap();
+            let implied = implied_memory_mib(&SlicingMode::MIG, &d, 1000);
+            let s = normalise(&SlicingMode::MIG, &d, &CardRequest::new(1000, implied)).unwrap();
+            let table = d.mig.as_ref().unwrap();
+            let SliceKind::Mig { profile_index } = s.kind else {
+                panic!("{name}: not a MIG slice");
+            };
+            let profile = &table.profiles[usize::from(profile_index)];
+            assert_eq!(profile.compute_slices, 7, "{name}");
+            assert_eq!(implied, profile.memory_mib, "{name}");
+            // What MIG keeps for itself is a small part of the card (≤ 2 %).
+            assert!(
+                implied <= d.memory_mib && implied * 50 >= d.memory_mib * 49,
+                "{name}"
+            );
+        }
+        for name in ["Ascend910B3", "Ascend310P3"] {
+            let d = Catalog::preset(name).unwrap();
+            let implied = implied_memory_mib(&SlicingMode::Vnpu, &d, 1000);
+            assert_eq!(implied, d.memory_mib);
+            let s = normalise(&SlicingMode::Vnpu, &d, &CardRequest::new(1000, implied)).unwrap();
+            assert_eq!(
+                (s.kind, s.compute_milli),
+                (SliceKind::Whole, 1000),
+                "{name}"
+            );
+        }
+        // Other modes: the implied memory is the card's share, as before.
+        let t4 = Catalog::preset("T4").unwrap();
+        assert_eq!(
+            implied_memory_mib(&SlicingMode::FLEXAI_VGPU, &t4, 250),
+            t4.memory_mib / 4
         );
     }
 

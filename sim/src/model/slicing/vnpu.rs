@@ -2,7 +2,9 @@
 //! template t": a = c = cores(t)/cores(chip), memory hard, partition).
 //!
 //! Placement rules: Σ AI cores ≤ chip AI cores, Σ AI CPUs ≤ chip AI CPUs (the binding limit on
-//! 310P3: 8 cores but 7 AI CPUs), Σ memory ≤ chip memory, at most `max_instances` vNPUs.
+//! 310P3: 8 cores but 7 AI CPUs), Σ memory ≤ chip memory, at most `max_instances` vNPUs. A
+//! request larger than every template gets the whole chip, which needs a chip with no vNPU
+//! ([`normalise`], [`fits_whole_chip`]).
 
 use super::{
     CardRequest, CardState, Isolation, MemoryEnforcement, Refusal, SliceKind, SliceRequest, Slot,
@@ -24,6 +26,14 @@ pub fn compute_milli(device: &DeviceModel, template: &VnpuTemplate) -> u32 {
 /// least `ceil(compute × chip cores)` AI cores and enough memory. HAMi rounds memory up to the
 /// smallest template with enough memory (§2.4); we round both dimensions. Fewer AI CPUs win
 /// ties because AI CPUs bind on 310P3.
+///
+/// A request no template holds — more AI cores or memory than the largest template, a whole
+/// card above all — gets the whole chip, unsplit ([`SliceKind::Whole`]: every AI core, AI CPU
+/// and MiB, on a chip with no vNPU on it), as the real stack does: HAMi's Ascend device
+/// (`pkg/device/ascend/device.go`, `trimMemory`) maps a memory request above every template
+/// but within the chip to the chip's whole allocatable memory with no template, i.e. the
+/// whole NPU (slicing-model §2.4), and a job asking for no memory gets the whole NPU there
+/// too. Only a request for more memory than the chip has is refused.
 pub fn normalise(device: &DeviceModel, request: &CardRequest) -> Result<SliceRequest, Refusal> {
     let table = device.vnpu.as_ref().ok_or(Refusal::NoVnpuTable)?;
     let cores_needed = (u64::from(request.compute_milli) * u64::from(device.compute_units))
@@ -37,20 +47,38 @@ pub fn normalise(device: &DeviceModel, request: &CardRequest) -> Result<SliceReq
         })
         .min_by_key(|(i, t)| (t.ai_cores, t.ai_cpus, t.memory_mib, *i));
     let Some((index, _)) = best else {
-        let largest = table
-            .templates
-            .iter()
-            .map(|t| t.memory_mib)
-            .max()
-            .unwrap_or(0);
-        return Err(super::no_fit(
-            request.memory_mib,
-            largest,
-            Refusal::NoTemplateFits,
-        ));
+        super::memory_within(request.memory_mib, device.memory_mib)?;
+        return Ok(whole_chip(device, request.priority_class));
     };
     let index = u8::try_from(index).map_err(|_| Refusal::UnknownSlice)?;
     slice_for(device, index, request.priority_class)
+}
+
+/// The unsplit chip: all of its compute and memory, a hard partition of its own.
+fn whole_chip(device: &DeviceModel, priority_class: u8) -> SliceRequest {
+    SliceRequest {
+        kind: SliceKind::Whole,
+        compute_milli: WHOLE_CARD_MILLI,
+        cap_milli: WHOLE_CARD_MILLI,
+        memory_mib: device.memory_mib,
+        memory: MemoryEnforcement::Hard,
+        isolation: Isolation::Partition,
+        weight_milli: 0,
+        priority_class,
+    }
+}
+
+/// The whole chip fits only a chip with no vNPU on it: all AI cores, AI CPUs and memory free.
+pub fn fits_whole_chip(card: &CardState, device: &DeviceModel) -> Result<Slot, Refusal> {
+    let free_cores = device.compute_units.saturating_sub(card.ai_cores);
+    if free_cores < device.compute_units || !card.is_empty() {
+        return Err(Refusal::AiCoresExhausted {
+            requested: device.compute_units,
+            free: free_cores,
+        });
+    }
+    super::memory_free(card, device, device.memory_mib)?;
+    Ok(Slot::Card)
 }
 
 /// The slice of an explicitly named template (e.g. "vir02_1c").
@@ -215,13 +243,63 @@ mod tests {
         assert_eq!(t(250, 0), (250, 16384));
         assert_eq!(t(260, 0), (500, 32768)); // 5.2 cores → vir10
         assert_eq!(t(100, 20000), (500, 32768)); // memory rounds up (HAMi §2.4)
+                                                 // 12 cores: more than the largest template (vir10) → the whole chip.
+        let whole = normalise_any(&SlicingMode::Vnpu, &b, &CardRequest::new(600, 0)).unwrap();
         assert_eq!(
-            normalise_any(&SlicingMode::Vnpu, &b, &CardRequest::new(600, 0)),
-            Err(Refusal::NoTemplateFits)
+            (whole.kind, whole.compute_milli, whole.memory_mib),
+            (SliceKind::Whole, 1000, 65536)
         );
         let p = Catalog::preset("Ascend310P3").unwrap();
         let s = normalise_any(&SlicingMode::Vnpu, &p, &CardRequest::new(250, 0)).unwrap();
         // 2 cores: vir02_1c beats vir02 (fewer AI CPUs).
         assert_eq!(s.kind, SliceKind::Vnpu { template_index: 2 });
+    }
+
+    #[test]
+    fn request_no_template_holds_gets_the_whole_chip_or_is_refused_above_its_memory() {
+        let b = Catalog::preset("Ascend910B3").unwrap();
+        let whole = |c, m| {
+            let s = normalise_any(&SlicingMode::Vnpu, &b, &CardRequest::new(c, m)).unwrap();
+            (s.kind, s.compute_milli, s.memory_mib)
+        };
+        // A whole card, a 40 GiB request (over vir10's 32 GiB) and a full-memory request.
+        for (c, m) in [(1000, 65536), (1000, 0), (100, 40960), (510, 0)] {
+            assert_eq!(whole(c, m), (SliceKind::Whole, 1000, 65536), "{c} {m}");
+        }
+        assert_eq!(
+            normalise_any(&SlicingMode::Vnpu, &b, &CardRequest::new(1000, 65537)),
+            Err(Refusal::MemoryTooLarge {
+                requested_mib: 65537,
+                limit_mib: 65536
+            })
+        );
+    }
+
+    #[test]
+    fn whole_chip_needs_an_unsplit_chip_and_blocks_templates() {
+        let b = Catalog::preset("Ascend910B3").unwrap();
+        let chip = normalise_any(&SlicingMode::Vnpu, &b, &CardRequest::new(1000, 0)).unwrap();
+        let quarter = named(&b, "vir05_1c_16g");
+        // A vNPU on the chip: the whole chip no longer fits.
+        let mut card = CardState::new(SlicingMode::Vnpu);
+        allocate(&mut card, &b, 1, &quarter).unwrap();
+        assert_eq!(
+            fits_any(&card, &b, &chip),
+            Err(Refusal::AiCoresExhausted {
+                requested: 20,
+                free: 15
+            })
+        );
+        release(&mut card, &b, 1).unwrap();
+        // The whole chip takes every core, CPU and MiB; nothing else fits beside it.
+        assert_eq!(allocate(&mut card, &b, 2, &chip), Ok(Slot::Card));
+        assert_eq!(card.vnpu_used(), (20, 7));
+        assert_eq!(card.allocated_compute_milli(), 1000);
+        assert_eq!(card.allocated_memory_mib(), 65536);
+        assert!(fits_any(&card, &b, &quarter).is_err());
+        assert!(fits_any(&card, &b, &chip).is_err());
+        release(&mut card, &b, 2).unwrap();
+        assert_eq!(card.vnpu_used(), (0, 0));
+        assert_eq!(allocate(&mut card, &b, 3, &quarter), Ok(Slot::Card));
     }
 }

@@ -1,0 +1,66 @@
+//! The node choice the queue-discipline and classic baselines share, as their `placement`
+//! parameter: `best-fit` (the default) or `first-fit`.
+//!
+//! * `best-fit` — the FGD paper's BestFit (fgd-protocol §2.7.5, [`BestFit`]): the node left
+//!   with the least free CPU + GPU, ties to the run's seeded node priority, tightest cards. It
+//!   packs, so whole nodes stay free for large jobs.
+//! * `first-fit` — YARN's ([`first_fit`]): the first node in fleet order with room.
+//!
+//! Every placement is on one node: a job's cards are always consolidated, the placement the
+//! Tiresias paper prefers for models with skewed tensor sizes (Gu et al., NSDI'19, its
+//! profile-based placement; it places other models anywhere).
+
+use flexsim_sim::model::cluster::{Cluster, Placement};
+use flexsim_sim::model::job::{Pod, PodId};
+use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
+use flexsim_sim::policy::{Greedy, Policy, SimRng};
+
+use crate::best_fit::BestFit;
+use crate::first_fit::first_fit;
+
+/// `placement=best-fit|first-fit`.
+pub const PARAM: ParamSpec = ParamSpec {
+    key: "placement",
+    default: "best-fit",
+    help: "node choice: best-fit (least free CPU + GPU left, FGD's BestFit) or first-fit \
+           (first node in fleet order with room, YARN's)",
+};
+
+/// A node choice.
+pub enum Placer {
+    BestFit(Greedy<BestFit>),
+    FirstFit,
+}
+
+impl Placer {
+    pub fn best_fit() -> Placer {
+        Placer::BestFit(Greedy::new(BestFit))
+    }
+
+    /// The choice `placement` resolved to.
+    pub fn from_params(p: &Params) -> Result<Placer, ParamError> {
+        Ok(match p.choice(PARAM.key, &["best-fit", "first-fit"])? {
+            "best-fit" => Placer::best_fit(),
+            _ => Placer::FirstFit,
+        })
+    }
+
+    pub fn place(
+        &mut self,
+        cluster: &Cluster,
+        job: PodId,
+        pod: &Pod,
+        rng: &mut SimRng,
+    ) -> Option<Placement> {
+        match self {
+            Placer::BestFit(g) => g.place(cluster, job, pod, rng),
+            Placer::FirstFit => first_fit(cluster, pod),
+        }
+    }
+}
+
+impl Default for Placer {
+    fn default() -> Self {
+        Placer::best_fit()
+    }
+}

@@ -1,0 +1,379 @@
+//! Results you can trust: the library and the CLI give the same numbers, a job that can never
+//! run is never silent, and no shipped trace is refused by a shipped fleet's slicing.
+
+use flexsim_sim::engine::{fleet_for, inflation, replay};
+use flexsim_sim::error::EngineError;
+use flexsim_sim::model::cluster::{Cluster, Unplaceable};
+use flexsim_sim::model::fleet::Fleet;
+use flexsim_sim::model::job::Workload;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn flexsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flexsim"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn repo(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn arg(p: &Path) -> String {
+    p.display().to_string()
+}
+
+fn summary(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn trace(name: &str) -> Workload {
+    flexsim_sim::input::trace::read_any(&repo(name)).unwrap()
+}
+
+fn fleet(name: &str) -> Fleet {
+    Fleet::read(&repo(name)).unwrap()
+}
+
+const OPENB: [&str; 4] = [
+    "traces/openb/openb_pod_list_default.csv",
+    "traces/openb/openb_pod_list_gpushare40.csv",
+    "traces/openb/openb_pod_list_gpuspec33.csv",
+    "traces/openb/openb_pod_list_multigpu50.csv",
+];
+const DLRM: &str = "traces/alibaba-dlrm-2025/disaggregated_DLRM_trace.csv";
+const FLEETS: [&str; 3] = [
+    "traces/fleets/flexai-claim.toml",
+    "traces/fleets/mixed.toml",
+    "traces/fleets/synth-10k.toml",
+];
+
+#[test]
+fn a_replay_through_the_library_gives_the_cli_figures_in_the_policys_preferred_mode() {
+    let t = "traces/openb/openb_pod_list_default.csv";
+    let f = "traces/fleets/mixed.toml";
+    for policy in ["hami", "k8s-default"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("run");
+        let args = [
+            "run",
+            "--protocol",
+            "replay",
+            "--trace",
+            &arg(&repo(t)),
+            "--fleet",
+            &arg(&repo(f)),
+            "--policy",
+            policy,
+            "--out",
+            &arg(&out),
+        ];
+        let o = flexsim(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let cli = summary(&out);
+        let mut p = flexsim_policies::by_name(policy).unwrap();
+        let lib = replay::run(&fleet(f), &trace(t), p.as_mut(), &Default::default()).unwrap();
+        let g = &lib.figures;
+        // serde_json reads a float back to within one unit in the last place.
+        let same = |key: &str, v: f64| {
+            let c = cli[key].as_f64().unwrap();
+            assert!(
+                (c - v).abs() <= 1e-12 * v.abs().max(1.0),
+                "{policy} {key}: {c} vs {v}"
+            );
+        };
+        same("util_alloc_pct", g.util_alloc_pct);
+        same("util_busy_pct", g.util_busy_pct);
+        same("frag_ratio_pct_mean", g.frag_ratio_pct_mean);
+        same("wait_p99_s", g.wait_s.p99.unwrap());
+        same("jct_p50_s", g.jct_s.p50.unwrap());
+        same("jobs_finished", g.jobs_finished as f64);
+        same("jobs_pending", g.jobs_pending as f64);
+        same("events", g.events as f64);
+        let preferred = p.preferred_slicing().unwrap().name();
+        for (model, m) in &lib.slicing {
+            let s = &cli["per_device_model"][model];
+            assert_eq!(s["slicing"], m.mode.name().as_str(), "{policy} {model}");
+            assert_eq!(s["slicing_from"], m.source.name(), "{policy} {model}");
+            if m.source.name() == "policy" {
+                assert_eq!(m.mode.name(), preferred);
+            }
+        }
+        // The policy's mode was applied (hami: every model but the 310P3 has a vGPU mode).
+        let ran_preferred = lib.slicing.values().filter(|m| m.mode.name() == preferred);
+        assert!(ran_preferred.count() >= 5, "{policy}: {:?}", lib.slicing);
+        assert!(
+            stderr(&o).contains(&format!("T4 {preferred} (the policy's)")),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn an_inflation_run_through_the_library_gives_the_cli_figures_in_the_policys_preferred_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let o = flexsim(&["run", "--policy", "k8s-default", "--out", &arg(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cli = summary(&out);
+    let w = trace("traces/openb/openb_pod_list_default.csv");
+    let f = fleet("traces/openb/openb_node_list_gpu_node.csv");
+    let mut p = flexsim_policies::by_name("k8s-default").unwrap();
+    let lib = inflation::run(&f, &w, p.as_mut(), Default::default()).unwrap();
+    assert_eq!(cli["pods_failed"].as_u64(), Some(lib.pods_failed as u64));
+    let last = lib.samples.last().unwrap();
+    let alloc = 100.0 * last.used_gpu_milli as f64 / lib.gpu_capacity_milli as f64;
+    assert_eq!(cli["alloc_pct_final"].as_f64(), Some(alloc));
+    for (model, m) in &lib.slicing {
+        assert_eq!(m.mode.name(), "whole", "{model}");
+        assert_eq!(cli["per_device_model"][model]["slicing"], "whole");
+        assert_eq!(cli["per_device_model"][model]["slicing_from"], "policy");
+    }
+}
+
+#[test]
+fn slicing_per_device_model_runs_each_in_its_mode_and_refuses_unknown_models_and_modes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let mixed = arg(&repo("traces/fleets/mixed.toml"));
+    let t = arg(&repo("traces/openb/openb_pod_list_default.csv"));
+    let run = |slicing: &str, out: &Path| {
+        flexsim(&[
+            "run",
+            "--protocol",
+            "replay",
+            "--trace",
+            &t,
+            "--fleet",
+            &mixed,
+            "--policy",
+            "best-fit",
+            "--slicing",
+            slicing,
+            "--out",
+            &arg(out),
+        ])
+    };
+    let o = run("A100-80=whole, Ascend910B3=timeshare", &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = summary(&out);
+    let m = &s["per_device_model"];
+    assert_eq!(
+        (&m["A100-80"]["slicing"], &m["A100-80"]["slicing_from"]),
+        (&"whole".into(), &"chosen".into())
+    );
+    assert_eq!(m["Ascend910B3"]["slicing"], "timeshare");
+    assert_eq!(
+        (&m["H100-80"]["slicing"], &m["H100-80"]["slicing_from"]),
+        (&"mig".into(), &"fleet".into())
+    );
+    assert!(
+        stderr(&o).contains("A100-80 whole (--slicing)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run("B200=mig", &dir.path().join("b"));
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("fleet mixed has no device model B200 (its device models: A100-80, Ascend310P3, Ascend910B3, H100-80, T4, V100M32)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run("whole,T4=mig", &dir.path().join("c"));
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("device model T4 does not support slicing mode mig (it supports: whole, fractional, timeshare)"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn unplaceable_jobs_are_reported_per_reason_and_strict_refuses_them_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = arg(&repo("traces/openb/openb_pod_list_gpuspec33.csv"));
+    let f = arg(&repo("traces/fleets/mixed.toml"));
+    let run = |out: &Path, strict: bool| {
+        let mut args = vec![
+            "run".to_owned(),
+            "--protocol".into(),
+            "replay".into(),
+            "--trace".into(),
+            t.clone(),
+            "--fleet".into(),
+            f.clone(),
+            "--out".into(),
+            arg(out),
+        ];
+        if strict {
+            args.push("--strict".into());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        flexsim(&args)
+    };
+    let out = dir.path().join("lenient");
+    let o = run(&out, false);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unplaceable: 607 jobs fit no node of the empty fleet: gpu-models 607"),
+        "{}",
+        stderr(&o)
+    );
+    let s = summary(&out);
+    assert_eq!(s["jobs_unplaceable"]["total"], 607);
+    assert_eq!(s["jobs_unplaceable"]["by_reason"]["gpu-models"], 607);
+    let n = |k: &str| s[k].as_u64().unwrap();
+    assert_eq!(
+        n("jobs_finished") + n("jobs_running") + n("jobs_pending") + n("jobs_skipped") + 607,
+        n("jobs_total")
+    );
+    assert_eq!(n("pods_failed"), n("jobs_pending") + 607);
+    // jobs.csv: a reason column, and every unplaceable row names its reason.
+    let csv = std::fs::read_to_string(out.join("jobs.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().ends_with(",node,reason"));
+    let mut states: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for l in lines {
+        let cols: Vec<&str> = l.split(',').collect();
+        *states
+            .entry((cols[1].to_owned(), cols[cols.len() - 1].to_owned()))
+            .or_insert(0) += 1;
+    }
+    assert_eq!(
+        states[&("unplaceable".to_owned(), "gpu-models".to_owned())],
+        607
+    );
+    assert_eq!(
+        states[&("skipped".to_owned(), "no-work".to_owned())],
+        n("jobs_skipped")
+    );
+
+    let o = run(&dir.path().join("strict"), true);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "607 jobs fit no node of the empty fleet (gpu-models 607), e.g. openb-pod-0013, openb-pod-0017"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = flexsim(&[
+        "run",
+        "--strict",
+        "--out",
+        &arg(&dir.path().join("inflation")),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("--strict applies only to --protocol replay"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+fn is_slicing(u: Unplaceable) -> bool {
+    matches!(
+        u,
+        Unplaceable::DeviceMemory
+            | Unplaceable::NoMigProfile
+            | Unplaceable::NoVnpuTemplate
+            | Unplaceable::SlicingRefused
+    )
+}
+
+/// Unplaceable pods of `w` on `cluster` (whole; the replay also tries remote splits, which
+/// cannot help a pod the slicing refuses), per reason.
+fn reasons(cluster: &Cluster, w: &Workload) -> BTreeMap<Unplaceable, u64> {
+    let mut out = BTreeMap::new();
+    let mut seen: BTreeMap<String, Option<Unplaceable>> = BTreeMap::new();
+    for p in &w.pods {
+        let key = format!(
+            "{} {} {} {} {:?} {} {:?} {:?} {}",
+            p.cpu_milli,
+            p.memory_mib,
+            p.num_gpu,
+            p.gpu_milli,
+            p.gpu_memory_mib,
+            p.gpu_spec.text,
+            p.app,
+            p.max_per_node,
+            p.rdma_pct
+        );
+        let why = *seen
+            .entry(key)
+            .or_insert_with(|| cluster.unplaceable_reason(p));
+        if let Some(u) = why {
+            *out.entry(u).or_insert(0) += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn no_shipped_trace_is_refused_by_the_slicing_of_a_shipped_fleet_in_any_policys_mode() {
+    let traces: Vec<Workload> = OPENB.iter().chain([&DLRM]).map(|t| trace(t)).collect();
+    let mut refused = Vec::new();
+    for f in FLEETS {
+        let base = fleet(f);
+        // The fleet's own modes, then every shipped policy's preferred ones.
+        let mut runs = vec![("(fleet's modes)".to_owned(), base.clone())];
+        for info in flexsim_policies::registry() {
+            let p = flexsim_policies::by_name(info.name).unwrap();
+            match fleet_for(&base, p.as_ref()) {
+                Ok(fl) => runs.push((info.name.to_owned(), fl)),
+                // A policy whose mode no model supports is refused loudly (mig-static on a
+                // V100 fleet), not run.
+                Err(EngineError::PreferredModeUnsupported { .. }) => {}
+                Err(e) => panic!("{f} / {}: {e}", info.name),
+            }
+        }
+        for (policy, fl) in &runs {
+            let cluster = Cluster::new(fl);
+            for w in &traces {
+                for (u, n) in reasons(&cluster, w) {
+                    // mig-static's fixed 3g+2g+1g+1g geometry has no instance above 3g, by its
+                    // definition: whole-card and 4g requests never fit it (policies/mig-static).
+                    let by_design = policy == "mig-static" && u == Unplaceable::NoMigProfile;
+                    if is_slicing(u) && !by_design {
+                        refused.push(format!("{f} / {policy} / {}: {} {n}", w.name, u.name()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        refused.is_empty(),
+        "refused by slicing:\n{}",
+        refused.join("\n")
+    );
+}
+
+#[test]
+fn the_mixed_fleet_runs_every_openb_job_that_fits_it() {
+    let f = fleet("traces/fleets/mixed.toml");
+    for t in OPENB {
+        let w = trace(t);
+        let mut p = flexsim_policies::by_name("best-fit").unwrap();
+        let o = replay::run(&f, &w, p.as_mut(), &Default::default()).unwrap();
+        let g = &o.figures;
+        assert_eq!((g.jobs_pending, g.jobs_running), (0, 0), "{t}");
+        assert_eq!(
+            g.jobs_finished + g.jobs_skipped + g.jobs_unplaceable,
+            g.jobs_total,
+            "{t}"
+        );
+        // What never fits is only a model the fleet lacks, never its slicing.
+        assert!(
+            g.unplaceable_by_reason.keys().all(|r| r == "gpu-models"),
+            "{t}: {:?}",
+            g.unplaceable_by_reason
+        );
+    }
+}
