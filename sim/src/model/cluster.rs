@@ -71,6 +71,7 @@ impl Node {
 
     /// What `pod` would be granted on each of its cards here, or why the mode can never serve
     /// it (normalisation, slicing-model §7.1). `None` for a CPU-only pod or node.
+    #[inline]
     pub fn slice_for(&self, pod: &Pod) -> Option<Result<SliceRequest, slicing::Refusal>> {
         let d = self.device.as_deref()?;
         if !pod.is_gpu_pod() {
@@ -100,6 +101,7 @@ impl Node {
     }
 
     /// Whether card `gpu` can take `slice` now.
+    #[inline]
     fn card_fits(&self, gpu: usize, slice: &SliceRequest) -> bool {
         let Some(d) = self.device.as_deref() else {
             return false;
@@ -203,6 +205,7 @@ impl Node {
         self.gpu_free_milli.len()
     }
     /// Σ free milli over the node's GPUs.
+    #[inline]
     pub fn gpu_free_total(&self) -> u64 {
         self.gpu_free_milli.iter().map(|&g| u64::from(g)).sum()
     }
@@ -225,6 +228,7 @@ impl Node {
     /// Per-node feasibility (fgd-protocol §2.5, generalised): CPU, memory, the per-app density
     /// limit and RDMA share where modelled, the GPU model, and `num_gpu` distinct cards whose
     /// slicing state can take the normalised request.
+    #[inline]
     pub fn fits(&self, pod: &Pod) -> bool {
         if !self.fits_host(pod) {
             return false;
@@ -240,6 +244,7 @@ impl Node {
 
     /// The node-level half of [`Node::fits`]: CPU, memory, app density, RDMA, and for a GPU
     /// pod the model and the card count.
+    #[inline]
     fn fits_host(&self, pod: &Pod) -> bool {
         if pod.cpu_milli > self.cpu_free_milli || pod.memory_mib > self.memory_free_mib {
             return false;
@@ -260,6 +265,7 @@ impl Node {
     }
 
     /// Whether `need` distinct cards can take `slice` now.
+    #[inline]
     fn fits_cards(&self, slice: &SliceRequest, need: u32) -> bool {
         let mut found = 0;
         for gpu in 0..self.gpu_free_milli.len() {
