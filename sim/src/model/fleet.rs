@@ -10,6 +10,7 @@
 use crate::error::SlicingChoiceError;
 use crate::model::catalog::{Catalog, DeviceModel, Vendor, CLASS_DEFAULT};
 use crate::model::perf::PerfParams;
+use crate::model::power::{PowerSource, PowerSpec};
 use crate::model::profile::DeviceProfile;
 use crate::model::slicing::SlicingMode;
 use std::collections::BTreeMap;
@@ -105,7 +106,8 @@ impl FleetDevice {
     /// units replace the preset's; the measured spatial interference ι replaces ι₀ (with
     /// ι₁ = 0: the measurement already includes the workload's bandwidth-boundness); the
     /// measured time-slice overheads o_ts(k) give the switch cost as the mean of o_ts(k)/k
-    /// times the period. Demand and throughput describe the calibration workload, not the
+    /// times the period; the measured idle and full-load power replace the catalog's
+    /// ([`crate::model::power`]). Demand and throughput describe the calibration workload, not the
     /// device, so they are reported but not applied (use `--demand fixed:U` to replay with it).
     pub fn apply_profile(&mut self, path: &Path, profile: &DeviceProfile, defaults: PerfParams) {
         let mut used = Vec::new();
@@ -144,6 +146,15 @@ impl FleetDevice {
         }
         if perf_changed {
             self.perf = Some(perf);
+        }
+        // Validated with the profile ([`DeviceProfile::validate`]): both or neither.
+        if let (Some(idle), Some(full)) =
+            (profile.measured.power_idle_w, profile.measured.power_full_w)
+        {
+            if let Ok(p) = PowerSpec::from_watts(idle, full, PowerSource::Profile) {
+                self.model.power = p;
+                used.push("power");
+            }
         }
         self.profile = Some(path.to_owned());
         self.from_profile = used.into_iter().map(str::to_owned).collect();
@@ -353,6 +364,7 @@ pub(crate) fn openb_device(label: &str) -> DeviceModel {
             .unwrap_or_default(),
         mig: None,
         vnpu: None,
+        power: crate::model::catalog::catalog_power(label),
     });
     m.speed = BTreeMap::from([(CLASS_DEFAULT.to_owned(), 1.0)]);
     m

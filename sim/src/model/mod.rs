@@ -9,6 +9,7 @@ pub mod fleet;
 pub mod fragmentation;
 pub mod job;
 pub mod perf;
+pub mod power;
 pub mod profile;
 pub mod rng;
 pub mod slicing;

@@ -34,6 +34,8 @@ mod tests;
 use crate::engine::event_queue::EventQueue;
 use crate::engine::fit_classes;
 use crate::error::EngineError;
+use crate::metrics::energy::EnergyMeter;
+use crate::metrics::fairness::class_of;
 use crate::metrics::frag_tracker::FragTracker;
 use crate::metrics::replay_metrics::{JobRecord, Metrics, ReplayOutcome, TimePoint};
 use crate::model::cluster::{Cluster, NodeId, Unplaceable};
@@ -63,6 +65,10 @@ pub struct ReplayConfig {
     /// Refuse to run ([`EngineError::Unplaceable`]) when a job fits no node of the empty fleet,
     /// instead of reporting it unplaceable.
     pub strict: bool,
+    /// Idle-off accounting ([`crate::metrics::energy`]): a card with no tenant for this long,
+    /// ms, is counted as powered down until its next tenant; `None`: cards are always on. Only
+    /// reported figures change, never the schedule.
+    pub idle_off_ms: Option<u64>,
 }
 
 /// Why a job is still pending when a replay ends, judged on the cluster as it ended. The names
@@ -104,6 +110,7 @@ impl Default for ReplayConfig {
             slo_slowdown: 1.5,
             timeseries_points: 500,
             strict: false,
+            idle_off_ms: None,
         }
     }
 }
@@ -296,6 +303,17 @@ pub fn run(
     } else {
         horizon
     };
+    let powers: Vec<_> = fleet.devices.values().map(|d| d.model.power).collect();
+    let meter = EnergyMeter::new(
+        first_arrival,
+        &powers,
+        cluster
+            .nodes()
+            .iter()
+            .zip(&node_model)
+            .map(|(n, m)| (*m, n.gpu_count())),
+        config.idle_off_ms,
+    );
     let metrics = Metrics::new(
         first_arrival,
         window_end,
@@ -303,7 +321,8 @@ pub fn run(
         cluster.gpu_capacity_milli() / u64::from(GPU_MILLI),
         models,
         cards_per_model,
-    );
+    )
+    .with_energy(meter);
     let frag = FragTracker::new(typical, cluster.nodes().len());
     let mut engine = Engine {
         pods,
@@ -481,6 +500,17 @@ impl Engine<'_> {
             },
         );
         let mut pending_cache = vec![None; self.failed_in_pass.len()];
+        let mut class_ids: BTreeMap<String, u32> = BTreeMap::new();
+        let job_class: Vec<String> = self.pods.iter().map(class_of).collect();
+        for c in &job_class {
+            let next = class_ids.len() as u32;
+            class_ids.entry(c.clone()).or_insert(next);
+        }
+        // Ids in name order, so that classes are listed sorted.
+        let classes: Vec<String> = class_ids.keys().cloned().collect();
+        for (i, id) in class_ids.values_mut().enumerate() {
+            *id = i as u32;
+        }
         let records: Vec<JobRecord> = self
             .jobs
             .iter()
@@ -520,10 +550,18 @@ impl Engine<'_> {
                         State::Running | State::Done => "",
                     },
                     latency_sensitive: p.latency_sensitive,
+                    class: class_ids[&job_class[id]],
+                    // attained GPU-ms count a CPU-only job's time once: held time × cards.
+                    gpu_milli_ms: u128::from(j.attained_gpu_ms / u64::from(p.num_gpu.max(1)))
+                        * u128::from(p.num_gpu)
+                        * u128::from(p.gpu_milli),
+                    request_milli_ms: u128::from(p.work_ms.unwrap_or(0))
+                        * u128::from(p.num_gpu)
+                        * u128::from(p.gpu_milli),
                 }
             })
             .collect();
         self.metrics
-            .into_outcome(end, records, self.events, self.config.slo_slowdown)
+            .into_outcome(end, records, self.events, self.config.slo_slowdown, classes)
     }
 }
