@@ -379,6 +379,39 @@ pub(crate) fn default_mode(_model: &DeviceModel) -> SlicingMode {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_profile_with_measured_power_replaces_the_catalog_figures() {
+        let text = r#"
+format_version = 1
+[inventory]
+backend = "nvml"
+device_index = 0
+model = "NVIDIA A100-SXM4-40GB"
+[measured]
+power_idle_w = 56.5
+power_full_w = 398.0
+[provenance]
+backend = "nvml"
+command = "flexsim calibrate --backend nvml"
+wall_seconds = 1.0
+date = "2026-11-03T09:12:44Z"
+flexsim_version = "0.1.0"
+"#;
+        let profile = DeviceProfile::from_toml_str(text, Path::new("a100.toml")).unwrap();
+        let mut d = FleetDevice::new(Catalog::preset("A100-40").unwrap(), SlicingMode::Whole);
+        assert_eq!(d.model.power.source, PowerSource::Catalog);
+        d.apply_profile(Path::new("a100.toml"), &profile, PerfParams::DEFAULT);
+        assert_eq!(
+            d.model.power,
+            PowerSpec {
+                idle_mw: 56_500,
+                full_mw: 398_000,
+                source: PowerSource::Profile
+            }
+        );
+        assert_eq!(d.from_profile, ["power"]);
+    }
+
     fn fleet() -> Fleet {
         let node = |n: &str, model: &str| NodeSpec::new(n.into(), 1000, 1024, 2, model.into());
         let mut f = Fleet::new("f".into(), vec![node("a", "A100-80"), node("b", "T4")]);

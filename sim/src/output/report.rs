@@ -242,7 +242,7 @@ pub struct ModelSummary {
     pub util_alloc_pct: f64,
     pub util_busy_pct: f64,
     /// Idle and full-load board power of one card, W, and where they come from (`catalog`,
-    /// `profile`).
+    /// `fleet`, `profile`).
     pub power_idle_w: f64,
     pub power_full_w: f64,
     pub power_from: &'static str,
