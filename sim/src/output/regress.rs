@@ -276,7 +276,7 @@ fn describe(v: &Value) -> String {
 }
 
 /// Whether a flattened leaf is a metric: not an identity key, not an ignored key, not text.
-fn is_metric(path: &str) -> bool {
+pub fn is_metric(path: &str) -> bool {
     let leaf = path.rsplit('.').next().unwrap_or(path);
     let top = path.split('.').next().unwrap_or(path);
     !(IDENTITY_KEYS.contains(&path)

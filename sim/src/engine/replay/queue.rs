@@ -53,8 +53,10 @@ impl Engine<'_> {
         let mut still_waiting = Vec::with_capacity(queue.len());
         for q in queue {
             let id = q.pod;
-            if self.jobs[id].state != State::Waiting {
-                continue; // defensive: a job is queued once
+            // Defensive: a job is queued once, and `order_queue` may have written anything
+            // into the slice (an id that is no job of the run is ignored, not a panic).
+            if self.jobs.get(id).map(|j| j.state) != Some(State::Waiting) {
+                continue;
             }
             let class = self.fit_class[id] as usize;
             if blocked || self.failed_in_pass[class] == self.pass {

@@ -101,12 +101,13 @@ impl Engine<'_> {
         j.generation += 1;
         if rate > 0.0 {
             let left = (j.remaining / rate).ceil();
-            let at = now
-                + if left.is_finite() {
-                    left as u64
-                } else {
-                    u64::MAX / 4
-                };
+            // A tiny rate can put the finish beyond u64 ms: it then never comes (saturated,
+            // never wrapped into the past).
+            let at = now.saturating_add(if left.is_finite() {
+                left as u64
+            } else {
+                u64::MAX / 4
+            });
             self.queue.push(at, Event::Finish(id, j.generation));
         }
     }

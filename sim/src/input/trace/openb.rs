@@ -67,7 +67,7 @@ pub fn parse_noting(
     let mut pods = Vec::new();
     let mut names = std::collections::BTreeSet::new();
     let mut unknown_qos = Unknowns::default();
-    const SECONDS: &str = "seconds as a non-negative integer, or empty";
+    const SECONDS: &str = "seconds as a non-negative integer up to 9007199254740, or empty";
     let seconds = |row: &crate::input::csv_rows::Row<'_>, col| -> Result<_, InputError> {
         let s: Option<u64> = row.parse_opt(col, SECONDS)?;
         // Kept to the ms as u64 arithmetic (arrival, work): refuse what would overflow it.
@@ -187,6 +187,25 @@ mod tests {
             e.to_string(),
             "pods.csv:3: column num_gpu: expected a GPU count as a non-negative integer, got \"one\""
         );
+    }
+
+    #[test]
+    fn times_beyond_2_pow_53_ms_are_refused_not_overflowed() {
+        // Found by fuzzing (fuzz/README.md): 18446744073709552 s × 1000 overflowed u64.
+        for (created, scheduled, deleted) in [
+            ("18446744073709552", "", ""),
+            ("0", "0", "18446744073709552"),
+            ("9007199254741", "", ""),
+        ] {
+            let row = format!("{HEAD}p0,1,1,1,500,,LS,Running,{created},{deleted},{scheduled}\n");
+            let e = parse(Path::new("pods.csv"), row.as_bytes()).unwrap_err();
+            assert!(e.to_string().contains("up to 9007199254740"), "{e}");
+        }
+        // The largest accepted: created and scheduled at 0, deleted at 2^53 ms.
+        let max = format!("{HEAD}p0,1,1,1,500,,LS,Running,0,9007199254740,0\n");
+        let w = parse(Path::new("pods.csv"), max.as_bytes()).unwrap();
+        assert_eq!(w.pods[0].arrival_ms, 0);
+        assert_eq!(w.pods[0].work_ms, Some(9_007_199_254_740_000));
     }
 
     #[test]
