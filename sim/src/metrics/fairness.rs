@@ -20,19 +20,49 @@
 //! number of cards times the time it held them (received), or times its solo work time
 //! (asked for).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use crate::metrics::replay_metrics::{JobRecord, Percentiles};
 use crate::model::job::Pod;
 
+/// What names a job's class: its QoS class, else its priority.
+type ClassKey<'a> = (Option<&'a str>, i32);
+
+fn class_key(pod: &Pod) -> ClassKey<'_> {
+    match pod.qos.as_deref() {
+        Some(q) => (Some(q), 0),
+        None => (None, pod.priority),
+    }
+}
+
+fn class_name((qos, priority): ClassKey<'_>) -> String {
+    match qos {
+        Some(q) => q.to_owned(),
+        None => format!("priority={priority}"),
+    }
+}
+
 /// The class a job is reported under (see the module docs).
 pub fn class_of(pod: &Pod) -> String {
-    match &pod.qos {
-        Some(q) => q.clone(),
-        None => format!("priority={}", pod.priority),
-    }
+    class_name(class_key(pod))
+}
+
+/// The classes of `pods` sorted by name, and each pod's index among them; one name is built
+/// per class, not per pod.
+pub fn classes_of(pods: &[Pod]) -> (Vec<String>, Vec<u32>) {
+    let keys: BTreeSet<ClassKey<'_>> = pods.iter().map(class_key).collect();
+    let mut named: Vec<(String, ClassKey<'_>)> =
+        keys.into_iter().map(|k| (class_name(k), k)).collect();
+    named.sort();
+    let index: BTreeMap<ClassKey<'_>, u32> = named
+        .iter()
+        .enumerate()
+        .map(|(i, (_, k))| (*k, i as u32))
+        .collect();
+    let ids = pods.iter().map(|p| index[&class_key(p)]).collect();
+    (named.into_iter().map(|(n, _)| n).collect(), ids)
 }
 
 /// Jain's fairness index of `xs` (module docs); `None` for an empty list or all zeros.
@@ -135,6 +165,27 @@ impl Fairness {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn classes_are_the_qos_else_the_priority_sorted_by_name() {
+        let pod = |qos: Option<&str>, priority: i32| {
+            let mut p = Pod::new("p", 1, 1, 1, 1000);
+            p.qos = qos.map(str::to_owned);
+            p.priority = priority;
+            p
+        };
+        let pods = [
+            pod(Some("LS"), 3),
+            pod(None, 2),
+            pod(Some("BE"), 0),
+            pod(None, -1),
+            pod(Some("LS"), 3),
+        ];
+        let (names, ids) = classes_of(&pods);
+        assert_eq!(names, ["BE", "LS", "priority=-1", "priority=2"]);
+        assert_eq!(ids, [1, 3, 0, 2, 1]);
+        assert_eq!(class_of(&pods[1]), "priority=2");
+    }
 
     #[test]
     fn jain_worked_examples() {

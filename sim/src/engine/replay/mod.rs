@@ -35,7 +35,7 @@ use crate::engine::event_queue::EventQueue;
 use crate::engine::fit_classes;
 use crate::error::EngineError;
 use crate::metrics::energy::EnergyMeter;
-use crate::metrics::fairness::class_of;
+use crate::metrics::fairness::classes_of;
 use crate::metrics::frag_tracker::FragTracker;
 use crate::metrics::replay_metrics::{JobRecord, Metrics, ReplayOutcome, TimePoint};
 use crate::model::cluster::{Cluster, NodeId, Unplaceable};
@@ -500,17 +500,7 @@ impl Engine<'_> {
             },
         );
         let mut pending_cache = vec![None; self.failed_in_pass.len()];
-        let mut class_ids: BTreeMap<String, u32> = BTreeMap::new();
-        let job_class: Vec<String> = self.pods.iter().map(class_of).collect();
-        for c in &job_class {
-            let next = class_ids.len() as u32;
-            class_ids.entry(c.clone()).or_insert(next);
-        }
-        // Ids in name order, so that classes are listed sorted.
-        let classes: Vec<String> = class_ids.keys().cloned().collect();
-        for (i, id) in class_ids.values_mut().enumerate() {
-            *id = i as u32;
-        }
+        let (classes, job_class) = classes_of(self.pods);
         let records: Vec<JobRecord> = self
             .jobs
             .iter()
@@ -550,7 +540,7 @@ impl Engine<'_> {
                         State::Running | State::Done => "",
                     },
                     latency_sensitive: p.latency_sensitive,
-                    class: class_ids[&job_class[id]],
+                    class: job_class[id],
                     // attained GPU-ms count a CPU-only job's time once: held time × cards.
                     gpu_milli_ms: u128::from(j.attained_gpu_ms / u64::from(p.num_gpu.max(1)))
                         * u128::from(p.num_gpu)
