@@ -56,6 +56,11 @@ struct ReplayArgs {
     /// A latency-sensitive job meets its SLO when JCT <= this x its solo work (replay).
     #[arg(long, default_value_t = 1.5)]
     slo_slowdown: f64,
+    /// Speed factor in (0, 1] of a gang job whose parts span several nodes (replay): it runs
+    /// at its slowest card's rate times this. Default 0.8, from published data-parallel
+    /// scaling (see PerfParams::cross_node_factor).
+    #[arg(long, default_value_t = flexsim_sim::model::perf::PerfParams::DEFAULT.cross_node_factor)]
+    cross_node_factor: f64,
     /// Busy share of jobs whose trace does not give one (replay): default, genai,
     /// genai-empirical, fixed:F, lognormal:MU,SIGMA, beta:A,B[,SCALE].
     #[arg(long, default_value = "default")]
@@ -257,6 +262,7 @@ const FLAG_PROTOCOL: &[(&str, Option<Protocol>)] = &[
     ("tune", Some(Protocol::Inflation)),
     ("restart_cost_s", Some(Protocol::Replay)),
     ("slo_slowdown", Some(Protocol::Replay)),
+    ("cross_node_factor", Some(Protocol::Replay)),
     ("demand", Some(Protocol::Replay)),
     ("protocol", None),
     ("slicing", None),
@@ -342,6 +348,16 @@ fn replay_config(
     if !(args.slo_slowdown.is_finite() && args.slo_slowdown >= 1.0) {
         bail!("invalid --slo-slowdown: expected a factor >= 1");
     }
+    if !(args.cross_node_factor > 0.0 && args.cross_node_factor <= 1.0) {
+        bail!(
+            "invalid --cross-node-factor {}: expected a speed factor in (0, 1], e.g. 0.8",
+            args.cross_node_factor
+        );
+    }
+    let perf = flexsim_sim::model::perf::PerfParams {
+        cross_node_factor: args.cross_node_factor,
+        ..flexsim_sim::model::perf::PerfParams::DEFAULT
+    };
     let demand: flexsim_sim::model::demand::DemandDistribution =
         args.demand.parse().map_err(anyhow::Error::msg)?;
     let idle_off_ms = match args.idle_off_min {
@@ -356,6 +372,7 @@ fn replay_config(
         restart_cost_ms: (args.restart_cost_s * 1000.0).round() as u64,
         slo_slowdown: args.slo_slowdown,
         idle_off_ms,
+        perf,
         ..Default::default()
     })
 }

@@ -160,15 +160,38 @@ pub fn sweep(spec: &SweepSpec<'_>, out: &Path) -> Result<String> {
     Ok(means(&results))
 }
 
-/// Prints each (trace, policy)'s slicing and unplaceable lines once on stderr (they do not
-/// depend on the seed; a replay's pending line does, and is left to its summary).
+/// Prints the slicing and unplaceable lines of the runs on stderr, each distinct line once (they
+/// do not depend on the seed; a replay's pending line does, and is left to its summary). A line
+/// that holds for every (trace, policy) of the grid is printed bare; one that holds for some
+/// names them.
 fn print_notes(runs: impl Iterator<Item = ((String, String), Vec<String>)>) {
     let mut seen = std::collections::BTreeSet::new();
+    // Lines in first-seen order, each with the (trace, policy) pairs it holds for.
+    let mut lines: Vec<(String, Vec<String>)> = Vec::new();
     for (key, notes) in runs {
-        if seen.insert(key.clone()) {
-            for line in notes.iter().filter(|l| !l.starts_with("pending:")) {
-                eprintln!("{} / {}: {line}", key.0, key.1);
+        if !seen.insert(key.clone()) {
+            continue;
+        }
+        for line in notes.into_iter().filter(|l| !l.starts_with("pending:")) {
+            let who = format!("{} / {}", key.0, key.1);
+            match lines.iter_mut().find(|(l, _)| *l == line) {
+                Some((_, keys)) => keys.push(who),
+                None => lines.push((line, vec![who])),
             }
+        }
+    }
+    for (line, keys) in &lines {
+        if keys.len() == seen.len() {
+            eprintln!("{line}");
+        } else {
+            let shown = keys.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+            let more = keys.len().saturating_sub(3);
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            eprintln!("{line} ({shown}{more})");
         }
     }
 }

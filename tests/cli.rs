@@ -1248,3 +1248,27 @@ fn threads_are_capped_at_the_available_cores_with_a_note() {
         std::fs::read(d.path().join("t/sweep.csv")).unwrap()
     );
 }
+
+#[test]
+fn sweep_notes_are_printed_once_per_distinct_line() {
+    let d = tmp();
+    let o = flexsim(
+        &[
+            "sweep",
+            "--policy",
+            "best-fit,fgd",
+            "--seeds",
+            "1..2",
+            "--quiet",
+            "--out",
+            "s",
+        ],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Both policies run the fleet's own slicing: one bare line for the whole grid.
+    let e = stderr(&o);
+    let slicing: Vec<&str> = e.lines().filter(|l| l.starts_with("slicing:")).collect();
+    assert_eq!(slicing.len(), 1, "{e}");
+    assert!(slicing[0].ends_with("(the fleet's)"), "{e}");
+}

@@ -15,7 +15,8 @@
 //!
 //! flexsim demotes at the exact instant, so its `tiresias` is held to the `-exact` references
 //! (the peer with its demotion-time bug fixed); against the plain peer, the jobs that differ are
-//! shown to be exactly those the peer's own fix moves. The `yarn` runs (`fifo.csv`, `fjf.csv`)
+//! shown to be exactly those the peer's own fix moves — and `tiresias[demotion=peer]`, which
+//! applies the peer's rule, is held to the plain peer (`dlas-gpu`, `dlas-gpu-2q`). The `yarn` runs (`fifo.csv`, `fjf.csv`)
 //! are not compared: they place 8-GPU jobs as gangs over two 4-GPU nodes, and flexsim's
 //! placements are single-node. `cargo test --release --test crossval -- --nocapture` prints the
 //! agreement table of `tests/crossval/README.md` ("Agreement with flexsim").
@@ -181,6 +182,17 @@ fn tiresias_matches_the_peers_dlas_gpu_with_its_demotion_time_fixed() {
         (
             "tiresias[thresholds=3600,order=running-first]",
             "dlas-gpu-2q-exact",
+        ),
+    ]);
+}
+
+#[test]
+fn tiresias_with_the_peers_demotion_rule_matches_the_peer_as_shipped() {
+    compare(&[
+        ("tiresias[order=running-first,demotion=peer]", "dlas-gpu"),
+        (
+            "tiresias[thresholds=3600,order=running-first,demotion=peer]",
+            "dlas-gpu-2q",
         ),
     ]);
 }

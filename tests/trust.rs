@@ -377,3 +377,177 @@ fn the_mixed_fleet_runs_every_openb_job_that_fits_it() {
         );
     }
 }
+
+/// Gang jobs across nodes (issue 8 item 5), through the shipped policies and the CLI.
+mod gang_jobs {
+    use super::*;
+    use flexsim_sim::model::fleet::NodeSpec;
+    use flexsim_sim::model::job::Pod;
+    use flexsim_sim::model::slicing::SlicingMode;
+
+    /// Two nodes of 8 whole V100s.
+    fn two_nodes() -> Fleet {
+        let mut f = Fleet::new(
+            "two".into(),
+            (0..2)
+                .map(|i| NodeSpec::new(format!("n{i}"), 96_000, 786_432, 8, "V100M32".into()))
+                .collect(),
+        );
+        f.set_mode(SlicingMode::Whole).unwrap();
+        f
+    }
+
+    fn job(name: &str, arrival_s: u64, work_s: u64, gpus: u32) -> Pod {
+        let mut p = Pod::new(name, 8_000, 10_240, gpus, 1000);
+        p.arrival_ms = arrival_s * 1000;
+        p.work_ms = Some(work_s * 1000);
+        p.demand_milli = Some(1000);
+        p
+    }
+
+    fn workload() -> Workload {
+        Workload {
+            name: "gang".into(),
+            pods: vec![job("gang", 0, 100, 16), job("short", 10, 20, 8)],
+        }
+    }
+
+    fn config(factor: f64) -> replay::ReplayConfig {
+        let mut c = replay::ReplayConfig {
+            restart_cost_ms: 0,
+            ..Default::default()
+        };
+        c.perf.cross_node_factor = factor;
+        c
+    }
+
+    /// The acceptance test: a 16-GPU gang on 8-GPU nodes runs, is preempted whole, and
+    /// finishes when the cross-node factor says.
+    #[test]
+    fn a_16_gpu_gang_runs_on_two_8_gpu_nodes_is_preempted_whole_and_finishes_on_time() {
+        // srtf. 0 s: the gang (16 GPUs, 100 s of work) takes both nodes at factor 0.75. 10 s:
+        // short (8 GPUs, 160 GPU-s) has less remaining GPU time than the gang (1600 − 16 × 10
+        // = 1440 GPU-s) and no room: it preempts the gang, which has done 10 × 0.75 = 7.5 s of
+        // work, and both of the gang's nodes are released — short starts at once. The gang
+        // cannot restart on the one node left (8 < 16). 30 s: short ends; the gang restarts
+        // whole with 92.5 s of work: 92.5 / 0.75 = 123.333… s, rounded up to the ms: it ends
+        // at 30 + 123.334 = 153.334 s.
+        let mut p = flexsim_policies::by_name("srtf").unwrap();
+        let o = replay::run(&two_nodes(), &workload(), p.as_mut(), &config(0.75)).unwrap();
+        let (gang, short) = (&o.jobs[0], &o.jobs[1]);
+        assert_eq!(o.figures.preemptions, 1);
+        assert_eq!(gang.preemptions, 1);
+        assert_eq!(
+            (short.first_start_ms, short.finish_ms),
+            (Some(10_000), Some(30_000))
+        );
+        assert_eq!(gang.finish_ms, Some(153_334));
+        let mut nodes: Vec<&str> = gang.node.as_deref().unwrap().split('|').collect();
+        nodes.sort_unstable();
+        assert_eq!(nodes, ["n0", "n1"]);
+        assert_eq!(o.figures.gang_jobs, 1);
+    }
+
+    /// Every shipped policy places the gang (the engine's gang placer) and it finishes, never
+    /// running in part: by 100 s of work at most 16 cards are used and the gang ends no
+    /// earlier than 100 / 0.75 s.
+    #[test]
+    fn every_shipped_policy_places_a_gang_whole() {
+        let (mut ran, registry) = (0, flexsim_policies::registry());
+        for info in &registry {
+            let mut p = flexsim_policies::by_name(info.name).unwrap();
+            let o = match replay::run(&two_nodes(), &workload(), p.as_mut(), &config(0.75)) {
+                Ok(o) => o,
+                // A policy defined for a slicing mode V100s lack (MIG, vNPU) cannot run here.
+                Err(EngineError::PreferredModeUnsupported { .. }) => continue,
+                Err(e) => panic!("{}: {e}", info.name),
+            };
+            let gang = &o.jobs[0];
+            assert_eq!(gang.state, "finished", "{}", info.name);
+            assert!(
+                gang.finish_ms.unwrap() >= 133_334,
+                "{}: {:?}",
+                info.name,
+                gang.finish_ms
+            );
+            assert_eq!(gang.node.as_deref().unwrap().split('|').count(), 2);
+            ran += 1;
+        }
+        assert!(
+            ran + 3 >= registry.len(),
+            "{ran} of {} policies ran",
+            registry.len()
+        );
+    }
+
+    /// The CLI: a stated `num_nodes` × `gpus_per_node` row, `--cross-node-factor`, `jobs.csv`
+    /// naming both nodes and `summary.json` recording the factor.
+    #[test]
+    fn the_cli_runs_a_stated_gang_at_the_given_factor_and_lists_its_nodes() {
+        let dir = tempfile::tempdir().unwrap();
+        let trace = dir.path().join("gang.csv");
+        std::fs::write(
+            &trace,
+            "name,arrival_s,work_s,cpu_milli,memory_mib,num_gpu,gpu_milli,demand,num_nodes,gpus_per_node\n\
+             g,0,30,16000,20480,8,1000,1,2,4\n\
+             one,0,30,8000,10240,1,1000,1,,\n",
+        )
+        .unwrap();
+        let fleet = dir.path().join("fleet.toml");
+        std::fs::write(
+            &fleet,
+            "name = \"two\"\n[models.V100M32]\nslicing = \"whole\"\n[[groups]]\nname = \"n\"\n\
+             count = 2\ncpu_milli = 96000\nmemory_mib = 786432\nmodel = \"V100M32\"\ndevices = 8\n",
+        )
+        .unwrap();
+        let out = dir.path().join("run");
+        let o = flexsim(&[
+            "run",
+            "--protocol",
+            "replay",
+            "--trace",
+            &arg(&trace),
+            "--fleet",
+            &arg(&fleet),
+            "--policy",
+            "best-fit",
+            "--cross-node-factor",
+            "0.5",
+            "--out",
+            &arg(&out),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let s = summary(&out);
+        assert_eq!(
+            (s["gang_jobs"].as_u64(), s["cross_node_factor"].as_f64()),
+            (Some(1), Some(0.5))
+        );
+        let jobs = std::fs::read_to_string(out.join("jobs.csv")).unwrap();
+        let g = jobs.lines().find(|l| l.starts_with("g,")).unwrap();
+        // 30 s of work at 0.5: finishes at 60 s, on both nodes.
+        assert!(g.contains(",finished,") && g.contains(",60.000,"), "{g}");
+        assert!(
+            g.contains("n-0000|n-0001") || g.contains("n-0001|n-0000"),
+            "{g}"
+        );
+        let bad = flexsim(&[
+            "run",
+            "--protocol",
+            "replay",
+            "--trace",
+            &arg(&trace),
+            "--fleet",
+            &arg(&fleet),
+            "--cross-node-factor",
+            "1.5",
+            "--out",
+            &arg(&dir.path().join("bad")),
+        ]);
+        assert!(!bad.status.success());
+        assert!(
+            stderr(&bad).contains("invalid --cross-node-factor 1.5"),
+            "{}",
+            stderr(&bad)
+        );
+    }
+}

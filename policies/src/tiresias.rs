@@ -83,9 +83,25 @@ pub enum Order {
     RunningFirst,
 }
 
+/// When a running job's demotion takes effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Demotion {
+    /// The instant its service reaches the threshold (the paper's rule; the default).
+    Instant,
+    /// As the Tiresias simulator does it (`run_sim.py:dlas_sim_jobs`): the threshold is checked
+    /// only when the policy is called (an arrival, a completion or its own jump time), a job
+    /// moves at most one queue per call, and the jump time it asks to be woken at is
+    /// ⌊(threshold − run seconds) / GPUs⌋ s after the call — run seconds subtracted from
+    /// GPU-seconds, so late for a multi-GPU job (a 4-GPU job reaches 3,250 GPU-s at 812.5 s but
+    /// is demoted at 1,421 s; `tests/crossval/README.md`, "Demotion timing"). For
+    /// cross-validation against the peer as shipped, not for experiments.
+    Peer,
+}
+
 pub struct Tiresias {
     /// Ascending queue thresholds, GPU-ms; `n` thresholds make `n + 1` queues.
     thresholds: Vec<u64>,
+    demotion: Demotion,
     /// Starvation knob F; 0 = off.
     starve: f64,
     placer: Placer,
@@ -117,6 +133,12 @@ pub const PARAMS: &[ParamSpec] = &[
             "within a queue: entry (FIFO by the time a job entered it) or running-first (the \
                Tiresias simulator's: jobs holding cards move ahead of waiting ones after each pass)",
     },
+    ParamSpec {
+        key: "demotion",
+        default: "instant",
+        help: "instant (at the threshold crossing, the paper's) or peer (the Tiresias \
+               simulator's: checked at events, one queue per event, late for multi-GPU jobs)",
+    },
     placement::PARAM,
 ];
 
@@ -126,6 +148,7 @@ impl Tiresias {
         thresholds.sort_unstable();
         Tiresias {
             thresholds,
+            demotion: Demotion::Instant,
             starve: 0.0,
             placer: Placer::best_fit(),
             order: Order::Entry,
@@ -150,6 +173,10 @@ impl Tiresias {
         t.order = match p.choice("order", &["entry", "running-first"])? {
             "entry" => Order::Entry,
             _ => Order::RunningFirst,
+        };
+        t.demotion = match p.choice("demotion", &["instant", "peer"])? {
+            "instant" => Demotion::Instant,
+            _ => Demotion::Peer,
         };
         Ok(t)
     }
@@ -199,14 +226,23 @@ impl Tiresias {
                 pos: self.tail(),
             };
         }
-        while s.queue < self.thresholds.len() {
+        // Under the peer's rule only a running job is checked, and it moves one queue a call.
+        let peer = self.demotion == Demotion::Peer;
+        let mut moves = if peer && running.is_none() {
+            0
+        } else {
+            usize::MAX
+        };
+        while s.queue < self.thresholds.len() && moves > 0 {
             let service = attained.saturating_sub(s.base_gpu_ms);
             let threshold = self.thresholds[s.queue];
             if service < threshold {
                 break;
             }
-            // The first millisecond at which the service reached the threshold.
+            // The first millisecond at which the service reached the threshold (the peer:
+            // the event at which it looked).
             s.entered_ms = match running {
+                _ if peer => now,
                 Some((gpus, started)) => (now - (service - threshold) / gpus).max(started),
                 None => since_ms.min(now),
             };
@@ -215,6 +251,7 @@ impl Tiresias {
             if running.is_some() {
                 s.demoted_ms = Some(now);
             }
+            moves = if peer { 0 } else { moves };
         }
         if running.is_none() && s.queue > 0 {
             if let Some(due) = self.promotion_due(pod, attained, &s, since_ms) {
@@ -295,7 +332,19 @@ impl Tiresias {
         let threshold = *self.thresholds.get(s.queue)?;
         let service = jobs.attained_gpu_ms(r).saturating_sub(s.base_gpu_ms);
         let gpus = gpus_of(&jobs.pods[r.pod]);
-        Some(jobs.now_ms + threshold.saturating_sub(service).div_ceil(gpus))
+        match self.demotion {
+            Demotion::Instant => {
+                Some(jobs.now_ms + threshold.saturating_sub(service).div_ceil(gpus))
+            }
+            Demotion::Peer => {
+                // `int(math.ceil((limit - executed_time) / num_gpu) + event_time)` under
+                // Python 2: integer seconds, floor division. At least a second ahead, so that a
+                // job that crossed two thresholds in one step moves on at the next second.
+                let run_s = service / gpus / 1000;
+                let jump_s = (threshold / 1000).saturating_sub(run_s) / gpus;
+                Some(jobs.now_ms + jump_s.max(1) * 1000)
+            }
+        }
     }
 }
 
@@ -404,6 +453,28 @@ mod tests {
 
     const NODE4: &[(&str, u64, u64, u32, &str)] = &[("n", 64_000, 1 << 20, 4, "V100M32")];
     const NODE1: &[(&str, u64, u64, u32, &str)] = &[("n", 64_000, 1 << 20, 1, "V100M32")];
+
+    #[test]
+    fn under_the_peers_demotion_rule_the_short_job_waits_until_1421_s() {
+        // The probe again, with `demotion=peer`: the long 4-GPU job asks to be woken
+        // ⌊3,250 / 4⌋ = 812 s in; then it has 812 × 4 = 3,248 GPU-s, short of 3,250, and asks
+        // for ⌊(3,250 − 812) / 4⌋ = 609 s more: at 1,421 s it is demoted and the short job
+        // preempts it. The peer's own output (tests/crossval/probe/dlas-gpu.csv): job-1 starts
+        // at 1,421 and ends at 1,521, job-0 ends at 5,100 with one preemption.
+        let mut t = crate::build("tiresias[demotion=peer,order=running-first]")
+            .unwrap()
+            .policy;
+        let o = replay_on(
+            NODE4,
+            vec![job("long", 0, 5_000_000, 4), job("short", 0, 100_000, 4)],
+            t.as_mut(),
+            0,
+        );
+        assert_eq!(o.jobs[1].first_start_ms, Some(1_421_000));
+        assert_eq!(o.jobs[1].finish_ms, Some(1_521_000));
+        assert_eq!(o.jobs[0].finish_ms, Some(5_100_000));
+        assert_eq!(o.figures.preemptions, 1);
+    }
 
     #[test]
     fn a_short_job_waits_exactly_until_the_long_one_crosses_the_threshold() {

@@ -112,6 +112,10 @@ pub enum PlacementError {
         needed: u32,
         free: u32,
     },
+    #[error("a gang's parts must be on distinct nodes; node {node} is named twice")]
+    GangNodeTwice { node: String },
+    #[error("a gang placement must be {expected}; it is {named}")]
+    GangShape { expected: String, named: String },
 }
 
 /// A slicing-mode choice (`--slicing`) that cannot be read or that the fleet cannot take.

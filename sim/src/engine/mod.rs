@@ -51,6 +51,7 @@ pub(crate) fn fit_classes(pods: &[Pod]) -> (Vec<u32>, usize) {
         Option<&'a str>,
         u32,
         i32,
+        Option<crate::model::job::GangShape>,
     );
     let mut ids: BTreeMap<Key<'_>, u32> = BTreeMap::new();
     let class = pods
@@ -66,6 +67,7 @@ pub(crate) fn fit_classes(pods: &[Pod]) -> (Vec<u32>, usize) {
                 p.app.as_deref().filter(|_| p.max_per_node.is_some()),
                 p.rdma_pct,
                 p.priority,
+                p.gang,
             );
             let next = ids.len() as u32;
             *ids.entry(key).or_insert(next)

@@ -126,6 +126,9 @@ pub struct ReplayFigures {
     pub slowdown: Percentiles,
     pub slo_attainment_pct: Option<f64>,
     pub preemptions: u64,
+    /// Replayed jobs placed as gangs over several nodes (a stated multi-node shape, or more
+    /// devices than any node has), whether they ran or not.
+    pub gang_jobs: u64,
     pub jobs_total: u64,
     pub jobs_finished: u64,
     pub jobs_pending: u64,
@@ -184,6 +187,8 @@ pub struct Metrics {
     goodput_card_ms: f64,
     model_integral: Vec<(u128, u128)>,
     pub preemptions: u64,
+    /// Replayed jobs placed as gangs over several nodes (see `ReplayFigures::gang_jobs`).
+    pub gang_jobs: u64,
     rows: Vec<TimeRow>,
     /// Σ solo-equivalent busy card-ms done over the whole run (energy per goodput).
     goodput_run_card_ms: f64,
@@ -218,6 +223,7 @@ impl Metrics {
             goodput_card_ms: 0.0,
             model_integral: vec![(0, 0); n],
             preemptions: 0,
+            gang_jobs: 0,
             rows: Vec::new(),
             goodput_run_card_ms: 0.0,
             energy: None,
@@ -406,6 +412,7 @@ impl Metrics {
             slowdown,
             slo_attainment_pct: (!ls.is_empty()).then(|| 100.0 * met as f64 / ls.len() as f64),
             preemptions: self.preemptions,
+            gang_jobs: self.gang_jobs,
             jobs_total: jobs.len() as u64,
             jobs_finished: count("finished"),
             jobs_pending: count("pending"),

@@ -79,6 +79,23 @@ pub struct Pod {
     pub max_per_node: Option<u32>,
     /// Share of one node's RDMA NIC bandwidth, percent (DLRM `rdma_request`).
     pub rdma_pct: u32,
+    /// The trace's multi-node shape (`num_nodes` × `gpus_per_node`, native format), when it
+    /// names more than one node: the job then runs as a gang of exactly that many parts on
+    /// distinct nodes ([`crate::model::gang`]). `None`: one node if one can hold it, else a gang
+    /// the placer splits (a job needing more devices than any node has).
+    pub gang: Option<GangShape>,
+}
+
+/// A multi-node request as a trace states it: `num_nodes` parts of `gpus_per_node` devices
+/// each, on distinct nodes (Slurm's `--nodes=N --gpus-per-node=G`). `num_gpu` of its pod is
+/// their product; CPU and memory are the job's totals, shared by the parts
+/// ([`crate::model::gang::part_request`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GangShape {
+    /// At least 2.
+    pub num_nodes: u32,
+    /// At least 1.
+    pub gpus_per_node: u32,
 }
 
 /// Priority of an openb QoS class (slicing-model §1.6: LS > Guaranteed/Burstable > BE).
@@ -115,6 +132,7 @@ impl Pod {
             app: None,
             max_per_node: None,
             rdma_pct: 0,
+            gang: None,
         };
         pod.normalise_gpu();
         pod

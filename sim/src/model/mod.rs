@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod demand;
 pub mod fleet;
 pub mod fragmentation;
+pub mod gang;
 pub mod job;
 pub mod perf;
 pub mod power;

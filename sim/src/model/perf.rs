@@ -32,6 +32,16 @@ pub struct PerfParams {
     pub switch_cost_ms: f64,
     /// ρ for a remote (拉远) tenant; see [`remote_penalty`] to derive it from link figures.
     pub remote_penalty: f64,
+    /// Speed factor of a gang job whose parts span more than one node, in (0, 1]: it advances
+    /// at its slowest card's rate times this, for the gradient exchange over the network
+    /// instead of in-node links ([`crate::model::gang`]). One figure for every gang, whatever
+    /// the nodes or links (topology-aware costs come later, DESIGN "Topology").
+    #[serde(default = "default_cross_node_factor")]
+    pub cross_node_factor: f64,
+}
+
+fn default_cross_node_factor() -> f64 {
+    PerfParams::DEFAULT.cross_node_factor
 }
 
 impl PerfParams {
@@ -44,6 +54,14 @@ impl PerfParams {
     /// * period 100 ms, switch 1 ms ⇒ o_ts(k) = k·1/100 for k ≥ 2 (Flex:ai's time-slice
     ///   scheduler uses a 100 ms period, §1.4b; native context switches cost ~ms, §6.2).
     /// * ρ = 0.9 for remote tenants: no published number exists (§1.5 — a scenario parameter).
+    /// * cross-node factor 0.8: data-parallel training spread over servers loses to the network
+    ///   what it would exchange over NVLink in one server. Horovod (Sergeev & Del Balso 2018,
+    ///   arXiv:1802.05799) scales Inception V3 and ResNet-101 at about 90 % efficiency and
+    ///   VGG-16 at 68 % on up to 128 GPUs, 4 a server, over 25 GbE RoCE; Tiresias (Gu et al., NSDI'19 §2.2) finds the loss large for
+    ///   models with large tensors (VGG) and small for others, so it consolidates only those.
+    ///   0.8 is about the middle of that 0.68–0.9 range. 1.0 (no penalty) would make spreading free
+    ///   and hide exactly the cost gang placement trades against waiting; calibrate per
+    ///   workload with `--cross-node-factor`.
     pub const DEFAULT: PerfParams = PerfParams {
         interference_base: 0.1,
         interference_bandwidth: 0.5,
@@ -51,6 +69,7 @@ impl PerfParams {
         timeslice_period_ms: 100.0,
         switch_cost_ms: 1.0,
         remote_penalty: 0.9,
+        cross_node_factor: 0.8,
     };
 }
 

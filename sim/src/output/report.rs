@@ -164,6 +164,12 @@ pub struct ReplaySummary {
     /// Jain's index over finished jobs of 1 / slowdown.
     pub jain_jobs_slowdown: Option<f64>,
     pub restart_cost_s: f64,
+    /// Jobs placed as gangs over several nodes, and the cross-node speed factor they ran at;
+    /// both absent when the run had no gang job (the factor then changed nothing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gang_jobs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_node_factor: Option<f64>,
     pub slo_slowdown: f64,
     pub demand: String,
     pub start_s: f64,
@@ -353,6 +359,8 @@ impl ReplaySummary {
             jain_classes: fair.jain_classes,
             jain_jobs_slowdown: fair.jain_jobs_slowdown,
             restart_cost_s: run.config.restart_cost_ms as f64 / 1000.0,
+            gang_jobs: (f.gang_jobs > 0).then_some(f.gang_jobs),
+            cross_node_factor: (f.gang_jobs > 0).then_some(run.config.perf.cross_node_factor),
             slo_slowdown: run.config.slo_slowdown,
             demand: run.demand.to_owned(),
             start_s: f.start_s,

@@ -3,9 +3,10 @@
 //! [`Greedy`].
 
 use crate::model::cluster::{Cluster, NodeId, Placement};
+use crate::model::gang::GangPlacement;
 use crate::model::job::{Pod, PodId};
 use crate::model::slicing::SlicingMode;
-use crate::policy::{gpu_select, Policy, Setup, SimRng};
+use crate::policy::{gang, gpu_select, Policy, Setup, SimRng};
 
 /// Scores one feasible node for a pod; higher is better. Wrap in [`Greedy`] to get a policy.
 pub trait NodeScorer: Send {
@@ -115,6 +116,18 @@ impl<S: NodeScorer> Policy for Greedy<S> {
         let node = self.choose_node(cluster, pod)?;
         let gpus = self.scorer.select_gpus(cluster, node, pod, rng)?;
         Some(Placement { node, gpus })
+    }
+
+    /// The engine's greedy gang placer with this scorer ranking nodes of equal capacity and
+    /// choosing each part's GPUs.
+    fn place_gang(
+        &mut self,
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        rng: &mut SimRng,
+    ) -> Option<GangPlacement> {
+        gang::greedy(cluster, pod, &mut self.scorer, rng)
     }
 }
 

@@ -12,12 +12,14 @@
 //! [`Node::fits`]: crate::model::cluster::Node::fits
 
 mod discipline;
+pub mod gang;
 pub mod gpu_select;
 mod greedy;
 pub mod params;
 
 use crate::model::cluster::{Cluster, NodeId, Placement};
 use crate::model::fragmentation::TypicalPods;
+use crate::model::gang::GangPlacement;
 use crate::model::job::{Pod, PodId};
 
 pub use discipline::Discipline;
@@ -68,6 +70,23 @@ pub trait Policy: Send {
         pod: &Pod,
         rng: &mut SimRng,
     ) -> Option<Placement>;
+
+    /// Replay only: where gang job `job` (`pod`: a stated multi-node shape, or more devices
+    /// than any node has — [`crate::model::gang`]) should go now: every part, or `None`. The
+    /// engine asks this instead of [`Policy::place`] for gang jobs and checks the answer
+    /// ([`Cluster::check_gang`]); a gang is placed whole or not at all. The default is the
+    /// engine's greedy gang placer ([`gang::greedy`]: fewest nodes, then node priority);
+    /// [`Greedy`] ranks nodes with its scorer. Gang jobs neither run remotely nor ask for
+    /// preemptions: they wait until a gang fits.
+    fn place_gang(
+        &mut self,
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        rng: &mut SimRng,
+    ) -> Option<GangPlacement> {
+        gang::greedy(cluster, pod, &mut gang::Unscored, rng)
+    }
 
     /// Replay only: `pod` found no place with [`Policy::place`]; may its host part (CPU,
     /// memory) and its device part (the GPU slices) go on two different nodes? The job then
@@ -140,6 +159,8 @@ pub struct QueuedJob {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunningJob {
     pub pod: PodId,
+    /// Its node; for a gang, the node of its first part (it holds cards on others too:
+    /// preempting it releases every part).
     pub node: NodeId,
     /// When it last started, ms.
     pub started_ms: u64,

@@ -37,6 +37,7 @@ use flexsim_sim::metrics::replay_metrics::ReplayOutcome;
 use flexsim_sim::model::catalog::{Catalog, DeviceModel, ModeKind};
 use flexsim_sim::model::cluster::{Cluster, NodeId, Placement, Resident};
 use flexsim_sim::model::fleet::{Fleet, NodeSpec};
+use flexsim_sim::model::gang::{needs_gang, part_request};
 use flexsim_sim::model::job::{GpuSpec, Pod, PodId, Workload};
 use flexsim_sim::model::slicing::{
     CapPolicy, CardState, FractionalParams, MemoryEnforcement, MigGeometry, MigParams,
@@ -711,19 +712,33 @@ impl Adversary {
                 if h.with.is_none() && h.without.is_none() {
                     self.touched.push(r.pod);
                 }
-                let slot = if r.gpus.is_empty() {
-                    &mut h.without
+                if !r.gpus.is_empty() && needs_gang(cluster, pod) {
+                    // A gang: one part with cards per node, each holding its share.
+                    h.with.get_or_insert(id);
+                    h.gang_parts += 1;
+                    h.gang_gpus += r.gpus.len() as u32;
+                    let part = part_request(pod, r.gpus.len() as u32);
+                    assert_eq!(
+                        (r.cpu_milli, r.memory_mib),
+                        (part.cpu_milli, part.memory_mib),
+                        "{}: gang part",
+                        pod.name
+                    );
                 } else {
-                    &mut h.with
-                };
-                assert!(slot.is_none(), "{}: two parts of one kind", pod.name);
-                *slot = Some(id);
-                assert!(
-                    r.cpu_milli == pod.cpu_milli || r.cpu_milli == 0,
-                    "{}",
-                    pod.name
-                );
-                assert!(r.gpus.len() == pod.num_gpu as usize || r.gpus.is_empty());
+                    let slot = if r.gpus.is_empty() {
+                        &mut h.without
+                    } else {
+                        &mut h.with
+                    };
+                    assert!(slot.is_none(), "{}: two parts of one kind", pod.name);
+                    *slot = Some(id);
+                    assert!(
+                        r.cpu_milli == pod.cpu_milli || r.cpu_milli == 0,
+                        "{}",
+                        pod.name
+                    );
+                    assert!(r.gpus.len() == pod.num_gpu as usize || r.gpus.is_empty());
+                }
                 for (i, g) in r.gpus.iter().enumerate() {
                     assert!(usize::from(*g) < n.gpu_count(), "{}: card {g}", pod.name);
                     assert!(!r.gpus[..i].contains(g), "{}: card {g} twice", pod.name);
@@ -790,6 +805,10 @@ impl Adversary {
         for &pod in &self.touched {
             let (h, p) = (self.holders[pod], &self.pods[pod]);
             let ok = match (h.with, h.without) {
+                // A gang is held whole (every device, on at least two nodes) or not at all.
+                _ if h.gang_parts > 0 => {
+                    h.without.is_none() && h.gang_parts >= 2 && h.gang_gpus == p.num_gpu
+                }
                 (Some(d), Some(host)) => d != host && p.is_gpu_pod(),
                 (Some(_), None) => p.is_gpu_pod(),
                 (None, Some(_)) => !p.is_gpu_pod(),
@@ -805,6 +824,16 @@ impl Adversary {
             );
             for r in view.running {
                 let h = self.holders[r.pod];
+                if h.gang_parts > 0 {
+                    // A gang runs where its first part is: any of its nodes.
+                    let on = cluster
+                        .node(r.node)
+                        .residents()
+                        .iter()
+                        .any(|x| x.pod == r.pod);
+                    assert!(on, "{}: gang runs where?", self.pods[r.pod].name);
+                    continue;
+                }
                 let node = h.with.or(h.without);
                 assert_eq!(node, Some(r.node), "{}: runs where?", self.pods[r.pod].name);
             }
@@ -817,6 +846,9 @@ impl Adversary {
 struct Holder {
     with: Option<NodeId>,
     without: Option<NodeId>,
+    /// A gang's parts with cards, and their devices in all.
+    gang_parts: u32,
+    gang_gpus: u32,
 }
 
 /// A card's tenants within its mode's limits.

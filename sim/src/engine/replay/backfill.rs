@@ -62,15 +62,18 @@ impl Engine<'_> {
         self.now + left.ceil() as u64
     }
 
-    /// Whether job `id` holds resources on `node` (its cards, or its host part).
+    /// Whether job `id` holds resources on `node` (its cards, its host part, or a gang part).
     fn touches(&self, id: PodId, node: NodeId) -> bool {
         let j = &self.jobs[id];
-        j.node == node || j.host == Some(node)
+        j.node == node || j.host == Some(node) || j.rest.iter().any(|p| p.node == node)
     }
 
     /// The reservation of `head`, which cannot start now, or `None` if no end of a running job
     /// makes room for it.
     pub(super) fn reserve(&self, head: PodId) -> Option<Reservation> {
+        if self.is_gang(head) {
+            return None; // the reservation names one node (see `gang.rs`)
+        }
         let pod = &self.pods[head];
         let mut ends: Vec<(u64, PodId)> = self
             .running
@@ -81,7 +84,8 @@ impl Engine<'_> {
         let mut freed: BTreeMap<NodeId, Vec<PodId>> = BTreeMap::new();
         for &(t, id) in &ends {
             let j = &self.jobs[id];
-            for n in std::iter::once(j.node).chain(j.host) {
+            let parts = j.rest.iter().map(|p| p.node);
+            for n in std::iter::once(j.node).chain(j.host).chain(parts) {
                 let gone = freed.entry(n).or_default();
                 gone.push(id);
                 if self.cluster.node(n).without(gone).fits(pod) {
@@ -136,6 +140,9 @@ impl Engine<'_> {
         policy: &mut dyn Policy,
         rng: &mut SimRng,
     ) -> Result<bool, EngineError> {
+        if self.is_gang(id) {
+            return self.try_start_gang(id, Some(res), policy, rng);
+        }
         let class = self.fit_class[id] as usize;
         if self.unplaceable_epoch[class] == self.release_epoch {
             return Ok(false);

@@ -19,7 +19,7 @@ impl Engine<'_> {
         self.cluster
             .place(id, &self.pods[id], p)
             .map_err(|source| self.refused(id, policy, source))?;
-        self.bind(id, node, gpus, None);
+        self.bind(id, node, gpus, None, Vec::new());
         Ok(())
     }
 
@@ -33,7 +33,7 @@ impl Engine<'_> {
         self.cluster
             .place_remote(id, &self.pods[id], rp.host, rp.device)
             .map_err(|source| self.refused(id, policy, source))?;
-        self.bind(id, node, gpus, Some(rp.host));
+        self.bind(id, node, gpus, Some(rp.host), Vec::new());
         Ok(())
     }
 
@@ -50,9 +50,16 @@ impl Engine<'_> {
         }
     }
 
-    /// Marks a job placed on `node` (cards `gpus`; CPU and memory on `host` if remote) as
-    /// running now, and recomputes the rates on its cards.
-    pub(super) fn bind(&mut self, id: PodId, node: NodeId, gpus: Vec<u16>, host: Option<NodeId>) {
+    /// Marks a job placed on `node` (cards `gpus`; CPU and memory on `host` if remote; a
+    /// gang's other parts `rest`) as running now, and recomputes the rates on its cards.
+    pub(super) fn bind(
+        &mut self,
+        id: PodId,
+        node: NodeId,
+        gpus: Vec<u16>,
+        host: Option<NodeId>,
+        rest: Vec<Placement>,
+    ) {
         let now = self.now;
         let j = &mut self.jobs[id];
         j.state = State::Running;
@@ -61,6 +68,7 @@ impl Engine<'_> {
         j.node = node;
         j.gpus = gpus;
         j.host = host;
+        j.rest = rest;
         j.since = now;
         j.started_at = now;
         j.rate = 0.0;
@@ -86,6 +94,13 @@ impl Engine<'_> {
             self.cluster
                 .remove(id, host)
                 .expect("a remote job's host part is on its host");
+        }
+        // A gang releases every part at once (its `rest` stays as the nodes it last ran on).
+        for k in 0..self.jobs[id].rest.len() {
+            let part = self.jobs[id].rest[k].node;
+            self.cluster
+                .remove(id, part)
+                .expect("a gang's parts are on their nodes");
         }
         let at = self.running_slot[id];
         self.running.swap_remove(at);

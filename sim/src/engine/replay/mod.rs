@@ -24,6 +24,7 @@
 //! it ended.
 
 mod backfill;
+mod gang;
 mod lifecycle;
 mod queue;
 mod rates;
@@ -38,7 +39,7 @@ use crate::metrics::energy::EnergyMeter;
 use crate::metrics::fairness::classes_of;
 use crate::metrics::frag_tracker::FragTracker;
 use crate::metrics::replay_metrics::{JobRecord, Metrics, ReplayOutcome, TimePoint};
-use crate::model::cluster::{Cluster, NodeId, Unplaceable};
+use crate::model::cluster::{Cluster, NodeId, Placement, Unplaceable};
 use crate::model::demand::DemandDistribution;
 use crate::model::fleet::Fleet;
 use crate::model::fragmentation::TypicalPods;
@@ -152,6 +153,9 @@ struct Job {
     gpus: Vec<u16>,
     /// The node holding the job's CPU and memory when it runs remotely.
     host: Option<NodeId>,
+    /// A gang's parts after the first (`node`, `gpus`), of its current or last placement;
+    /// empty for a single-node job.
+    rest: Vec<Placement>,
     first_start: Option<u64>,
     finish: Option<u64>,
     enqueued_at: u64,
@@ -180,6 +184,8 @@ struct Engine<'a> {
     failed_in_pass: Vec<u64>,
     /// Classes that fit nowhere even on the empty cluster, whole or split: why, per class.
     never_fits: Vec<Option<Unplaceable>>,
+    /// Classes placed as gangs over several nodes ([`crate::model::gang::needs_gang`]).
+    gang_class: Vec<bool>,
     /// Unplaceable jobs that have arrived (counted as waiting in the timeseries).
     unplaceable_arrived: u64,
     /// Counts releases of resources (finishes and preemptions).
@@ -252,6 +258,7 @@ pub fn run(
             node: 0,
             gpus: Vec::new(),
             host: None,
+            rest: Vec::new(),
             first_start: None,
             finish: None,
             enqueued_at: 0,
@@ -265,7 +272,9 @@ pub fn run(
     let (fit_class, classes) = fit_classes(pods);
     // A class that fits no node of the empty cluster, whole or split for remote placement,
     // never will: its jobs are unplaceable, never queued nor offered to the policy.
+    // A gang class never fits when no gang of it fits the empty cluster.
     let mut never_fits: Vec<Option<Unplaceable>> = vec![None; classes];
+    let mut gang_class = vec![false; classes];
     let mut checked = vec![false; classes];
     for (id, p) in pods.iter().enumerate() {
         let c = fit_class[id] as usize;
@@ -273,9 +282,14 @@ pub fn run(
             continue;
         }
         checked[c] = true;
-        never_fits[c] = cluster
-            .unplaceable_reason(p)
-            .filter(|_| !fits_split(&cluster, p));
+        gang_class[c] = crate::model::gang::needs_gang(&cluster, p);
+        never_fits[c] = if gang_class[c] {
+            crate::model::gang::unplaceable_reason(&cluster, p)
+        } else {
+            cluster
+                .unplaceable_reason(p)
+                .filter(|_| !fits_split(&cluster, p))
+        };
     }
     if config.strict {
         strict_check(pods, &jobs, &fit_class, &never_fits)?;
@@ -314,7 +328,7 @@ pub fn run(
             .map(|(n, m)| (*m, n.gpu_count())),
         config.idle_off_ms,
     );
-    let metrics = Metrics::new(
+    let mut metrics = Metrics::new(
         first_arrival,
         window_end,
         interval,
@@ -323,6 +337,9 @@ pub fn run(
         cards_per_model,
     )
     .with_energy(meter);
+    metrics.gang_jobs = (0..pods.len())
+        .filter(|&id| jobs[id].state != State::Skipped && gang_class[fit_class[id] as usize])
+        .count() as u64;
     let frag = FragTracker::new(typical, cluster.nodes().len());
     let mut engine = Engine {
         pods,
@@ -337,6 +354,7 @@ pub fn run(
         fit_class,
         failed_in_pass: vec![0; classes],
         never_fits,
+        gang_class,
         unplaceable_arrived: 0,
         release_epoch: 0,
         unplaceable_epoch: vec![u64::MAX; classes],
@@ -485,7 +503,29 @@ impl Engine<'_> {
     /// ended); `cache` holds the answer per fit class.
     fn pending_reason(&self, id: PodId, cache: &mut [Option<PendingReason>]) -> PendingReason {
         let class = self.fit_class[id] as usize;
-        *cache[class].get_or_insert_with(|| pending_reason(&self.cluster, &self.pods[id]))
+        let gang = self.gang_class[class];
+        *cache[class].get_or_insert_with(|| {
+            let pod = &self.pods[id];
+            if !gang {
+                pending_reason(&self.cluster, pod)
+            } else if crate::model::gang::gang_fits(&self.cluster, pod) {
+                PendingReason::Starved
+            } else {
+                PendingReason::NoFitNow
+            }
+        })
+    }
+
+    /// The name of the node job `id` runs or last ran on; a gang's nodes joined by `|`, in
+    /// part order.
+    fn node_names(&self, id: PodId) -> String {
+        let j = &self.jobs[id];
+        let mut names = self.cluster.node(j.node).name.clone();
+        for p in &j.rest {
+            names.push('|');
+            names.push_str(&self.cluster.node(p.node).name);
+        }
+        names
     }
 
     fn finish(mut self) -> ReplayOutcome {
@@ -522,7 +562,7 @@ impl Engine<'_> {
                         },
                     preemptions: j.preemptions,
                     node: (j.state == State::Running || j.finish.is_some())
-                        .then(|| self.cluster.node(j.node).name.clone()),
+                        .then(|| self.node_names(id)),
                     state: match j.state {
                         State::Skipped => "skipped",
                         State::NotArrived | State::Waiting => "pending",

@@ -94,6 +94,9 @@ impl Engine<'_> {
         policy: &mut dyn Policy,
         rng: &mut SimRng,
     ) -> Result<bool, EngineError> {
+        if self.is_gang(id) {
+            return self.try_start_gang(id, None, policy, rng);
+        }
         let class = self.fit_class[id] as usize;
         let pod = &self.pods[id];
         // Like Kubernetes' unschedulable queue: a class the policy found no place for is not

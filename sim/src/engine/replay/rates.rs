@@ -4,6 +4,7 @@
 //! generation and are dropped.
 
 use super::{CardRef, Engine, Event, State};
+use crate::model::cluster::NodeId;
 use crate::model::job::PodId;
 use crate::model::perf::{self, PerfTenant};
 
@@ -16,10 +17,11 @@ impl Engine<'_> {
             return;
         }
         let dt = now - j.since;
+        let gpus = j.gpus.len() + j.rest.iter().map(|p| p.gpus.len()).sum::<usize>();
         self.metrics
-            .add_goodput(j.since, now, j.rate, j.demand, j.gpus.len());
+            .add_goodput(j.since, now, j.rate, j.demand, gpus);
         j.remaining = (j.remaining - j.rate * dt as f64).max(0.0);
-        j.attained_gpu_ms += dt * j.gpus.len().max(1) as u64;
+        j.attained_gpu_ms += dt * gpus.max(1) as u64;
         j.since = now;
     }
 
@@ -32,18 +34,21 @@ impl Engine<'_> {
         }
     }
 
+    /// Recomputes the rates of every tenant on `id`'s cards (every part of a gang) and the
+    /// cards' use.
     pub(super) fn refresh_cards(&mut self, id: PodId) {
-        let node = self.jobs[id].node;
-        let cards: Vec<u16> = self.jobs[id].gpus.clone();
         let mut affected: Vec<PodId> = Vec::new();
-        for &g in &cards {
-            for t in self.cluster.node(node).cards()[g as usize].tenants() {
-                let tid = t.tenant_id as PodId;
-                if !affected.contains(&tid) {
-                    affected.push(tid);
+        for part in 0..=self.jobs[id].rest.len() {
+            let (node, cards) = self.part(id, part);
+            for &g in &cards {
+                for t in self.cluster.node(node).cards()[g as usize].tenants() {
+                    let tid = t.tenant_id as PodId;
+                    if !affected.contains(&tid) {
+                        affected.push(tid);
+                    }
                 }
+                self.update_card_use((node, g));
             }
-            self.update_card_use((node, g));
         }
         for tid in affected {
             let rate = self.job_rate(tid);
@@ -51,20 +56,45 @@ impl Engine<'_> {
         }
     }
 
-    /// A job's progress rate: the slowest of its cards (a gang advances together).
+    /// Part `part` of job `id`: 0 is its node and cards, k ≥ 1 a gang's k-th other part.
+    fn part(&self, id: PodId, part: usize) -> (NodeId, Vec<u16>) {
+        let j = &self.jobs[id];
+        match part {
+            0 => (j.node, j.gpus.clone()),
+            k => (j.rest[k - 1].node, j.rest[k - 1].gpus.clone()),
+        }
+    }
+
+    /// A job's progress rate: the slowest of its cards (its devices advance in lock-step); a
+    /// gang spanning several nodes, times the cross-node factor.
     pub(super) fn job_rate(&mut self, id: PodId) -> f64 {
-        let node = self.jobs[id].node;
         let mut rate = f64::INFINITY;
-        for k in 0..self.jobs[id].gpus.len() {
-            let g = self.jobs[id].gpus[k];
-            self.card_rates((node, g));
-            let card = &self.cluster.node(node).cards()[g as usize];
-            let at = card
-                .tenants()
-                .iter()
-                .position(|t| t.tenant_id as PodId == id)
-                .expect("tenant on its card");
-            rate = rate.min(self.perf_out[at].rate);
+        for part in 0..=self.jobs[id].rest.len() {
+            let node = match part {
+                0 => self.jobs[id].node,
+                k => self.jobs[id].rest[k - 1].node,
+            };
+            let cards = match part {
+                0 => self.jobs[id].gpus.len(),
+                k => self.jobs[id].rest[k - 1].gpus.len(),
+            };
+            for k in 0..cards {
+                let g = match part {
+                    0 => self.jobs[id].gpus[k],
+                    p => self.jobs[id].rest[p - 1].gpus[k],
+                };
+                self.card_rates((node, g));
+                let card = &self.cluster.node(node).cards()[g as usize];
+                let at = card
+                    .tenants()
+                    .iter()
+                    .position(|t| t.tenant_id as PodId == id)
+                    .expect("tenant on its card");
+                rate = rate.min(self.perf_out[at].rate);
+            }
+        }
+        if !self.jobs[id].rest.is_empty() {
+            rate *= self.config.perf.cross_node_factor;
         }
         if rate.is_finite() {
             rate

@@ -275,7 +275,7 @@ mod runs {
             .collect();
         pods.push(Pod::new("no-times", 1000, 1, 1, 500));
         let mut big = job("too-big", 0, 1000, 1000, 1000);
-        big.num_gpu = 4;
+        big.num_gpu = 5;
         pods.push(big);
         let a = replay(&f, pods.clone(), &mut FirstFit);
         let fig = &a.figures;
@@ -284,7 +284,7 @@ mod runs {
         assert_eq!(fig.jobs_pending, 0);
         assert_eq!(
             fig.jobs_unplaceable, 1,
-            "the 4-GPU job never fits 2-GPU nodes"
+            "the 5-GPU job never fits two 2-GPU nodes, even as a gang"
         );
         assert_eq!(fig.unplaceable_by_reason["too-many-gpus"], 1);
         assert_eq!(
@@ -344,7 +344,7 @@ mod unplaceable {
         vec![
             job("fine", 0, 1000, 1),
             t4,
-            job("four-gpus", 1_000, 1000, 4),
+            job("five-gpus", 1_000, 1000, 5),
             job("many-cores", 2_000, 9_000, 1),
             job("fine-too", 3_000, 1000, 2),
         ]
@@ -426,7 +426,7 @@ mod unplaceable {
         assert_eq!(
             err.to_string(),
             "3 jobs fit no node of the empty fleet (cpu 1, gpu-models 1, too-many-gpus 1), \
-             e.g. wants-t4, four-gpus, many-cores"
+             e.g. wants-t4, five-gpus, many-cores"
         );
         // Nothing unplaceable: strict runs as usual.
         let fine = Workload {
@@ -664,5 +664,157 @@ mod remote {
         assert_eq!(o.jobs[0].finish_ms, Some(10_000));
         assert_eq!(o.jobs[0].node.as_deref(), Some("gpu"));
         assert_eq!(o.figures.jobs_finished, 1);
+    }
+}
+
+/// Gang jobs across nodes (issue 8 item 5): placed whole on several nodes, preempted whole,
+/// advancing at the cross-node factor; every time computed by hand.
+mod gangs {
+    use super::super::*;
+    use super::runs::FirstFit;
+    use crate::model::cluster::Placement;
+    use crate::model::fleet::NodeSpec;
+    use crate::model::job::GangShape;
+    use crate::model::slicing::SlicingMode;
+
+    /// `nodes` nodes of 8 whole V100s.
+    fn fleet(nodes: u32) -> Fleet {
+        let mut f = Fleet::new(
+            "t".into(),
+            (0..nodes)
+                .map(|i| NodeSpec::new(format!("n{i}"), 64_000, 1 << 20, 8, "V100M32".into()))
+                .collect(),
+        );
+        f.set_mode(SlicingMode::Whole).unwrap();
+        f
+    }
+
+    fn job(name: &str, arrival_s: u64, work_s: u64, gpus: u32) -> Pod {
+        let mut p = Pod::new(name, 8_000, 1024, gpus, 1000);
+        p.arrival_ms = arrival_s * 1000;
+        p.work_ms = Some(work_s * 1000);
+        p.demand_milli = Some(1000);
+        p
+    }
+
+    /// First fit, the default gang placer; jobs named `hi*` preempt every running `v*`.
+    struct Preempting;
+    impl Policy for Preempting {
+        fn name(&self) -> &str {
+            "preempting"
+        }
+        fn place(&mut self, c: &Cluster, job: PodId, p: &Pod, r: &mut SimRng) -> Option<Placement> {
+            FirstFit.place(c, job, p, r)
+        }
+        fn preempt(&mut self, _: &Cluster, _: PodId, pod: &Pod, jobs: &JobsView<'_>) -> Vec<PodId> {
+            if !pod.name.starts_with("hi") {
+                return Vec::new();
+            }
+            let running = jobs.running.iter().map(|r| r.pod);
+            running
+                .filter(|&v| jobs.pods[v].name.starts_with('v'))
+                .collect()
+        }
+    }
+
+    fn replay(nodes: u32, pods: Vec<Pod>, factor: f64, restart_s: u64) -> ReplayOutcome {
+        let w = Workload {
+            name: "w".into(),
+            pods,
+        };
+        let mut config = ReplayConfig {
+            restart_cost_ms: restart_s * 1000,
+            ..Default::default()
+        };
+        config.perf.cross_node_factor = factor;
+        run(&fleet(nodes), &w, &mut Preempting, &config).unwrap()
+    }
+
+    fn sorted_nodes(j: &crate::metrics::replay_metrics::JobRecord) -> Vec<String> {
+        let mut n: Vec<String> = j
+            .node
+            .as_deref()
+            .unwrap()
+            .split('|')
+            .map(str::to_owned)
+            .collect();
+        n.sort();
+        n
+    }
+
+    #[test]
+    fn a_gang_larger_than_a_node_runs_on_two_at_the_cross_node_factor() {
+        // 16 GPUs on 8-GPU nodes, 100 s of work at factor 0.5: 200 s.
+        let o = replay(2, vec![job("v-gang", 0, 100, 16)], 0.5, 0);
+        let g = &o.jobs[0];
+        assert_eq!((g.state, g.finish_ms), ("finished", Some(200_000)));
+        assert_eq!(sorted_nodes(g), ["n0", "n1"]);
+        assert_eq!((o.figures.gang_jobs, o.figures.jobs_unplaceable), (1, 0));
+        // Both nodes fully allocated for 200 s.
+        assert_eq!(o.figures.util_alloc_pct, 100.0);
+    }
+
+    #[test]
+    fn a_gang_is_preempted_whole_and_restarts_only_whole() {
+        // v-gang takes all 16 cards at 0 s (rate 0.5). hi (8 cards, 20 s) arrives at 10 s and
+        // preempts it: the gang did 5 s of work; 95 s + 5 s restart = 100 s left. Both parts
+        // are released: small (8 cards, 12 s, 10 s of work) gets the other node at once. The
+        // gang never restarts on one free node: at 22 s only 8 cards are free; at 30 s (hi
+        // done) it restarts whole and needs 100 / 0.5 = 200 s: it finishes at 230 s.
+        let pods = vec![
+            job("v-gang", 0, 100, 16),
+            job("hi", 10, 20, 8),
+            job("small", 12, 10, 8),
+        ];
+        let o = replay(2, pods, 0.5, 5);
+        let [g, hi, small] = &o.jobs[..] else {
+            panic!()
+        };
+        assert_eq!(o.figures.preemptions, 1);
+        assert_eq!(g.preemptions, 1);
+        assert_eq!(
+            (hi.first_start_ms, hi.finish_ms),
+            (Some(10_000), Some(30_000))
+        );
+        assert_eq!(
+            (small.first_start_ms, small.finish_ms),
+            (Some(12_000), Some(22_000))
+        );
+        assert_eq!(g.finish_ms, Some(230_000));
+        assert_eq!(g.waited_ms, 20_000, "queued 10 s → 30 s");
+        assert_eq!(sorted_nodes(g), ["n0", "n1"]);
+    }
+
+    #[test]
+    fn a_stated_shape_goes_on_that_many_nodes_even_if_one_would_hold_it() {
+        // 2 × 4 on 8-GPU nodes: two nodes, so it pays the factor: 30 s / 0.5 = 60 s.
+        let mut g = job("g", 0, 30, 8);
+        g.gang = Some(GangShape {
+            num_nodes: 2,
+            gpus_per_node: 4,
+        });
+        let o = replay(2, vec![g.clone(), job("one", 0, 30, 8)], 0.5, 0);
+        assert_eq!(o.jobs[0].finish_ms, Some(60_000));
+        assert_eq!(o.jobs[0].node.as_deref().unwrap().split('|').count(), 2);
+        // The single-node 8-GPU job finds no node with 8 free cards until the gang ends.
+        assert_eq!(o.jobs[1].first_start_ms, Some(60_000));
+        // 3 × 4 on two nodes can never run: one part per node.
+        g.gang = Some(GangShape {
+            num_nodes: 3,
+            gpus_per_node: 4,
+        });
+        g.num_gpu = 12;
+        let o = replay(2, vec![g], 0.5, 0);
+        assert_eq!(
+            (o.jobs[0].state, o.jobs[0].reason),
+            ("unplaceable", "too-many-gpus")
+        );
+    }
+
+    #[test]
+    fn a_job_one_node_holds_is_never_a_gang() {
+        let o = replay(3, vec![job("eight", 0, 10, 8)], 0.5, 0);
+        assert_eq!(o.jobs[0].finish_ms, Some(10_000), "no cross-node factor");
+        assert_eq!(o.figures.gang_jobs, 0);
     }
 }

@@ -20,6 +20,13 @@
 //! | `app` | no | application, for per-app density limits | none |
 //! | `max_per_node` | no | at most this many jobs of `app` on one node, positive | no limit |
 //! | `rdma_pct` | no | percent of one node's RDMA NIC, 0..=100 | 0 |
+//! | `num_nodes` | no | a multi-node job: this many parts on distinct nodes, positive (with `gpus_per_node`; `num_gpu` = `num_nodes` × `gpus_per_node`) | one node if one holds it, else a gang the placer splits |
+//! | `gpus_per_node` | no | devices of each part, positive (with `num_nodes`) | — |
+//!
+//! A row with `num_nodes` ≥ 2 is a gang ([`crate::model::gang`]); its `cpu_milli` and
+//! `memory_mib` are the job's totals, shared by the parts. `num_nodes` 1 is an ordinary job.
+//! [`write()`] emits the two gang columns only when some job has a multi-node shape, so traces
+//! without gangs keep their 16 columns.
 //!
 //! Times are written with at most three decimals (ms resolution) so that [`write()`] then
 //! [`parse`] gives back the same [`Pod`]s (trace metadata that the model does not use — openb's
@@ -30,13 +37,14 @@ use crate::input::csv_rows::{CsvTable, Extra, Row};
 use crate::input::names::Unknowns;
 use crate::input::Warnings;
 use crate::model::catalog::{CLASS_DEFAULT, CLASS_INFERENCE, CLASS_TRAINING};
-use crate::model::job::{GpuSpec, Pod, Workload};
+use crate::model::job::{GangShape, GpuSpec, Pod, Workload};
 use crate::model::units::{milli_decimal, GPU_MILLI};
 use std::io::Write;
 use std::path::Path;
 
-/// The columns [`write()`] emits, in order.
-pub const COLUMNS: [&str; 16] = [
+/// The format's columns, in the order [`write()`] emits them (the last two, [`GANG_COLUMNS`],
+/// only for a workload with a multi-node job).
+pub const COLUMNS: [&str; 18] = [
     "name",
     "arrival_s",
     "work_s",
@@ -53,7 +61,12 @@ pub const COLUMNS: [&str; 16] = [
     "app",
     "max_per_node",
     "rdma_pct",
+    "num_nodes",
+    "gpus_per_node",
 ];
+
+/// The columns of a multi-node shape ([`GangShape`]), written only when a job has one.
+pub const GANG_COLUMNS: usize = 2;
 
 /// Reads a native trace CSV from `path`.
 pub fn read(path: &Path) -> Result<Workload, InputError> {
@@ -95,6 +108,8 @@ pub fn parse_noting(
     let app = table.optional_column("app");
     let per_node = table.optional_column("max_per_node");
     let rdma = table.optional_column("rdma_pct");
+    let num_nodes = table.optional_column("num_nodes");
+    let per_node_gpus = table.optional_column("gpus_per_node");
     let mut pods = Vec::new();
     let mut names = std::collections::BTreeSet::new();
     let mut unknown_classes = Unknowns::default();
@@ -155,6 +170,7 @@ pub fn parse_noting(
         if pod.rdma_pct > 100 {
             return Err(row.error(rdma.unwrap_or(0), RDMA));
         }
+        pod.gang = gang_shape(row, num_nodes, per_node_gpus, num_gpu, n)?;
         pods.push(pod);
         Ok(())
     })?;
@@ -172,6 +188,46 @@ pub fn parse_noting(
         name: crate::input::file_stem(path),
         pods,
     })
+}
+
+/// The row's multi-node shape: `None` without `num_nodes` or with `num_nodes` 1; both columns
+/// must be given together, positive, and `num_gpu` must be their product.
+fn gang_shape(
+    row: &Row<'_>,
+    nodes_col: Option<usize>,
+    per_col: Option<usize>,
+    num_gpu_col: usize,
+    num_gpu: u32,
+) -> Result<Option<GangShape>, InputError> {
+    const NODES: &str = "a node count, a positive integer, or empty";
+    const PER: &str = "devices on each node, a positive integer, given with num_nodes";
+    let nodes: Option<u32> = row.parse_opt(nodes_col, NODES)?;
+    let per: Option<u32> = row.parse_opt(per_col, PER)?;
+    let (nodes_at, per_at) = (nodes_col.unwrap_or(0), per_col.unwrap_or(0));
+    let (nodes, per) = match (nodes, per) {
+        (None, None) => return Ok(None),
+        (Some(0), _) => return Err(row.error(nodes_at, NODES)),
+        (Some(_), None) => {
+            return Err(match per_col {
+                Some(c) => row.error(c, PER),
+                None => row.error(nodes_at, "a node count given with a gpus_per_node column"),
+            })
+        }
+        (None, Some(_)) => return Err(row.error(per_at, "empty without num_nodes (a node count)")),
+        (Some(_), Some(0)) => return Err(row.error(per_at, PER)),
+        (Some(k), Some(g)) => (k, g),
+    };
+    let total = u64::from(nodes) * u64::from(per);
+    if total != u64::from(num_gpu) {
+        return Err(row.error(
+            num_gpu_col,
+            &format!("num_nodes × gpus_per_node = {nodes} × {per} = {total} devices"),
+        ));
+    }
+    Ok((nodes >= 2).then_some(GangShape {
+        num_nodes: nodes,
+        gpus_per_node: per,
+    }))
 }
 
 /// Decimal seconds as integer ms, rounded.
@@ -196,13 +252,21 @@ fn demand_milli(row: &Row<'_>, col: usize) -> Result<u32, InputError> {
     Ok((f * 1000.0).round().max(1.0) as u32)
 }
 
-/// Writes `workload` in the native format, every column of [`COLUMNS`] present.
+/// Writes `workload` in the native format: every column of [`COLUMNS`], less the gang columns
+/// when no job has a multi-node shape.
 pub fn write(workload: &Workload, out: impl Write) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(COLUMNS)?;
+    let gangs = workload.pods.iter().any(|p| p.gang.is_some());
+    let width = if gangs {
+        COLUMNS.len()
+    } else {
+        COLUMNS.len() - GANG_COLUMNS
+    };
+    w.write_record(&COLUMNS[..width])?;
     let opt = |v: Option<String>| v.unwrap_or_default();
     for p in &workload.pods {
-        w.write_record([
+        let shape = |f: fn(&GangShape) -> u32| opt(p.gang.as_ref().map(|g| f(g).to_string()));
+        let fields = [
             p.name.as_str(),
             &milli_decimal(p.arrival_ms),
             &opt(p.work_ms.map(milli_decimal)),
@@ -219,7 +283,10 @@ pub fn write(workload: &Workload, out: impl Write) -> std::io::Result<()> {
             p.app.as_deref().unwrap_or(""),
             &opt(p.max_per_node.map(|m| m.to_string())),
             &p.rdma_pct.to_string(),
-        ])?;
+            &shape(|g| g.num_nodes),
+            &shape(|g| g.gpus_per_node),
+        ];
+        w.write_record(&fields[..width])?;
     }
     w.flush()
 }
@@ -260,7 +327,8 @@ mod tests {
         let mut out = Vec::new();
         write(&w, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
-        assert!(text.starts_with(&COLUMNS.join(",")), "{text}");
+        let base = &COLUMNS[..COLUMNS.len() - GANG_COLUMNS];
+        assert!(text.starts_with(&format!("{}\n", base.join(","))), "{text}");
         assert!(text.contains("a,1234.567,616.001,4000,15258,1,470,8192,0.191,3,inference,true,V100M16|V100M32,\"app, with comma\",4,25\n"), "{text}");
         let back = parse(Path::new("d/round.csv"), text.as_bytes()).unwrap();
         assert_eq!(back, w);
@@ -381,6 +449,61 @@ mod tests {
                 "{row}: {e}"
             );
         }
+    }
+
+    #[test]
+    fn gang_columns_round_trip_and_appear_only_with_a_gang() {
+        let mut w = Workload {
+            name: "g".into(),
+            pods: pods(),
+        };
+        let mut out = Vec::new();
+        write(&w, &mut out).unwrap();
+        let header = String::from_utf8(out).unwrap();
+        assert!(!header.contains("num_nodes"), "{header}");
+        w.pods[2].num_gpu = 16;
+        w.pods[2].gang = Some(GangShape {
+            num_nodes: 2,
+            gpus_per_node: 8,
+        });
+        let mut out = Vec::new();
+        write(&w, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with(&COLUMNS.join(",")), "{text}");
+        assert!(text.contains(",0,2,8\n"), "{text}");
+        assert_eq!(parse(Path::new("g.csv"), text.as_bytes()).unwrap(), w);
+        // num_nodes 1 is an ordinary job.
+        let one = "name,arrival_s,cpu_milli,memory_mib,num_gpu,gpu_milli,num_nodes,gpus_per_node\n\
+                   j,0,1,1,4,1000,1,4\n";
+        assert_eq!(
+            parse(Path::new("o.csv"), one.as_bytes()).unwrap().pods[0].gang,
+            None
+        );
+    }
+
+    #[test]
+    fn bad_gang_fields_name_file_line_and_column() {
+        let head =
+            "name,arrival_s,cpu_milli,memory_mib,num_gpu,gpu_milli,num_nodes,gpus_per_node\n";
+        let cases = [
+            ("j,0,1,1,16,1000,0,8", "column num_nodes: expected a node count, a positive integer, or empty, got \"0\""),
+            ("j,0,1,1,16,1000,x,8", "column num_nodes: expected a node count, a positive integer, or empty, got \"x\""),
+            ("j,0,1,1,16,1000,2,", "column gpus_per_node: expected devices on each node, a positive integer, given with num_nodes, got \"\""),
+            ("j,0,1,1,16,1000,2,0", "column gpus_per_node: expected devices on each node, a positive integer, given with num_nodes, got \"0\""),
+            ("j,0,1,1,16,1000,,8", "column gpus_per_node: expected empty without num_nodes (a node count), got \"8\""),
+            ("j,0,1,1,8,1000,2,8", "column num_gpu: expected num_nodes × gpus_per_node = 2 × 8 = 16 devices, got \"8\""),
+        ];
+        for (row, want) in cases {
+            let text = format!("{head}{row}\n");
+            let e = parse(Path::new("n.csv"), text.as_bytes()).unwrap_err();
+            assert_eq!(e.to_string(), format!("n.csv:2: {want}"));
+        }
+        let no_per =
+            "name,arrival_s,cpu_milli,memory_mib,num_gpu,gpu_milli,num_nodes\nj,0,1,1,16,1000,2\n";
+        assert_eq!(
+            parse(Path::new("n.csv"), no_per.as_bytes()).unwrap_err().to_string(),
+            "n.csv:2: column num_nodes: expected a node count given with a gpus_per_node column, got \"2\""
+        );
     }
 
     #[test]
