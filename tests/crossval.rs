@@ -16,9 +16,11 @@
 //! flexsim demotes at the exact instant, so its `tiresias` is held to the `-exact` references
 //! (the peer with its demotion-time bug fixed); against the plain peer, the jobs that differ are
 //! shown to be exactly those the peer's own fix moves — and `tiresias[demotion=peer]`, which
-//! applies the peer's rule, is held to the plain peer (`dlas-gpu`, `dlas-gpu-2q`). The `yarn` runs (`fifo.csv`, `fjf.csv`)
-//! are not compared: they place 8-GPU jobs as gangs over two 4-GPU nodes, and flexsim's
-//! placements are single-node. `cargo test --release --test crossval -- --nocapture` prints the
+//! applies the peer's rule, is held to the plain peer (`dlas-gpu`, `dlas-gpu-2q`). The `yarn`
+//! runs (`fifo.csv`, `fjf.csv`) place jobs larger than a 4-GPU node as gangs over several
+//! nodes: `fifo[placement=first-fit]` and `fifo-skip[placement=first-fit]` are held to them on
+//! the real nodes (`fleet.toml`), with the peer's gang rule ([`flexsim_sim::policy::gang::yarn`])
+//! and no cross-node slowdown. `cargo test --release --test crossval -- --nocapture` prints the
 //! agreement table of `tests/crossval/README.md` ("Agreement with flexsim").
 
 use flexsim_sim::engine::replay::{self, ReplayConfig};
@@ -37,26 +39,35 @@ type Jcts = Vec<(String, Option<f64>)>;
 
 /// flexsim's JCTs for `policy` on `trace`'s pool fleet, restart cost 0.
 fn flexsim(trace: &str, policy: &str) -> Jcts {
+    flexsim_on(trace, "fleet-pool.toml", policy)
+}
+
+/// flexsim's JCTs for `policy` on `trace`'s `fleet` file, restart cost 0 and no cross-node
+/// slowdown (the peer has none). Only the pool fleets are one node.
+fn flexsim_on(trace: &str, fleet: &str, policy: &str) -> Jcts {
     let d = dir(trace);
     let workload = flexsim_sim::input::trace::read_any(&d.join("trace.csv")).unwrap();
-    let mut fleet = Fleet::read(&d.join("fleet-pool.toml")).unwrap();
+    let mut fleet_model = Fleet::read(&d.join(fleet)).unwrap();
     let mut p = flexsim_policies::build(policy).unwrap().policy;
     if let Some(mode) = p.preferred_slicing() {
-        fleet.prefer_mode(mode);
+        fleet_model.prefer_mode(mode);
     }
-    for device in fleet.devices.values() {
+    for device in fleet_model.devices.values() {
         assert_eq!(device.mode, SlicingMode::Whole, "the peer runs whole cards");
     }
-    assert_eq!(
-        fleet.nodes.len(),
-        1,
-        "the peer's dlas-gpu and count schemes see one pool"
-    );
-    let config = ReplayConfig {
+    if fleet == "fleet-pool.toml" {
+        assert_eq!(
+            fleet_model.nodes.len(),
+            1,
+            "the peer's dlas-gpu and count schemes see one pool"
+        );
+    }
+    let mut config = ReplayConfig {
         restart_cost_ms: 0,
         ..Default::default()
     };
-    let o = replay::run(&fleet, &workload, p.as_mut(), &config).unwrap();
+    config.perf.cross_node_factor = 1.0;
+    let o = replay::run(&fleet_model, &workload, p.as_mut(), &config).unwrap();
     o.jobs
         .iter()
         .zip(&workload.pods)
@@ -173,6 +184,23 @@ fn strict_fifo_matches_the_peers_fifo() {
 #[test]
 fn fifo_with_skipping_matches_the_peers_fit_job_first() {
     compare(&[("fifo-skip", "fjf-count")]);
+}
+
+/// The peer's `yarn` scheme on its real nodes (`fleet.toml`, 4-GPU nodes on the n4g4 and
+/// poisson traces): a job of up to one node goes first-fit; a larger one as a gang over wholly
+/// idle nodes plus one for the rest ([`flexsim_sim::policy::gang::yarn`]), with no slowdown.
+#[test]
+fn fifo_with_yarn_gangs_matches_the_peers_yarn_runs() {
+    for trace in TRACES {
+        for (ours, theirs) in [
+            ("fifo[placement=first-fit]", "fifo"),
+            ("fifo-skip[placement=first-fit]", "fjf"),
+        ] {
+            let a = Agreement::of(&flexsim_on(trace, "fleet.toml", ours), &peer(trace, theirs));
+            println!("{}", a.row(trace, ours, theirs));
+            a.assert_meets_the_bar(&format!("{trace}: {ours} vs the peer's {theirs} (yarn)"));
+        }
+    }
 }
 
 #[test]

@@ -9,6 +9,7 @@
 //! `easy-backfill`.
 
 use flexsim_sim::model::cluster::{Cluster, Placement};
+use flexsim_sim::model::gang::GangPlacement;
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
 use flexsim_sim::policy::{Discipline, Policy, SimRng};
@@ -57,6 +58,16 @@ impl Policy for Fifo {
         rng: &mut SimRng,
     ) -> Option<Placement> {
         self.placer.place(cluster, job, pod, rng)
+    }
+
+    fn place_gang(
+        &mut self,
+        cluster: &Cluster,
+        job: PodId,
+        pod: &Pod,
+        rng: &mut SimRng,
+    ) -> Option<GangPlacement> {
+        self.placer.place_gang(cluster, job, pod, rng)
     }
 
     fn discipline(&self) -> Discipline {

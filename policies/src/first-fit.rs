@@ -6,11 +6,14 @@
 //! one node (`cluster.py:ms_yarn_placement` → `switch.py:try_single_node_alloc`: the first node,
 //! by index, with enough free GPUs — first fit, not best fit), and of Hadoop YARN's default
 //! node walk. Fleet index order, not the run's seeded node priority: YARN walks its nodes in a
-//! fixed order. Unlike YARN's gang mode, a job never spans nodes here.
+//! fixed order. A job more than one node holds is placed as that scheme's gangs are
+//! (`switch.py:try_cross_node_alloc`, [`gang::yarn`]): wholly idle nodes in fleet order, the
+//! rest on the first other node with room. Cost per decision: O(nodes × cards).
 
 use flexsim_sim::model::cluster::{Cluster, Placement};
+use flexsim_sim::model::gang::GangPlacement;
 use flexsim_sim::model::job::{Pod, PodId};
-use flexsim_sim::policy::{gpu_select, Policy, SimRng};
+use flexsim_sim::policy::{gang, gpu_select, Policy, SimRng};
 
 /// First fit in fleet order, FIFO with skipping.
 #[derive(Debug, Default, Clone, Copy)]
@@ -36,6 +39,17 @@ impl Policy for FirstFit {
         _rng: &mut SimRng,
     ) -> Option<Placement> {
         first_fit(cluster, pod)
+    }
+
+    /// YARN's gang placement ([`gang::yarn`]).
+    fn place_gang(
+        &mut self,
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        _rng: &mut SimRng,
+    ) -> Option<GangPlacement> {
+        gang::yarn(cluster, pod)
     }
 }
 

@@ -26,6 +26,7 @@
 //! [`Setup::original_pods`]: flexsim_sim::policy::Setup
 
 use flexsim_sim::model::cluster::{Cluster, Placement};
+use flexsim_sim::model::gang::GangPlacement;
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
@@ -184,6 +185,16 @@ impl Policy for Gittins {
         rng: &mut SimRng,
     ) -> Option<Placement> {
         self.placer.place(cluster, job, pod, rng)
+    }
+
+    fn place_gang(
+        &mut self,
+        cluster: &Cluster,
+        job: PodId,
+        pod: &Pod,
+        rng: &mut SimRng,
+    ) -> Option<GangPlacement> {
+        self.placer.place_gang(cluster, job, pod, rng)
     }
 
     fn order_queue(&mut self, jobs: &JobsView<'_>, queue: &mut [QueuedJob]) {

@@ -20,6 +20,7 @@
 //! * Placement: `placement=best-fit` (default) or `first-fit` ([`crate::placement`]).
 
 use flexsim_sim::model::cluster::{Cluster, Placement};
+use flexsim_sim::model::gang::GangPlacement;
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
@@ -83,6 +84,16 @@ impl Policy for Las {
         rng: &mut SimRng,
     ) -> Option<Placement> {
         self.placer.place(cluster, job, pod, rng)
+    }
+
+    fn place_gang(
+        &mut self,
+        cluster: &Cluster,
+        job: PodId,
+        pod: &Pod,
+        rng: &mut SimRng,
+    ) -> Option<GangPlacement> {
+        self.placer.place_gang(cluster, job, pod, rng)
     }
 
     fn order_queue(&mut self, jobs: &JobsView<'_>, queue: &mut [QueuedJob]) {

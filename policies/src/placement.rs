@@ -6,14 +6,16 @@
 //!   packs, so whole nodes stay free for large jobs.
 //! * `first-fit` — YARN's ([`first_fit`]): the first node in fleet order with room.
 //!
-//! Every placement is on one node: a job's cards are always consolidated, the placement the
-//! Tiresias paper prefers for models with skewed tensor sizes (Gu et al., NSDI'19, its
-//! profile-based placement; it places other models anywhere).
+//! A job one node can hold is always placed on one node: its cards are consolidated, the
+//! placement the Tiresias paper prefers for models with skewed tensor sizes (Gu et al.,
+//! NSDI'19, its profile-based placement; it places other models anywhere). A gang job (more
+//! devices than a node has, or a stated shape) is split as [`Placer::place_gang`] says.
 
 use flexsim_sim::model::cluster::{Cluster, Placement};
+use flexsim_sim::model::gang::GangPlacement;
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
-use flexsim_sim::policy::{Greedy, Policy, SimRng};
+use flexsim_sim::policy::{gang, Greedy, Policy, SimRng};
 
 use crate::best_fit::BestFit;
 use crate::first_fit::first_fit;
@@ -55,6 +57,22 @@ impl Placer {
         match self {
             Placer::BestFit(g) => g.place(cluster, job, pod, rng),
             Placer::FirstFit => first_fit(cluster, pod),
+        }
+    }
+
+    /// A gang job's parts: best-fit ranks nodes with the engine's greedy gang placer
+    /// ([`gang::greedy`]: fewest nodes, tightest first among equals); first-fit is YARN's
+    /// ([`gang::yarn`]: wholly idle nodes in fleet order, then the rest first-fit).
+    pub fn place_gang(
+        &mut self,
+        cluster: &Cluster,
+        job: PodId,
+        pod: &Pod,
+        rng: &mut SimRng,
+    ) -> Option<GangPlacement> {
+        match self {
+            Placer::BestFit(g) => g.place_gang(cluster, job, pod, rng),
+            Placer::FirstFit => gang::yarn(cluster, pod),
         }
     }
 }

@@ -45,6 +45,7 @@
 //! listed in `tests/crossval/README.md`.
 
 use flexsim_sim::model::cluster::{Cluster, Placement};
+use flexsim_sim::model::gang::GangPlacement;
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
@@ -376,6 +377,16 @@ impl Policy for Tiresias {
         rng: &mut SimRng,
     ) -> Option<Placement> {
         self.placer.place(cluster, job, pod, rng)
+    }
+
+    fn place_gang(
+        &mut self,
+        cluster: &Cluster,
+        job: PodId,
+        pod: &Pod,
+        rng: &mut SimRng,
+    ) -> Option<GangPlacement> {
+        self.placer.place_gang(cluster, job, pod, rng)
     }
 
     fn order_queue(&mut self, jobs: &JobsView<'_>, queue: &mut [QueuedJob]) {

@@ -23,7 +23,7 @@
 use crate::model::cluster::{Cluster, NodeId, Placement};
 use crate::model::gang::{part_capacity, part_request, GangPlacement};
 use crate::model::job::Pod;
-use crate::policy::{normalize_scores, NodeScorer, SimRng};
+use crate::policy::{gpu_select, normalize_scores, NodeScorer, SimRng};
 
 /// A node that can take a part of a gang job now, and the most devices that part may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +113,58 @@ pub fn greedy<S: NodeScorer + ?Sized>(
         None => left == 0,
     };
     complete.then_some(GangPlacement { parts })
+}
+
+/// YARN's gang placement as the Tiresias simulator's `yarn` scheme does it
+/// (`switch.py:try_cross_node_alloc`): a job of n devices on nodes of g takes ⌊n / g⌋ wholly
+/// idle nodes in fleet order, all their cards, and the rest (n mod g) on the first other node
+/// in fleet order with room — or nothing, if either is missing; it never splits over partly
+/// used nodes. A stated shape takes the first `num_nodes` nodes in fleet order with room for a
+/// part. Cards are the lowest-index fitting ones. The gang counterpart of first-fit
+/// placement; cost O(nodes × cards).
+pub fn yarn(cluster: &Cluster, pod: &Pod) -> Option<GangPlacement> {
+    let nodes = cluster.nodes().len();
+    let mut parts: Vec<Placement> = Vec::new();
+    let take = |node: NodeId, k: u32, parts: &mut Vec<Placement>| {
+        let part = part_request(pod, k);
+        let n = cluster.node(node);
+        if !n.fits(&part) {
+            return false;
+        }
+        match gpu_select::lowest_index(n, &part) {
+            Some(gpus) => {
+                parts.push(Placement { node, gpus });
+                true
+            }
+            None => false,
+        }
+    };
+    if let Some(shape) = pod.gang {
+        for node in 0..nodes {
+            if parts.len() == shape.num_nodes as usize {
+                break;
+            }
+            take(node, shape.gpus_per_node, &mut parts);
+        }
+        return (parts.len() == shape.num_nodes as usize).then_some(GangPlacement { parts });
+    }
+    let mut left = pod.num_gpu;
+    for node in 0..nodes {
+        let n = cluster.node(node);
+        let cards = n.gpu_free_milli().len() as u32;
+        // Wholly idle: every card can take a part of the job.
+        let idle = cards > 0 && n.fitting_cards(pod).len() as u32 == cards;
+        if idle && left >= cards && take(node, cards, &mut parts) {
+            left -= cards;
+        }
+    }
+    if left > 0 {
+        let taken: Vec<NodeId> = parts.iter().map(|p| p.node).collect();
+        (0..nodes)
+            .filter(|node| !taken.contains(node))
+            .find(|&node| take(node, left, &mut parts))?;
+    }
+    (parts.len() >= 2).then_some(GangPlacement { parts })
 }
 
 #[cfg(test)]
@@ -223,5 +275,40 @@ mod tests {
             greedy(&c, &pod, &mut Unscored, &mut rng()).is_none(),
             "n3 has 2 cards"
         );
+    }
+
+    #[test]
+    fn yarn_takes_wholly_idle_nodes_in_fleet_order_and_the_rest_first_fit() {
+        // Four nodes of 4 cards; n0 has one card taken. A 6-card job: one wholly idle node
+        // (n1, the first), then its 2 others on the first other node with room (n0).
+        let mut c = cluster(&[4, 4, 4, 4]);
+        let one = Placement {
+            node: 0,
+            gpus: vec![0],
+        };
+        c.place(0, &Pod::new("x", 1000, 10, 1, 1000), one).unwrap();
+        let six = Pod::new("six", 1000, 10, 6, 1000);
+        let g = yarn(&c, &six).unwrap();
+        assert_eq!(nodes(&g), vec![(1, 4), (0, 2)]);
+        assert_eq!(g.parts[1].gpus, vec![1, 2], "the lowest free cards");
+        c.check_gang(&six, &g).unwrap();
+        // With a card of n1 taken too, 12 cards need three wholly idle nodes and only n2, n3
+        // are: none — though 3 + 3 + 4 + 4 cards are free (greedy splits over them).
+        let one = Placement {
+            node: 1,
+            gpus: vec![0],
+        };
+        c.place(1, &Pod::new("y", 1000, 10, 1, 1000), one).unwrap();
+        let twelve = Pod::new("twelve", 1000, 10, 12, 1000);
+        assert!(yarn(&c, &twelve).is_none());
+        assert!(greedy(&c, &twelve, &mut Unscored, &mut rng()).is_some());
+        // A stated shape: the first nodes in fleet order with room for a part.
+        let mut pod = Pod::new("g", 1000, 10, 6, 1000);
+        pod.gang = Some(GangShape {
+            num_nodes: 2,
+            gpus_per_node: 3,
+        });
+        assert_eq!(nodes(&yarn(&c, &pod).unwrap()), vec![(0, 3), (1, 3)]);
+        assert_eq!(nodes(&yarn(&c, &six).unwrap()), vec![(2, 4), (0, 2)]);
     }
 }
