@@ -69,6 +69,10 @@ struct ReplayArgs {
     /// reporting it unplaceable.
     #[arg(long)]
     strict: bool,
+    /// Replay: report what powering idle cards down would save — a card with no tenant for
+    /// this many minutes draws 0 W until its next tenant (the schedule is unchanged).
+    #[arg(long, value_name = "MINUTES")]
+    idle_off_min: Option<f64>,
 }
 
 /// Trace tools.
@@ -273,6 +277,7 @@ const FLAG_PROTOCOL: &[(&str, Option<Protocol>)] = &[
     ("quiet", None),
     ("yes", None),
     ("strict", Some(Protocol::Replay)),
+    ("idle_off_min", Some(Protocol::Replay)),
 ];
 
 /// Refuses flags given for the protocol `protocol` does not run (see [`FLAG_PROTOCOL`]).
@@ -355,12 +360,18 @@ fn replay_config(
     };
     let demand: flexsim_sim::model::demand::DemandDistribution =
         args.demand.parse().map_err(anyhow::Error::msg)?;
+    let idle_off_ms = match args.idle_off_min {
+        Some(m) if m.is_finite() && (0.0..=1e9).contains(&m) => Some((m * 60_000.0).round() as u64),
+        Some(m) => bail!("invalid --idle-off-min {m}: expected minutes >= 0"),
+        None => None,
+    };
     Ok(flexsim_sim::engine::replay::ReplayConfig {
         seed,
         demand,
         strict: args.strict,
         restart_cost_ms: (args.restart_cost_s * 1000.0).round() as u64,
         slo_slowdown: args.slo_slowdown,
+        idle_off_ms,
         perf,
         ..Default::default()
     })

@@ -233,6 +233,9 @@ pub fn print_replay(s: &flexsim_sim::output::report::ReplaySummary, out: &std::p
         s.jobs_unplaceable.total,
         s.preemptions
     );
+    for line in energy_lines(s) {
+        outln!("{line}");
+    }
     outln!(
         "wall            {} ms ({} events, {:.0} events/s)",
         s.wall_ms,
@@ -248,4 +251,54 @@ pub fn print_replay(s: &flexsim_sim::output::report::ReplaySummary, out: &std::p
         "wrote           {}/summary.json, timeseries.csv, jobs.csv, *.svg",
         out.display()
     );
+}
+
+/// The run summary's energy and per-class lines.
+pub fn energy_lines(s: &flexsim_sim::output::report::ReplaySummary) -> Vec<String> {
+    let o = |v: Option<f64>, d: usize| v.map_or_else(|| "-".to_owned(), |x| format!("{x:.d$}"));
+    let mut lines = vec![format!(
+        "energy          {:.3} kWh over {:.2} h, mean {:.0} W; {} kWh per busy GPU-h, {} per \
+         goodput GPU-h",
+        s.energy_kwh,
+        s.energy_span_s / 3600.0,
+        s.power_avg_w,
+        o(s.kwh_per_busy_gpu_h, 3),
+        o(s.kwh_per_goodput_gpu_h, 3)
+    )];
+    for (m, u) in &s.per_device_model {
+        lines.push(format!(
+            "  {m:<13} {:.3} kWh, mean {:.0} W ({:.0}-{:.0} W a card, {})",
+            u.energy_kwh, u.power_avg_w, u.power_idle_w, u.power_full_w, u.power_from
+        ));
+    }
+    if let (Some(t), Some(saved), Some(pct)) =
+        (s.idle_off_min, s.idle_off_saved_kwh, s.idle_off_saved_pct)
+    {
+        lines.push(format!(
+            "idle-off        cards off after {t} min idle: {saved:.3} kWh saved ({pct:.1} %)"
+        ));
+    }
+    let classes: Vec<String> = s
+        .per_class
+        .iter()
+        .map(|(c, x)| {
+            format!(
+                "{c} {} jobs, wait p50/p99 {}/{} s, JCT p50/p99 {}/{} s, GPU {:.1} % (asked {:.1} %)",
+                x.jobs,
+                o(x.wait_p50_s, 1),
+                o(x.wait_p99_s, 1),
+                o(x.jct_p50_s, 1),
+                o(x.jct_p99_s, 1),
+                x.gpu_time_share_pct,
+                x.gpu_request_share_pct
+            )
+        })
+        .collect();
+    lines.push(format!(
+        "classes         {}; Jain over classes {}, over jobs (1/slowdown) {}",
+        classes.join("; "),
+        o(s.jain_classes, 3),
+        o(s.jain_jobs_slowdown, 3)
+    ));
+    lines
 }

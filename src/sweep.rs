@@ -219,6 +219,13 @@ fn write_replay_csv(path: &Path, results: &[ReplaySummary]) -> Result<()> {
         "jobs_pending",
         "jobs_skipped",
         "jobs_unplaceable",
+        "energy_kwh",
+        "power_avg_w",
+        "kwh_per_busy_gpu_h",
+        "kwh_per_goodput_gpu_h",
+        "idle_off_saved_kwh",
+        "jain_classes",
+        "jain_jobs_slowdown",
     ])?;
     let o = |v: Option<f64>| OptFixed(v, 3);
     for s in results {
@@ -239,7 +246,14 @@ fn write_replay_csv(path: &Path, results: &[ReplaySummary]) -> Result<()> {
             "{}", s.jobs_finished;
             "{}", s.jobs_pending;
             "{}", s.jobs_skipped;
-            "{}", s.jobs_unplaceable.total
+            "{}", s.jobs_unplaceable.total;
+            "{:.6}", s.energy_kwh;
+            "{:.3}", s.power_avg_w;
+            "{}", OptFixed(s.kwh_per_busy_gpu_h, 6);
+            "{}", OptFixed(s.kwh_per_goodput_gpu_h, 6);
+            "{}", OptFixed(s.idle_off_saved_kwh, 6);
+            "{}", OptFixed(s.jain_classes, 4);
+            "{}", OptFixed(s.jain_jobs_slowdown, 4)
         )?;
     }
     w.flush()?;

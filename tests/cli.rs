@@ -545,6 +545,101 @@ fn replay_sweep_is_identical_with_one_and_two_threads() {
 }
 
 #[test]
+fn replay_reports_energy_classes_and_idle_off_savings() {
+    let d = tmp();
+    let o = flexsim(
+        &[
+            "run",
+            "--protocol",
+            "replay",
+            "--idle-off-min",
+            "30",
+            "--out",
+            "e",
+        ],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for line in ["energy ", "idle-off ", "classes "] {
+        assert!(out.lines().any(|l| l.starts_with(line)), "{line}: {out}");
+    }
+    let s = summary(&d.path().join("e"));
+    let energy = s["energy_kwh"].as_f64().unwrap();
+    let saved = s["idle_off_saved_kwh"].as_f64().unwrap();
+    assert!(
+        energy > 0.0 && saved > 0.0 && saved < energy,
+        "{energy} {saved}"
+    );
+    assert_eq!(s["idle_off_min"], 30.0);
+    assert!(s["power_avg_w"].as_f64().unwrap() > 0.0);
+    let v100 = &s["per_device_model"]["V100M16"];
+    assert_eq!(
+        (v100["power_idle_w"].as_f64(), v100["power_full_w"].as_f64()),
+        (Some(53.0), Some(300.0))
+    );
+    assert_eq!(v100["power_from"], "catalog");
+    // openb has QoS classes: they are the classes.
+    assert!(
+        s["per_class"]["LS"]["jobs"].as_u64().unwrap() > 0,
+        "{}",
+        s["per_class"]
+    );
+    assert!(s["jain_jobs_slowdown"].as_f64().unwrap() <= 1.0);
+
+    // Without the flag the keys are there, null.
+    let o = flexsim(&["run", "--protocol", "replay", "--out", "n"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let n = summary(&d.path().join("n"));
+    assert!(n["idle_off_saved_kwh"].is_null() && n["idle_off_min"].is_null());
+    assert_eq!(n["energy_kwh"], s["energy_kwh"]);
+
+    // It is a replay flag; a negative time is refused.
+    let o = flexsim(&["run", "--idle-off-min", "30"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("--idle-off-min applies only to --protocol replay"),
+        "{}",
+        stderr(&o)
+    );
+    let o = flexsim(
+        &["run", "--protocol", "replay", "--idle-off-min=-1"],
+        d.path(),
+    );
+    assert!(
+        stderr(&o).contains("invalid --idle-off-min -1"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A replay sweep's sweep.csv carries the energy and fairness columns.
+    let o = flexsim(
+        &[
+            "sweep",
+            "--protocol",
+            "replay",
+            "--policy",
+            "best-fit",
+            "--seeds",
+            "42",
+            "--quiet",
+            "--out",
+            "s",
+        ],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(d.path().join("s/sweep.csv")).unwrap();
+    assert!(
+        csv.lines().next().unwrap().ends_with(
+            ",jobs_unplaceable,energy_kwh,power_avg_w,kwh_per_busy_gpu_h,kwh_per_goodput_gpu_h,\
+             idle_off_saved_kwh,jain_classes,jain_jobs_slowdown"
+        ),
+        "{csv}"
+    );
+}
+
+#[test]
 fn flag_of_the_other_protocol_is_refused_naming_both() {
     let d = tmp();
     let o = flexsim(&["run", "--protocol", "replay", "--tune", "1.2"], d.path());

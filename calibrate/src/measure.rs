@@ -213,6 +213,9 @@ pub fn derive_from_runs(
             busy_share: non_empty(busy_share),
             interference,
             timeslice_overhead: non_empty(overhead),
+            // Power is not sampled by this backend yet: the catalog's figures stay.
+            power_idle_w: None,
+            power_full_w: None,
         },
         throughput_source: source,
         utilization_source,

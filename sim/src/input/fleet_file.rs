@@ -17,6 +17,7 @@ use crate::input::Warnings;
 use crate::model::catalog::Catalog;
 use crate::model::fleet::{default_mode, Fleet, FleetDevice, NodeSpec};
 use crate::model::perf::PerfParams;
+use crate::model::power::{PowerSource, PowerSpec};
 use crate::model::profile::DeviceProfile;
 use crate::model::slicing::SlicingMode;
 use serde::Deserialize;
@@ -360,6 +361,10 @@ struct ModelEntry {
     speed: BTreeMap<String, f64>,
     /// Calibration profile, relative to the fleet file.
     profile: Option<PathBuf>,
+    /// Idle and full-load board power of one card, watts, replacing the catalog's (both or
+    /// neither; a profile's measured power replaces these in turn).
+    power_idle_w: Option<f64>,
+    power_full_w: Option<f64>,
 }
 
 impl ModelEntry {
@@ -410,6 +415,19 @@ impl ModelEntry {
                 ));
             }
             model.speed.insert(class.clone(), s);
+        }
+        match (self.power_idle_w, self.power_full_w) {
+            (Some(idle), Some(full)) => {
+                model.power = PowerSpec::from_watts(idle, full, PowerSource::Fleet)
+                    .map_err(|e| format!("models.{name}.power_idle_w / power_full_w: {e}"))?;
+            }
+            (None, None) => {}
+            _ => {
+                return Err(format!(
+                    "models.{name}: power_idle_w and power_full_w come together (one alone \
+                     cannot replace the catalog's two figures)"
+                ))
+            }
         }
         let mode = match &self.slicing {
             None => default_mode(&model),
@@ -606,6 +624,17 @@ rdma_pct = 100
         assert_eq!(f.devices["A100-80"].mode, SlicingMode::MIG);
         assert_eq!(f.devices["T4"].mode, SlicingMode::FLEXAI_VGPU);
         assert_eq!(f.devices["T4"].model.speed("inference"), Some(0.7));
+        assert_eq!(f.devices["T4"].model.power.source, PowerSource::Catalog);
+        let with_power = TOML.replace(
+            "speed = { inference = 0.7 }",
+            "power_idle_w = 9.5\npower_full_w = 70",
+        );
+        let f = Fleet::parse_toml(Path::new("fleets/mixed.toml"), &with_power).unwrap();
+        let p = f.devices["T4"].model.power;
+        assert_eq!(
+            (p.idle_mw, p.full_mw, p.source),
+            (9_500, 70_000, PowerSource::Fleet)
+        );
     }
 
     #[test]
@@ -709,6 +738,18 @@ rdma_pct = 100
                 "speed = { inference = 0.7 }",
                 "speed = { inference = -1.0 }",
                 "f.toml: models.T4.speed.inference: expected a positive number, got -1",
+            ),
+            (
+                "speed = { inference = 0.7 }",
+                "power_idle_w = 9",
+                "f.toml: models.T4: power_idle_w and power_full_w come together (one alone \
+                 cannot replace the catalog's two figures)",
+            ),
+            (
+                "speed = { inference = 0.7 }",
+                "power_idle_w = 90\npower_full_w = 70",
+                "f.toml: models.T4.power_idle_w / power_full_w: idle power 90 W exceeds \
+                 full-load power 70 W",
             ),
         ];
         for (from, to, want) in cases {

@@ -140,6 +140,8 @@ mod tests {
                     copies: 2,
                     value: 0.06,
                 }]),
+                power_idle_w: Some(56.5),
+                power_full_w: Some(398.0),
             },
             provenance: Provenance {
                 backend: Backend::Nvml,
@@ -211,5 +213,15 @@ mod tests {
         let e = DeviceProfile::from_toml_str(&text, Path::new("range.toml")).unwrap_err();
         assert!(e.to_string().contains("range.toml"), "{e}");
         assert!(e.to_string().contains("measured.demand"), "{e}");
+
+        let mut p = sample();
+        p.measured.power_full_w = None;
+        let text = toml::to_string(&p).unwrap();
+        let e = DeviceProfile::from_toml_str(&text, Path::new("power.toml")).unwrap_err();
+        assert!(e.to_string().contains("power_full_w come together"), "{e}");
+        p.measured.power_full_w = Some(40.0);
+        let text = toml::to_string(&p).unwrap();
+        let e = DeviceProfile::from_toml_str(&text, Path::new("power.toml")).unwrap_err();
+        assert!(e.to_string().contains("exceeds full-load"), "{e}");
     }
 }

@@ -11,6 +11,9 @@
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+use crate::metrics::energy::{EnergyFigures, EnergyMeter};
+use crate::metrics::fairness::Fairness;
+
 /// The cluster at one timeseries sample, besides utilization.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TimePoint {
@@ -50,6 +53,13 @@ pub struct JobRecord {
     /// skipped job; empty for running and finished jobs.
     pub reason: &'static str,
     pub latency_sensitive: bool,
+    /// Index of the job's class ([`crate::metrics::fairness::class_of`]) in
+    /// [`ReplayOutcome::classes`].
+    pub class: u32,
+    /// GPU time received: requested milli of each card × cards × time held, milli-card-ms.
+    pub gpu_milli_ms: u128,
+    /// GPU time asked for: requested milli × cards × solo work time, milli-card-ms.
+    pub request_milli_ms: u128,
 }
 
 impl JobRecord {
@@ -148,6 +158,12 @@ pub struct ReplayOutcome {
     pub jobs: Vec<JobRecord>,
     /// The slicing mode each device model ran in, and where it came from.
     pub slicing: std::collections::BTreeMap<String, crate::model::fleet::ModelMode>,
+    /// Energy over the run (empty when the metrics had no [`EnergyMeter`]).
+    pub energy: EnergyFigures,
+    /// Per-class outcomes and Jain's indices.
+    pub fairness: Fairness,
+    /// Class names, indexed by [`JobRecord::class`].
+    pub classes: Vec<String>,
 }
 
 /// Accumulates utilization and samples while a replay runs.
@@ -174,6 +190,9 @@ pub struct Metrics {
     /// Replayed jobs placed as gangs over several nodes (see `ReplayFigures::gang_jobs`).
     pub gang_jobs: u64,
     rows: Vec<TimeRow>,
+    /// Σ solo-equivalent busy card-ms done over the whole run (energy per goodput).
+    goodput_run_card_ms: f64,
+    energy: Option<EnergyMeter>,
 }
 
 const MICRO: f64 = 1e6;
@@ -206,6 +225,21 @@ impl Metrics {
             preemptions: 0,
             gang_jobs: 0,
             rows: Vec::new(),
+            goodput_run_card_ms: 0.0,
+            energy: None,
+        }
+    }
+
+    /// Meters energy with `meter` (its span starts where the meter says).
+    pub fn with_energy(mut self, meter: EnergyMeter) -> Metrics {
+        self.energy = Some(meter);
+        self
+    }
+
+    /// Card `card` of node `node` has a tenant or none at `now` (idle-off accounting).
+    pub fn card_tenancy(&mut self, node: usize, card: usize, occupied: bool, now: u64) {
+        if let Some(e) = &mut self.energy {
+            e.tenancy(node, card, occupied, now);
         }
     }
 
@@ -238,6 +272,9 @@ impl Metrics {
 
     /// Adds the current state's contribution over [from, to) ∩ the window.
     pub fn integrate(&mut self, from: u64, to: u64) {
+        if let Some(e) = &mut self.energy {
+            e.integrate(from, to);
+        }
         let (from, to) = (from.max(self.start_ms), to.min(self.window_end_ms));
         let dt = u128::from(to.saturating_sub(from));
         self.busy_integral += u128::from(self.busy_now) * dt;
@@ -251,6 +288,9 @@ impl Metrics {
     /// A job progressed at `rate` (work-ms per ms) over [from, to) on `cards` cards with solo
     /// demand `demand`: adds the part inside the window to the goodput.
     pub fn add_goodput(&mut self, from: u64, to: u64, rate: f64, demand: f64, cards: usize) {
+        if to > from {
+            self.goodput_run_card_ms += rate * (to - from) as f64 * demand * cards as f64;
+        }
         let (from, to) = (from.max(self.start_ms), to.min(self.window_end_ms));
         if to > from {
             self.goodput_card_ms += rate * (to - from) as f64 * demand * cards as f64;
@@ -261,6 +301,9 @@ impl Metrics {
     pub fn change_use(&mut self, model: Option<usize>, old: (u64, u64), new: (u64, u64)) {
         self.busy_now = self.busy_now + new.0 - old.0;
         self.alloc_now = self.alloc_now + new.1 - old.1;
+        if let Some(e) = &mut self.energy {
+            e.change_busy(model, old.0, new.0);
+        }
         if let Some(m) = model {
             let now = &mut self.model_now[m];
             now.0 = now.0 + new.0 - old.0;
@@ -285,14 +328,20 @@ impl Metrics {
         }
     }
 
-    /// The figures of the run that ended at `end_ms`.
+    /// The figures of the run that ended at `end_ms`; `classes` names the jobs' classes
+    /// ([`JobRecord::class`]).
     pub fn into_outcome(
-        self,
+        mut self,
         end_ms: u64,
         jobs: Vec<JobRecord>,
         events: u64,
         slo_slowdown: f64,
+        classes: Vec<String>,
     ) -> ReplayOutcome {
+        let energy = self.energy.take().map_or_else(EnergyFigures::default, |e| {
+            EnergyMeter::with_goodput(e.figures(end_ms, &self.models), self.goodput_run_card_ms)
+        });
+        let fairness = Fairness::of(&jobs, &classes);
         let span = self.span_ms(end_ms);
         let per_model = self
             .models
@@ -383,6 +432,9 @@ impl Metrics {
             timeseries: self.rows,
             jobs,
             slicing: std::collections::BTreeMap::new(),
+            energy,
+            fairness,
+            classes,
         }
     }
 }
@@ -406,7 +458,7 @@ mod tests {
         m.integrate(0, 10);
         m.change_use(Some(0), (500_000, 1_000_000), (0, 0));
         m.integrate(10, 40);
-        let o = m.into_outcome(40, vec![], 0, 1.5);
+        let o = m.into_outcome(40, vec![], 0, 1.5, vec![]);
         assert_eq!(o.figures.util_alloc_pct, 25.0);
         assert_eq!(o.figures.util_busy_pct, 12.5);
         assert_eq!(o.per_model[0].util_busy_pct, 12.5);

@@ -10,6 +10,7 @@
 use crate::error::SlicingChoiceError;
 use crate::model::catalog::{Catalog, DeviceModel, Vendor, CLASS_DEFAULT};
 use crate::model::perf::PerfParams;
+use crate::model::power::{PowerSource, PowerSpec};
 use crate::model::profile::DeviceProfile;
 use crate::model::slicing::SlicingMode;
 use std::collections::BTreeMap;
@@ -105,7 +106,8 @@ impl FleetDevice {
     /// units replace the preset's; the measured spatial interference ι replaces ι₀ (with
     /// ι₁ = 0: the measurement already includes the workload's bandwidth-boundness); the
     /// measured time-slice overheads o_ts(k) give the switch cost as the mean of o_ts(k)/k
-    /// times the period. Demand and throughput describe the calibration workload, not the
+    /// times the period; the measured idle and full-load power replace the catalog's
+    /// ([`crate::model::power`]). Demand and throughput describe the calibration workload, not the
     /// device, so they are reported but not applied (use `--demand fixed:U` to replay with it).
     pub fn apply_profile(&mut self, path: &Path, profile: &DeviceProfile, defaults: PerfParams) {
         let mut used = Vec::new();
@@ -144,6 +146,15 @@ impl FleetDevice {
         }
         if perf_changed {
             self.perf = Some(perf);
+        }
+        // Validated with the profile ([`DeviceProfile::validate`]): both or neither.
+        if let (Some(idle), Some(full)) =
+            (profile.measured.power_idle_w, profile.measured.power_full_w)
+        {
+            if let Ok(p) = PowerSpec::from_watts(idle, full, PowerSource::Profile) {
+                self.model.power = p;
+                used.push("power");
+            }
         }
         self.profile = Some(path.to_owned());
         self.from_profile = used.into_iter().map(str::to_owned).collect();
@@ -353,6 +364,7 @@ pub(crate) fn openb_device(label: &str) -> DeviceModel {
             .unwrap_or_default(),
         mig: None,
         vnpu: None,
+        power: crate::model::catalog::catalog_power(label),
     });
     m.speed = BTreeMap::from([(CLASS_DEFAULT.to_owned(), 1.0)]);
     m
@@ -366,6 +378,39 @@ pub(crate) fn default_mode(_model: &DeviceModel) -> SlicingMode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_profile_with_measured_power_replaces_the_catalog_figures() {
+        let text = r#"
+format_version = 1
+[inventory]
+backend = "nvml"
+device_index = 0
+model = "NVIDIA A100-SXM4-40GB"
+[measured]
+power_idle_w = 56.5
+power_full_w = 398.0
+[provenance]
+backend = "nvml"
+command = "flexsim calibrate --backend nvml"
+wall_seconds = 1.0
+date = "2026-11-03T09:12:44Z"
+flexsim_version = "0.1.0"
+"#;
+        let profile = DeviceProfile::from_toml_str(text, Path::new("a100.toml")).unwrap();
+        let mut d = FleetDevice::new(Catalog::preset("A100-40").unwrap(), SlicingMode::Whole);
+        assert_eq!(d.model.power.source, PowerSource::Catalog);
+        d.apply_profile(Path::new("a100.toml"), &profile, PerfParams::DEFAULT);
+        assert_eq!(
+            d.model.power,
+            PowerSpec {
+                idle_mw: 56_500,
+                full_mw: 398_000,
+                source: PowerSource::Profile
+            }
+        );
+        assert_eq!(d.from_profile, ["power"]);
+    }
 
     fn fleet() -> Fleet {
         let node = |n: &str, model: &str| NodeSpec::new(n.into(), 1000, 1024, 2, model.into());

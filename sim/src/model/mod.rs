@@ -10,6 +10,7 @@ pub mod fragmentation;
 pub mod gang;
 pub mod job;
 pub mod perf;
+pub mod power;
 pub mod profile;
 pub mod rng;
 pub mod slicing;

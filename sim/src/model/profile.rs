@@ -150,6 +150,14 @@ pub struct Measured {
     /// Time-slice overhead `o_ts(k)` (§7.2 step 2, §7.4), for each k where the device was saturated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeslice_overhead: Option<Vec<PerCopies>>,
+    /// Board power with no work on the device, watts (NVML `nvmlDeviceGetPowerUsage`, mW / 1000;
+    /// DCMI `dcmi_get_device_power_info` on Ascend — calibration.md §4.4, §5.1). With
+    /// `power_full_w` it replaces the catalog's figures ([`crate::model::power`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_idle_w: Option<f64>,
+    /// Board power with the device saturated (busy share 1), watts, read as `power_idle_w`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_full_w: Option<f64>,
 }
 
 /// How the profile was produced.
@@ -227,6 +235,25 @@ impl DeviceProfile {
             }
             Ok(())
         };
+        if m.power_idle_w.is_some() || m.power_full_w.is_some() {
+            match (m.power_idle_w, m.power_full_w) {
+                (Some(idle), Some(full)) => {
+                    crate::model::power::PowerSpec::from_watts(
+                        idle,
+                        full,
+                        crate::model::power::PowerSource::Profile,
+                    )
+                    .map_err(|e| format!("measured.power_idle_w / power_full_w: {e}"))?;
+                }
+                _ => {
+                    return Err(
+                        "measured.power_idle_w and measured.power_full_w come together: \
+                         one without the other cannot replace the catalog's two figures"
+                            .into(),
+                    )
+                }
+            }
+        }
         per_k("speed_rel", &m.speed_rel, f64::MAX)?;
         per_k("busy_share", &m.busy_share, 1.0)?;
         per_k("timeslice_overhead", &m.timeslice_overhead, 1.0)?;

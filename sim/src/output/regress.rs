@@ -100,8 +100,8 @@ pub fn numeric_leaves(v: &Value) -> BTreeMap<String, Option<f64>> {
 }
 
 /// Leaves that are text or lists describing the run, never metrics: the identity strings and
-/// the configuration a summary records (`demand`, each device model's `slicing`, `profile` and
-/// `from_profile`). Matched on the last segment of the flattened name.
+/// the configuration a summary records (`demand`, each device model's `slicing`, `profile`,
+/// `from_profile` and `power_from`). Matched on the last segment of the flattened name.
 pub const TEXT_KEYS: &[&str] = &[
     "protocol",
     "trace",
@@ -112,6 +112,7 @@ pub const TEXT_KEYS: &[&str] = &[
     "slicing_from",
     "profile",
     "from_profile",
+    "power_from",
     "flexsim_version",
 ];
 
@@ -120,9 +121,10 @@ pub const TEXT_KEYS: &[&str] = &[
 pub const TEXT_OBJECTS: &[&str] = &["policy_params"];
 
 /// Metrics a summary writes as `null` when there is no value: a curve that never reached
-/// 100 % / 130 % of capacity, percentiles and SLO attainment with no finished job, and the
-/// inflation-only figures of a replay. Every other metric is always a number, so a `null`
-/// there is damage, not an absent value.
+/// 100 % / 130 % of capacity, percentiles and SLO attainment with no finished job, the
+/// inflation-only figures of a replay, energy per busy or useful card-hour with none, the
+/// idle-off figures of a run without `--idle-off-min`, and Jain's indices with nothing to index.
+/// Every other metric is always a number, so a `null` there is damage, not an absent value.
 pub const NULLABLE_METRICS: &[&str] = &[
     "alloc_pct_at_100",
     "alloc_pct_at_130",
@@ -138,6 +140,14 @@ pub const NULLABLE_METRICS: &[&str] = &[
     "slowdown_p95",
     "slowdown_p99",
     "slo_attainment_pct",
+    "kwh_per_busy_gpu_h",
+    "kwh_per_goodput_gpu_h",
+    "idle_off_min",
+    "idle_off_energy_kwh",
+    "idle_off_saved_kwh",
+    "idle_off_saved_pct",
+    "jain_classes",
+    "jain_jobs_slowdown",
 ];
 
 /// The headline metrics every summary of `protocol` has (`report::InflationSummary`,

@@ -94,6 +94,9 @@ mod tests {
             state: "finished",
             reason: "",
             latency_sensitive: false,
+            class: 0,
+            gpu_milli_ms: 0,
+            request_milli_ms: 0,
         }];
         let mut out = Vec::new();
         write_jobs(&mut out, &rows, &["a,\"b\"".to_owned()]).unwrap();

@@ -4,6 +4,8 @@
 use crate::engine::inflation::{InflationConfig, InflationOutcome};
 use crate::engine::replay::ReplayConfig;
 use crate::metrics::curve::{self, CurvePoint};
+use crate::metrics::energy::ModelEnergy;
+use crate::metrics::fairness::ClassOutcome;
 use crate::metrics::replay_metrics::ReplayOutcome;
 use crate::model::fleet::{Fleet, ModelMode};
 use crate::output::replay_csv;
@@ -137,6 +139,30 @@ pub struct ReplaySummary {
     /// Jobs that fit no node of the empty fleet, per reason.
     pub jobs_unplaceable: Unplaceables,
     pub per_device_model: BTreeMap<String, ModelSummary>,
+    /// Energy of the cards over the run, first arrival to end (`crate::metrics::energy`), kWh.
+    pub energy_kwh: f64,
+    /// Mean power of all cards over that span, W.
+    pub power_avg_w: f64,
+    /// The span energy is integrated over, s.
+    pub energy_span_s: f64,
+    /// Busy card-hours over the span, and energy per busy card-hour (kWh; `null` if none).
+    pub busy_gpu_h: f64,
+    pub kwh_per_busy_gpu_h: Option<f64>,
+    /// Useful work over the span in reference card-hours, and energy per such hour.
+    pub goodput_gpu_h: f64,
+    pub kwh_per_goodput_gpu_h: Option<f64>,
+    /// `--idle-off-min`: idle cards off after this many minutes (`null`: always on), the energy
+    /// with it, what it saves (kWh, % of `energy_kwh`).
+    pub idle_off_min: Option<f64>,
+    pub idle_off_energy_kwh: Option<f64>,
+    pub idle_off_saved_kwh: Option<f64>,
+    pub idle_off_saved_pct: Option<f64>,
+    /// Outcomes per class (QoS class, else priority; `crate::metrics::fairness`).
+    pub per_class: BTreeMap<String, ClassOutcome>,
+    /// Jain's index over classes of received ÷ asked GPU-time share.
+    pub jain_classes: Option<f64>,
+    /// Jain's index over finished jobs of 1 / slowdown.
+    pub jain_jobs_slowdown: Option<f64>,
     pub restart_cost_s: f64,
     /// Jobs placed as gangs over several nodes, and the cross-node speed factor they ran at;
     /// both absent when the run had no gang job (the factor then changed nothing).
@@ -221,6 +247,18 @@ pub struct ModelSummary {
     pub from_profile: Vec<String>,
     pub util_alloc_pct: f64,
     pub util_busy_pct: f64,
+    /// Idle and full-load board power of one card, W, and where they come from (`catalog`,
+    /// `fleet`, `profile`).
+    pub power_idle_w: f64,
+    pub power_full_w: f64,
+    pub power_from: &'static str,
+    /// The model's cards over the run: energy (kWh), mean power (W, all cards), busy
+    /// card-hours, kWh per busy card-hour, and what idle-off saves (kWh; `null` without it).
+    pub energy_kwh: f64,
+    pub power_avg_w: f64,
+    pub busy_gpu_h: f64,
+    pub kwh_per_busy_gpu_h: Option<f64>,
+    pub idle_off_saved_kwh: Option<f64>,
 }
 
 /// The run a replay summary describes.
@@ -239,7 +277,8 @@ impl ReplaySummary {
         let per_device_model = outcome
             .per_model
             .iter()
-            .map(|m| {
+            .zip(per_model_energy(outcome))
+            .map(|(m, e)| {
                 let device = run.fleet.devices.get(&m.model);
                 let ran = outcome.slicing.get(&m.model);
                 (
@@ -254,10 +293,21 @@ impl ReplaySummary {
                         from_profile: device.map_or_else(Vec::new, |d| d.from_profile.clone()),
                         util_alloc_pct: m.util_alloc_pct,
                         util_busy_pct: m.util_busy_pct,
+                        power_idle_w: e.power.idle_w(),
+                        power_full_w: e.power.full_w(),
+                        power_from: e.power.source.name(),
+                        energy_kwh: e.energy_kwh,
+                        power_avg_w: e.power_avg_w,
+                        busy_gpu_h: e.busy_gpu_h,
+                        kwh_per_busy_gpu_h: e.kwh_per_busy_gpu_h,
+                        idle_off_saved_kwh: e.idle_off_saved_kwh,
                     },
                 )
             })
             .collect();
+        let energy = &outcome.energy;
+        let off = energy.idle_off.as_ref();
+        let fair = &outcome.fairness;
         ReplaySummary {
             protocol: "replay",
             trace: run.trace.to_owned(),
@@ -294,6 +344,20 @@ impl ReplaySummary {
             jobs_skipped: f.jobs_skipped,
             jobs_unplaceable: Unplaceables::new(f.unplaceable_by_reason.clone()),
             per_device_model,
+            energy_kwh: energy.energy_kwh,
+            power_avg_w: energy.power_avg_w,
+            energy_span_s: energy.span_s,
+            busy_gpu_h: energy.busy_gpu_h,
+            kwh_per_busy_gpu_h: energy.kwh_per_busy_gpu_h,
+            goodput_gpu_h: energy.goodput_gpu_h,
+            kwh_per_goodput_gpu_h: energy.kwh_per_goodput_gpu_h,
+            idle_off_min: off.map(|o| o.after_min),
+            idle_off_energy_kwh: off.map(|o| o.energy_kwh),
+            idle_off_saved_kwh: off.map(|o| o.saved_kwh),
+            idle_off_saved_pct: off.map(|o| o.saved_pct),
+            per_class: fair.per_class.clone(),
+            jain_classes: fair.jain_classes,
+            jain_jobs_slowdown: fair.jain_jobs_slowdown,
             restart_cost_s: run.config.restart_cost_ms as f64 / 1000.0,
             gang_jobs: (f.gang_jobs > 0).then_some(f.gang_jobs),
             cross_node_factor: (f.gang_jobs > 0).then_some(run.config.perf.cross_node_factor),
@@ -308,6 +372,32 @@ impl ReplaySummary {
             flexsim_version: env!("CARGO_PKG_VERSION"),
         }
     }
+}
+
+/// The energy of each of `outcome.per_model`'s models, in its order (a model the meter did
+/// not see gets zeros with the reference power).
+fn per_model_energy(outcome: &ReplayOutcome) -> Vec<ModelEnergy> {
+    outcome
+        .per_model
+        .iter()
+        .map(|m| {
+            outcome
+                .energy
+                .per_model
+                .iter()
+                .find(|e| e.model == m.model)
+                .cloned()
+                .unwrap_or_else(|| ModelEnergy {
+                    model: m.model.clone(),
+                    power: crate::model::catalog::catalog_power(&m.model),
+                    energy_kwh: 0.0,
+                    power_avg_w: 0.0,
+                    busy_gpu_h: 0.0,
+                    kwh_per_busy_gpu_h: None,
+                    idle_off_saved_kwh: None,
+                })
+        })
+        .collect()
 }
 
 /// Writes a replay's `summary.json`, `timeseries.csv` and `jobs.csv` into `dir`.

@@ -35,6 +35,8 @@ mod tests;
 use crate::engine::event_queue::EventQueue;
 use crate::engine::fit_classes;
 use crate::error::EngineError;
+use crate::metrics::energy::EnergyMeter;
+use crate::metrics::fairness::classes_of;
 use crate::metrics::frag_tracker::FragTracker;
 use crate::metrics::replay_metrics::{JobRecord, Metrics, ReplayOutcome, TimePoint};
 use crate::model::cluster::{Cluster, NodeId, Placement, Unplaceable};
@@ -64,6 +66,10 @@ pub struct ReplayConfig {
     /// Refuse to run ([`EngineError::Unplaceable`]) when a job fits no node of the empty fleet,
     /// instead of reporting it unplaceable.
     pub strict: bool,
+    /// Idle-off accounting ([`crate::metrics::energy`]): a card with no tenant for this long,
+    /// ms, is counted as powered down until its next tenant; `None`: cards are always on. Only
+    /// reported figures change, never the schedule.
+    pub idle_off_ms: Option<u64>,
 }
 
 /// Why a job is still pending when a replay ends, judged on the cluster as it ended. The names
@@ -105,6 +111,7 @@ impl Default for ReplayConfig {
             slo_slowdown: 1.5,
             timeseries_points: 500,
             strict: false,
+            idle_off_ms: None,
         }
     }
 }
@@ -310,6 +317,17 @@ pub fn run(
     } else {
         horizon
     };
+    let powers: Vec<_> = fleet.devices.values().map(|d| d.model.power).collect();
+    let meter = EnergyMeter::new(
+        first_arrival,
+        &powers,
+        cluster
+            .nodes()
+            .iter()
+            .zip(&node_model)
+            .map(|(n, m)| (*m, n.gpu_count())),
+        config.idle_off_ms,
+    );
     let mut metrics = Metrics::new(
         first_arrival,
         window_end,
@@ -317,7 +335,8 @@ pub fn run(
         cluster.gpu_capacity_milli() / u64::from(GPU_MILLI),
         models,
         cards_per_model,
-    );
+    )
+    .with_energy(meter);
     metrics.gang_jobs = (0..pods.len())
         .filter(|&id| jobs[id].state != State::Skipped && gang_class[fit_class[id] as usize])
         .count() as u64;
@@ -521,6 +540,7 @@ impl Engine<'_> {
             },
         );
         let mut pending_cache = vec![None; self.failed_in_pass.len()];
+        let (classes, job_class) = classes_of(self.pods);
         let records: Vec<JobRecord> = self
             .jobs
             .iter()
@@ -560,10 +580,18 @@ impl Engine<'_> {
                         State::Running | State::Done => "",
                     },
                     latency_sensitive: p.latency_sensitive,
+                    class: job_class[id],
+                    // attained GPU-ms count a CPU-only job's time once: held time × cards.
+                    gpu_milli_ms: u128::from(j.attained_gpu_ms / u64::from(p.num_gpu.max(1)))
+                        * u128::from(p.num_gpu)
+                        * u128::from(p.gpu_milli),
+                    request_milli_ms: u128::from(p.work_ms.unwrap_or(0))
+                        * u128::from(p.num_gpu)
+                        * u128::from(p.gpu_milli),
                 }
             })
             .collect();
         self.metrics
-            .into_outcome(end, records, self.events, self.config.slo_slowdown)
+            .into_outcome(end, records, self.events, self.config.slo_slowdown, classes)
     }
 }

@@ -1,5 +1,6 @@
 //! What the replay samples as it goes: the utilization integral per card (busy and allocated
-//! share), the time-series rows and the fragmentation ratio at each sample point.
+//! share), the cards' tenancy for the energy meter, the time-series rows and the fragmentation
+//! ratio at each sample point.
 
 use super::{CardRef, Engine};
 use crate::metrics::replay_metrics::TimePoint;
@@ -57,5 +58,10 @@ impl Engine<'_> {
         .unwrap_or((0, 0));
         let model = self.node_model[card.0];
         self.metrics.change_use(model, old, (busy, allocated));
+        let occupied = !self.cluster.node(card.0).cards()[card.1 as usize]
+            .tenants()
+            .is_empty();
+        self.metrics
+            .card_tenancy(card.0, usize::from(card.1), occupied, self.now);
     }
 }

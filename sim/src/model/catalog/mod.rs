@@ -12,10 +12,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::power::PowerSpec;
+
 mod mig_table;
+mod power_table;
 mod vnpu_table;
 
 pub use mig_table::{a100_40gb, a100_80gb, h100_80gb, h200_141gb, MigProfile, MigTable};
+pub use power_table::{catalog_power, IDLE_PCT_OF_FULL};
 pub use vnpu_table::{ascend_310p3, ascend_910b3, VnpuTable, VnpuTemplate};
 
 /// Job class key for training jobs.
@@ -76,6 +80,10 @@ pub struct DeviceModel {
     pub slicing_modes: Vec<ModeKind>,
     pub mig: Option<MigTable>,
     pub vnpu: Option<VnpuTable>,
+    /// Idle and full-load board power of one card ([`crate::model::power`]); the catalog's
+    /// figures and their sources are in `power_table.rs`.
+    #[serde(default = "power_table::reference_power")]
+    pub power: PowerSpec,
 }
 
 impl DeviceModel {
@@ -210,6 +218,7 @@ impl Catalog {
                 slicing_modes: vec![Whole, Fractional, Vnpu, Timeshare],
                 mig: None,
                 vnpu: Some(ascend_910b3()),
+                power: catalog_power(name),
             },
             // ASSUMED speed (not in the spec): an inference card, 0.5 × V100 (T4-class). 8 AI
             // cores, 7 AI CPUs, 24 GB nominal (§4.1; HAMi allocates 21527 MB — nominal is kept
@@ -224,6 +233,7 @@ impl Catalog {
                 slicing_modes: vec![Whole, Vnpu, Timeshare],
                 mig: None,
                 vnpu: Some(ascend_310p3()),
+                power: catalog_power(name),
             },
             // openb G1/G2/G3: undisclosed models (traces/openb/README.md). The FGD protocol gives
             // every GPU 1000 milli and uses the model only to match `gpu_spec` constraints, so
@@ -263,6 +273,7 @@ fn nvidia(
         slicing_modes: modes.to_vec(),
         mig: None,
         vnpu: None,
+        power: catalog_power(name),
     }
 }
 
