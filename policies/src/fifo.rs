@@ -8,11 +8,8 @@
 //! job). FIFO with skipping is `fifo-skip`; with a reservation for the blocked head,
 //! `easy-backfill`.
 
-use flexsim_sim::model::cluster::{Cluster, Placement};
-use flexsim_sim::model::gang::GangPlacement;
-use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
-use flexsim_sim::policy::{Discipline, Policy, SimRng};
+use flexsim_sim::policy::{Discipline, Policy};
 
 use crate::placement::{self, Placer};
 
@@ -50,25 +47,7 @@ impl Policy for Fifo {
         self.name
     }
 
-    fn place(
-        &mut self,
-        cluster: &Cluster,
-        job: PodId,
-        pod: &Pod,
-        rng: &mut SimRng,
-    ) -> Option<Placement> {
-        self.placer.place(cluster, job, pod, rng)
-    }
-
-    fn place_gang(
-        &mut self,
-        cluster: &Cluster,
-        job: PodId,
-        pod: &Pod,
-        rng: &mut SimRng,
-    ) -> Option<GangPlacement> {
-        self.placer.place_gang(cluster, job, pod, rng)
-    }
+    placement::place_with_placer!();
 
     fn discipline(&self) -> Discipline {
         self.discipline
@@ -79,6 +58,7 @@ impl Policy for Fifo {
 pub(crate) mod tests {
     use super::*;
     use crate::tests::replay_on;
+    use flexsim_sim::model::job::Pod;
 
     pub(crate) fn job(name: &str, arrival_s: u64, work_s: u64, gpus: u32) -> Pod {
         let mut p = Pod::new(name, 1000, 1024, gpus, 1000);

@@ -25,12 +25,11 @@
 //!
 //! [`Setup::original_pods`]: flexsim_sim::policy::Setup
 
-use flexsim_sim::model::cluster::{Cluster, Placement};
-use flexsim_sim::model::gang::GangPlacement;
+use flexsim_sim::model::cluster::Cluster;
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
-use flexsim_sim::policy::{JobsView, Policy, QueuedJob, Setup, SimRng};
+use flexsim_sim::policy::{JobsView, Policy, QueuedJob, Setup};
 use std::cmp::Reverse;
 
 use crate::placement::{self, Placer};
@@ -177,25 +176,7 @@ impl Policy for Gittins {
         self.index = GittinsIndex::new(samples, self.quantum_gpu_ms);
     }
 
-    fn place(
-        &mut self,
-        cluster: &Cluster,
-        job: PodId,
-        pod: &Pod,
-        rng: &mut SimRng,
-    ) -> Option<Placement> {
-        self.placer.place(cluster, job, pod, rng)
-    }
-
-    fn place_gang(
-        &mut self,
-        cluster: &Cluster,
-        job: PodId,
-        pod: &Pod,
-        rng: &mut SimRng,
-    ) -> Option<GangPlacement> {
-        self.placer.place_gang(cluster, job, pod, rng)
-    }
+    placement::place_with_placer!();
 
     fn order_queue(&mut self, jobs: &JobsView<'_>, queue: &mut [QueuedJob]) {
         self.waiting_index.resize(jobs.pods.len(), 0.0);

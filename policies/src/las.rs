@@ -19,12 +19,11 @@
 //!   two.
 //! * Placement: `placement=best-fit` (default) or `first-fit` ([`crate::placement`]).
 
-use flexsim_sim::model::cluster::{Cluster, Placement};
-use flexsim_sim::model::gang::GangPlacement;
+use flexsim_sim::model::cluster::Cluster;
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
-use flexsim_sim::policy::{JobsView, Policy, QueuedJob, SimRng};
+use flexsim_sim::policy::{JobsView, Policy, QueuedJob};
 
 use crate::placement::{self, Placer};
 use crate::preemption::lowest_priority_first;
@@ -76,25 +75,7 @@ impl Policy for Las {
         Some(SlicingMode::Whole)
     }
 
-    fn place(
-        &mut self,
-        cluster: &Cluster,
-        job: PodId,
-        pod: &Pod,
-        rng: &mut SimRng,
-    ) -> Option<Placement> {
-        self.placer.place(cluster, job, pod, rng)
-    }
-
-    fn place_gang(
-        &mut self,
-        cluster: &Cluster,
-        job: PodId,
-        pod: &Pod,
-        rng: &mut SimRng,
-    ) -> Option<GangPlacement> {
-        self.placer.place_gang(cluster, job, pod, rng)
-    }
+    placement::place_with_placer!();
 
     fn order_queue(&mut self, jobs: &JobsView<'_>, queue: &mut [QueuedJob]) {
         self.waiting_attained.resize(jobs.pods.len(), 0);

@@ -82,3 +82,31 @@ impl Default for Placer {
         Placer::best_fit()
     }
 }
+
+/// The `place` and `place_gang` of a policy whose node choice is its `placer` field: expands,
+/// inside an `impl Policy for ...` block, to both methods delegating to the [`Placer`], so that
+/// every policy with a `placement` parameter places single-node and gang jobs alike.
+macro_rules! place_with_placer {
+    () => {
+        fn place(
+            &mut self,
+            cluster: &::flexsim_sim::model::cluster::Cluster,
+            job: ::flexsim_sim::model::job::PodId,
+            pod: &::flexsim_sim::model::job::Pod,
+            rng: &mut ::flexsim_sim::policy::SimRng,
+        ) -> Option<::flexsim_sim::model::cluster::Placement> {
+            self.placer.place(cluster, job, pod, rng)
+        }
+
+        fn place_gang(
+            &mut self,
+            cluster: &::flexsim_sim::model::cluster::Cluster,
+            job: ::flexsim_sim::model::job::PodId,
+            pod: &::flexsim_sim::model::job::Pod,
+            rng: &mut ::flexsim_sim::policy::SimRng,
+        ) -> Option<::flexsim_sim::model::gang::GangPlacement> {
+            self.placer.place_gang(cluster, job, pod, rng)
+        }
+    };
+}
+pub(crate) use place_with_placer;

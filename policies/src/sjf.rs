@@ -6,11 +6,8 @@
 //! wide short job goes before a narrow long one. Node choice: `placement=best-fit` (default) or
 //! `first-fit`.
 
-use flexsim_sim::model::cluster::{Cluster, Placement};
-use flexsim_sim::model::gang::GangPlacement;
-use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
-use flexsim_sim::policy::{JobsView, Policy, QueuedJob, SimRng};
+use flexsim_sim::policy::{JobsView, Policy, QueuedJob};
 
 use crate::placement::{self, Placer};
 
@@ -34,25 +31,7 @@ impl Policy for Sjf {
         "sjf"
     }
 
-    fn place(
-        &mut self,
-        cluster: &Cluster,
-        job: PodId,
-        pod: &Pod,
-        rng: &mut SimRng,
-    ) -> Option<Placement> {
-        self.placer.place(cluster, job, pod, rng)
-    }
-
-    fn place_gang(
-        &mut self,
-        cluster: &Cluster,
-        job: PodId,
-        pod: &Pod,
-        rng: &mut SimRng,
-    ) -> Option<GangPlacement> {
-        self.placer.place_gang(cluster, job, pod, rng)
-    }
+    placement::place_with_placer!();
 
     fn order_queue(&mut self, jobs: &JobsView<'_>, queue: &mut [QueuedJob]) {
         queue.sort_by_key(|q| {

@@ -44,12 +44,11 @@
 //! `dlas-gpu-exact` (and of `dlas-gpu-2q-exact` with `thresholds=3600`). The differences are
 //! listed in `tests/crossval/README.md`.
 
-use flexsim_sim::model::cluster::{Cluster, Placement};
-use flexsim_sim::model::gang::GangPlacement;
+use flexsim_sim::model::cluster::Cluster;
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
-use flexsim_sim::policy::{Discipline, JobsView, Policy, QueuedJob, RunningJob, SimRng};
+use flexsim_sim::policy::{Discipline, JobsView, Policy, QueuedJob, RunningJob};
 
 use crate::placement::{self, Placer};
 use crate::preemption::lowest_priority_first;
@@ -369,25 +368,7 @@ impl Policy for Tiresias {
         Some(SlicingMode::Whole)
     }
 
-    fn place(
-        &mut self,
-        cluster: &Cluster,
-        job: PodId,
-        pod: &Pod,
-        rng: &mut SimRng,
-    ) -> Option<Placement> {
-        self.placer.place(cluster, job, pod, rng)
-    }
-
-    fn place_gang(
-        &mut self,
-        cluster: &Cluster,
-        job: PodId,
-        pod: &Pod,
-        rng: &mut SimRng,
-    ) -> Option<GangPlacement> {
-        self.placer.place_gang(cluster, job, pod, rng)
-    }
+    placement::place_with_placer!();
 
     fn order_queue(&mut self, jobs: &JobsView<'_>, queue: &mut [QueuedJob]) {
         self.observe_all(jobs, queue);
