@@ -35,13 +35,24 @@ EOF
 want=$(sha256sum notebooks/requirements.txt | cut -d' ' -f1)
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.requirements-sha256" 2>/dev/null)" != "$want" ]; then
   rm -rf "$VENV"
-  "$PYTHON" -m venv "$VENV"
+  "$PYTHON" -m venv "$VENV" || {
+    echo "notebooks: cannot create a venv with $PYTHON (Debian/Ubuntu: apt-get install python3-venv)" >&2
+    exit 1
+  }
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: \
     -r notebooks/requirements.txt
   echo "$want" >"$VENV/.requirements-sha256"
 fi
 
+# the venv's own kernel, found first whatever kernels the user has installed
+if [ ! -f "$VENV/share/jupyter/kernels/python3/kernel.json" ]; then
+  "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null
+fi
+JUPYTER_PATH="$(cd "$VENV" && pwd)/share/jupyter"
+export JUPYTER_PATH
+
 # 3. run them
 mkdir -p "$FLEXSIM_NB_OUT"
-"$VENV/bin/python" -m pytest -q -p no:cacheprovider --nbmake --nbmake-timeout=600 notebooks/*.ipynb
+"$VENV/bin/python" -m pytest -q -p no:cacheprovider --nbmake --nbmake-timeout=600 \
+  --nbmake-kernel=python3 notebooks/*.ipynb
 echo "notebooks: figures in $FLEXSIM_NB_OUT"
