@@ -54,6 +54,7 @@ mod claim;
 mod cli;
 mod compare;
 mod inputs;
+mod map;
 mod plot;
 mod registry;
 mod run;

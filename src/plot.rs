@@ -288,6 +288,117 @@ pub fn bars(path: &Path, title: &str, y_desc: &str, bars: &[Bar]) -> Result<()> 
     Ok(())
 }
 
+/// A heatmap of `values` (`values[row][col]`, rows bottom to top as `y.1` lists them), each
+/// cell coloured on a diverging scale (blue below 0, white at 0, red above) and labelled with
+/// its value; the edges between cells on either side of `contour` are drawn thick, so the
+/// region where a value reaches it is outlined. NaN cells are grey.
+pub fn heatmap(
+    path: &Path,
+    title: &str,
+    x: (&str, &[String]),
+    y: (&str, &[String]),
+    values: &[Vec<f64>],
+    contour: f64,
+) -> Result<()> {
+    let (cols, rows) = (x.1.len().max(1), y.1.len().max(1));
+    let scale = values
+        .iter()
+        .flatten()
+        .filter(|v| v.is_finite())
+        .fold(contour.abs(), |m, v| m.max(v.abs()))
+        .max(1e-9);
+    let colour = |v: f64| -> RGBColor {
+        if !v.is_finite() {
+            return RGBColor(200, 200, 200);
+        }
+        let t = (v / scale).clamp(-1.0, 1.0);
+        let fade = |c: u8| (255.0 - (255.0 - f64::from(c)) * t.abs()).round() as u8;
+        if t >= 0.0 {
+            RGBColor(fade(200), fade(30), fade(40))
+        } else {
+            RGBColor(fade(40), fade(90), fade(200))
+        }
+    };
+    let root = SVGBackend::new(path, (900, 700)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18))
+        .margin(15)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0f64..cols as f64, 0f64..rows as f64)
+        .map_err(|e| anyhow!("{e}"))?;
+    let centre_label = |labels: &[String], v: f64| {
+        let i = v.floor() as usize;
+        if (v - v.floor() - 0.5).abs() < 0.01 {
+            labels.get(i).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    };
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_labels(2 * cols + 1)
+        .y_labels(2 * rows + 1)
+        .x_label_formatter(&|v| centre_label(x.1, *v))
+        .y_label_formatter(&|v| centre_label(y.1, *v))
+        .x_desc(x.0)
+        .y_desc(y.0)
+        .draw()
+        .map_err(|e| anyhow!("{e}"))?;
+    let cell = |r: usize, c: usize| values.get(r).and_then(|row| row.get(c)).copied();
+    let mut rects = Vec::new();
+    let mut labels = Vec::new();
+    for r in 0..rows {
+        for c in 0..cols {
+            let v = cell(r, c).unwrap_or(f64::NAN);
+            let (x0, y0) = (c as f64, r as f64);
+            rects.push(Rectangle::new(
+                [(x0, y0), (x0 + 1.0, y0 + 1.0)],
+                colour(v).filled(),
+            ));
+            let text = if v.is_finite() { format!("{v:.1}") } else { "–".into() };
+            labels.push(Text::new(
+                text,
+                (x0 + 0.5, y0 + 0.5),
+                ("sans-serif", 15)
+                    .into_font()
+                    .color(&BLACK)
+                    .pos(plotters::style::text_anchor::Pos::new(
+                        plotters::style::text_anchor::HPos::Center,
+                        plotters::style::text_anchor::VPos::Center,
+                    )),
+            ));
+        }
+    }
+    chart.draw_series(rects).map_err(|e| anyhow!("{e}"))?;
+    chart.draw_series(labels).map_err(|e| anyhow!("{e}"))?;
+    let above = |r: usize, c: usize| cell(r, c).is_some_and(|v| v >= contour);
+    let mut edges = Vec::new();
+    for r in 0..rows {
+        for c in 0..cols {
+            if c + 1 < cols && above(r, c) != above(r, c + 1) {
+                let x = (c + 1) as f64;
+                edges.push(vec![(x, r as f64), (x, (r + 1) as f64)]);
+            }
+            if r + 1 < rows && above(r, c) != above(r + 1, c) {
+                let y = (r + 1) as f64;
+                edges.push(vec![(c as f64, y), ((c + 1) as f64, y)]);
+            }
+        }
+    }
+    chart
+        .draw_series(
+            edges
+                .into_iter()
+                .map(|e| PathElement::new(e, BLACK.stroke_width(4))),
+        )
+        .map_err(|e| anyhow!("{e}"))?;
+    root.present().map_err(|e| anyhow!("{e}"))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -457,7 +457,7 @@ pub enum OutDirError {
         source: std::io::Error,
     },
     #[error(
-        "{0} holds files but no flexsim results (no summary.json, sweep.csv or summary.csv); \
+        "{0} holds files but no flexsim results (no summary.json, sweep.csv, summary.csv or map.csv); \
          --force replaces only an earlier output directory: choose another --out, or remove it \
          yourself"
     )]
@@ -471,8 +471,9 @@ pub enum OutDirError {
 }
 
 /// The files whose presence marks a directory as an earlier run's output, which `--force` may
-/// replace: a run's `summary.json`, a sweep's `sweep.csv`, the claim check's `summary.csv`.
-const RESULT_MARKERS: [&str; 3] = ["summary.json", "sweep.csv", "summary.csv"];
+/// replace: a run's `summary.json`, a sweep's `sweep.csv`, the claim check's `summary.csv`, the
+/// claim map's `map.csv`.
+const RESULT_MARKERS: [&str; 4] = ["summary.json", "sweep.csv", "summary.csv", "map.csv"];
 
 /// Temporary directories and files of [`Staged`] and [`StagedFile`] outputs not yet
 /// committed, for [`remove_unfinished`].
@@ -508,7 +509,7 @@ pub fn remove_unfinished() {
 /// stale file of an earlier run survives beside the new ones). Dropped uncommitted — a run
 /// that failed part-way — it removes the temporary directory, and the previous results are
 /// untouched. A directory that holds files is refused unless `force`, and even then unless it
-/// holds an earlier run's results (`summary.json`, `sweep.csv` or `summary.csv`).
+/// holds an earlier run's results (`summary.json`, `sweep.csv`, `summary.csv` or `map.csv`).
 #[derive(Debug)]
 pub struct Staged {
     target: PathBuf,
