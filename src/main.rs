@@ -4,10 +4,13 @@
 mod stdout;
 mod claim;
 mod compare;
+mod experiment;
 mod inputs;
+mod merge;
 mod plot;
 mod run;
 mod seeds;
+mod shard;
 mod sweep;
 
 use anyhow::{bail, Context, Result};
@@ -129,8 +132,16 @@ enum Command {
         #[command(flatten)]
         replay: ReplayArgs,
     },
-    /// Run a grid of traces × policies × seeds in parallel.
+    /// Run a grid of traces × policies × seeds in parallel: an experiment file
+    /// (`flexsim sweep experiments/fgd-repro.toml`), or the grid the flags give.
     Sweep {
+        /// Experiment file (experiments/*.toml): its grid, protocol and options replace the
+        /// grid flags; results go to its `out` (default results/<name>/) unless --out.
+        experiment: Option<PathBuf>,
+        /// Run only shard i of n of the experiment file's grid (0 <= i < n), chosen by each
+        /// run's identity; join the shards' folders with `flexsim merge`.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
         /// Comma-separated pod list CSVs; default: the embedded openb default trace.
         #[arg(long)]
         trace: Option<String>,
@@ -205,6 +216,17 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Join the folders of `flexsim sweep FILE --shard i/n` into what one process writes.
+    Merge {
+        /// The shards' output folders, every shard of the split once.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
     /// Trace tools: `flexsim trace synth ...`.
     #[command(subcommand)]
     Trace(TraceCommand),
@@ -278,6 +300,8 @@ const FLAG_PROTOCOL: &[(&str, Option<Protocol>)] = &[
     ("yes", None),
     ("strict", Some(Protocol::Replay)),
     ("idle_off_min", Some(Protocol::Replay)),
+    ("experiment", None),
+    ("shard", None),
 ];
 
 /// Refuses flags given for the protocol `protocol` does not run (see [`FLAG_PROTOCOL`]).
@@ -423,25 +447,16 @@ fn real_main() -> Result<()> {
             force,
             threads,
             quiet,
-        } => {
-            let seeds = seeds::parse(&seeds).map_err(anyhow::Error::msg)?;
-            let threads = cap_threads(threads)?;
-            if !(synth_interarrival_s.is_finite() && synth_interarrival_s > 0.0) {
-                bail!("invalid --synth-interarrival-s: expected seconds > 0");
-            }
-            let staged = report::Staged::new(&out, force)?;
-            let spec = claim::ClaimSpec {
-                seeds,
-                synth_jobs,
-                synth_interarrival_s,
-                threads,
-                progress: !quiet,
-            };
-            let table = claim::run(&spec, staged.path())?;
-            staged.commit()?;
-            out!("{table}");
-            outln!("wrote {}/summary.csv, table.md and plots", out.display());
-        }
+        } => experiment::claim_check(&experiment::ClaimCheck {
+            out,
+            seeds,
+            synth_jobs,
+            synth_interarrival_s,
+            force,
+            threads,
+            quiet,
+        })?,
+        Command::Merge { dirs, out, force } => merge::merge(&dirs, &out, force)?,
         Command::Trace(TraceCommand::Synth {
             jobs,
             seed,
@@ -569,6 +584,30 @@ fn real_main() -> Result<()> {
             outln!("wrote           {}/summary.json, curve.csv", out.display());
         }
         Command::Sweep {
+            experiment: Some(file),
+            shard,
+            out,
+            force,
+            threads,
+            quiet,
+            yes,
+            ..
+        } => {
+            experiment::check_flags(sub, Some(&file))?;
+            let out_given = sub.and_then(|m| m.value_source("out"))
+                == Some(clap::parser::ValueSource::CommandLine);
+            experiment::sweep_file(&experiment::FileRun {
+                file: &file,
+                out: out_given.then_some(out),
+                force,
+                threads,
+                quiet,
+                yes,
+                shard: shard.as_deref(),
+            })?;
+        }
+        Command::Sweep {
+            experiment: None,
             trace,
             fleet,
             policy,
@@ -580,7 +619,9 @@ fn real_main() -> Result<()> {
             quiet,
             yes,
             replay,
+            ..
         } => {
+            experiment::check_flags(sub, None)?;
             check_protocol_flags(sub, replay.protocol)?;
             check_tune(tune)?;
             let slicing = run::slicing_choice(replay.slicing.as_deref())?;
@@ -638,8 +679,7 @@ fn real_main() -> Result<()> {
             run::chosen_fleet(&fleet, slicing.as_ref())?;
             let staged = report::Staged::new(&out, force)?;
             let spec = sweep::SweepSpec {
-                workloads: &workloads,
-                fleet: &fleet,
+                cases: &sweep::cases_of(workloads, fleet),
                 policies: &policies,
                 seeds: &seeds,
                 tune_ratio: tune,
@@ -647,6 +687,7 @@ fn real_main() -> Result<()> {
                 replay: replay_config,
                 threads,
                 progress: !quiet,
+                shard: None,
             };
             let table = sweep::sweep(&spec, staged.path())?;
             staged.commit()?;
