@@ -93,7 +93,7 @@ done
 echo "== cluster up: $(sinfo -h -o '%P %D %T %c cpus')"
 
 # The array and the merge, as a user would submit them (from the repository root).
-sub=$(FLEXSIM=$flexsim SBATCH_EXTRA="--chdir=$PWD --output=$work/slurm-%A_%a.out --cpus-per-task=1" \
+sub=$(FLEXSIM=$flexsim SBATCH_EXTRA="--chdir=$PWD --output=$work/%x-%j.out --cpus-per-task=1" \
   deploy/slurm/submit.sh "$exp" "$shards" "$work/merged" "$work/parts")
 echo "== submitted: $sub"
 merge_id=$(echo "$sub" | sed -n 's/.*merge \([0-9]*\).*/\1/p')
@@ -104,13 +104,13 @@ done
 squeue -h | grep . && { echo "jobs still queued after 15 min" >&2; exit 1; }
 state=$(scontrol show job "$merge_id" 2>/dev/null | sed -n 's/.*JobState=\([A-Z]*\).*/\1/p')
 echo "== merge job $merge_id: ${state:-gone}"
-for f in "$work"/slurm-*.out; do echo "-- $(basename "$f"):"; tail -n 3 "$f"; done
+for f in "$work"/flexsim-*.out; do echo "-- $(basename "$f"):"; tail -n 3 "$f"; done
 [ -f "$work/merged/sweep.csv" ] || { echo "no merged sweep.csv" >&2; tail -20 "$work/slurmctld.log" >&2; exit 1; }
 
 echo "== one-process run"
 "$flexsim" sweep "$exp" --out "$work/one" --quiet >/dev/null
 status=0
-for f in sweep.csv report.md experiment.toml version.txt $(cd "$work/one" && ls ./*.svg); do
+for f in sweep.csv report.md experiment.toml version.txt $(cd "$work/one" && ls -- *.svg); do
   if cmp -s "$work/one/$f" "$work/merged/$f"; then
     echo "same: $f ($(wc -c <"$work/one/$f") bytes)"
   else
