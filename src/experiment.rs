@@ -288,7 +288,7 @@ impl Experiment {
         let mut policies = Vec::new();
         for p in &file.policies {
             let canonical = flexsim_policies::build(p.get_ref())
-                .map_err(|e| anyhow!("{}: policy {:?}: {e:#}", at(p.span().start), p.get_ref()))?
+                .map_err(|e| anyhow!("{}: policies: {e:#}", at(p.span().start)))?
                 .request
                 .canonical();
             if policies.contains(&canonical) {
@@ -766,7 +766,7 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(
-            e.starts_with("experiments/x.toml:1:21: policy \"nope\""),
+            e.starts_with("experiments/x.toml:1:20: policies: unknown policy \"nope\""),
             "{e}"
         );
         let e = parse("policies = [\"fgd\"]\nseeds = \"5..1\"\n")
