@@ -287,7 +287,7 @@ impl Experiment {
         }
         let mut policies = Vec::new();
         for p in &file.policies {
-            let canonical = flexsim_policies::build(p.get_ref())
+            let canonical = crate::registry::build(p.get_ref())
                 .map_err(|e| anyhow!("{}: policies: {e:#}", at(p.span().start)))?
                 .request
                 .canonical();
@@ -318,7 +318,7 @@ impl Experiment {
             }
         };
         let tune = file.inflation.and_then(|i| i.tune).unwrap_or(1.3);
-        crate::check_tune(tune).map_err(|e| anyhow!("{}: inflation.tune: {e}", path.display()))?;
+        crate::cli::check_tune(tune).map_err(|e| anyhow!("{}: inflation.tune: {e}", path.display()))?;
         if let Some(s) = &file.slicing {
             crate::run::slicing_choice(Some(s))
                 .map_err(|e| anyhow!("{}: slicing: {e:#}", path.display()))?;
@@ -332,8 +332,8 @@ impl Experiment {
                 strict: None,
                 idle_off_min: None,
             });
-            let args = crate::ReplayArgs {
-                protocol: crate::Protocol::Replay,
+            let args = crate::cli::ReplayArgs {
+                protocol: crate::cli::Protocol::Replay,
                 slicing: file.slicing.clone(),
                 restart_cost_s: r.restart_cost_s.unwrap_or(60.0),
                 slo_slowdown: r.slo_slowdown.unwrap_or(1.5),
@@ -345,7 +345,7 @@ impl Experiment {
                 idle_off_min: r.idle_off_min,
             };
             Some(
-                crate::replay_config(&args, 0)
+                crate::cli::replay_config(&args, 0)
                     .map_err(|e| anyhow!("{}: [replay]: {e:#}", path.display()))?,
             )
         } else {
@@ -498,7 +498,7 @@ pub fn sweep_file(run: &FileRun<'_>) -> Result<()> {
     let exp = Experiment::load(run.file)?;
     let out = run.out.clone().unwrap_or_else(|| exp.out.clone());
     let shard = run.shard.map(Shard::parse).transpose()?;
-    let threads = crate::cap_threads(run.threads)?;
+    let threads = crate::cli::cap_threads(run.threads)?;
     let runs = exp.runs();
     if runs > sweep::GRID_LIMIT && !run.yes {
         bail!(
@@ -700,7 +700,7 @@ pub struct ClaimCheck {
 pub fn claim_check(c: &ClaimCheck) -> Result<()> {
     let mut exp = Experiment::parse(Path::new(CLAIM_EXPERIMENT_PATH), CLAIM_EXPERIMENT)?;
     exp.seeds = crate::seeds::parse(&c.seeds).map_err(anyhow::Error::msg)?;
-    let threads = crate::cap_threads(c.threads)?;
+    let threads = crate::cli::cap_threads(c.threads)?;
     if !(c.synth_interarrival_s.is_finite() && c.synth_interarrival_s > 0.0) {
         bail!("invalid --synth-interarrival-s: expected seconds > 0");
     }

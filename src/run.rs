@@ -94,7 +94,7 @@ pub fn inflation_run(
     config: InflationConfig,
 ) -> Result<RunResult> {
     let start = Instant::now();
-    let built = flexsim_policies::build(policy)?;
+    let built = crate::registry::build(policy)?;
     let policy = &built.request.canonical();
     let mut p = built.policy;
     let fleet = &chosen_fleet(fleet, slicing)?;
@@ -138,7 +138,7 @@ pub fn replay_run(
     demand: &str,
 ) -> Result<ReplayResult> {
     let start = Instant::now();
-    let built = flexsim_policies::build(policy)?;
+    let built = crate::registry::build(policy)?;
     let policy = &built.request.canonical();
     let mut p = built.policy;
     let fleet = &chosen_fleet(fleet, slicing)?;

@@ -170,7 +170,7 @@ impl AclLib {
         })
     }
 
-    /// `aclInit(NULL)`, once per process and library (see [`ACL_INITS`]); an initialisation
+    /// `aclInit(NULL)`, once per process and library (see `ACL_INITS`); an initialisation
     /// made by someone else in the process counts as success and is left to its owner.
     /// Paired with `aclFinalize` when the last session drops.
     pub fn initialise(&mut self) -> AclResult<()> {

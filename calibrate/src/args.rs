@@ -22,7 +22,7 @@ pub struct CalibrateArgs {
     /// Device index (NVML index, or ACL logical device id).
     #[arg(long, default_value_t = 0)]
     pub device: u32,
-    /// Where to write the profile [default: traces/profiles/<model>.toml].
+    /// Where to write the profile (default: traces/profiles/MODEL.toml, MODEL the measured one).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Shell command to measure; run with `sh -c` alone and as k concurrent copies. It may print

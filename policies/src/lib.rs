@@ -19,9 +19,14 @@
 //!    and builds itself from the resolved [`Params`] (`from_params`); the registry checks a
 //!    request `name[key=value,...]` against that list before `make` sees it, so `make` only
 //!    checks values (`Params::parse`, `list`, `choice`, `bad`).
-//! 3. Pin the rule with unit tests on small hand-built clusters; the crate's test helpers
-//!    (`tests::cluster_in`, `placed`, `replay_on`) build them from catalog models.
+//! 3. Pin the rule with unit tests on small hand-built clusters;
+//!    [`flexsim_sim::testing`] (`cluster_in`, `placed`, `replay_on`) builds them from catalog
+//!    models.
 //! 4. `flexsim run --policy <cli-name>` runs it; `flexsim policies` lists it.
+//!
+//! A policy kept outside this repository is registered in its own binary instead, through the
+//! `flexsim` library's [`Registry`] (`flexsim::Cli::new().with_policy(..).run()`; README
+//! "Writing a policy").
 //!
 //! ```
 //! use flexsim_sim::model::cluster::{Cluster, NodeId};
@@ -278,25 +283,66 @@ pub fn registry() -> Vec<PolicyInfo> {
     ]
 }
 
-/// Builds the policy a request names (`fgd`, `hami[node=spread]`): an unknown name lists the
-/// known ones, an unknown parameter or a bad value lists the policy's parameters with their
-/// defaults.
+/// Builds the shipped policy a request names (`fgd`, `hami[node=spread]`): an unknown name
+/// lists the known ones, an unknown parameter or a bad value lists the policy's parameters
+/// with their defaults. [`Registry::build`] does the same over shipped and added policies.
 pub fn build(spec: &str) -> Result<Built, PolicyError> {
-    let request = PolicyRequest::parse(spec)?;
-    let registry = registry();
-    let Some(info) = registry.iter().find(|p| p.name == request.name) else {
-        return Err(PolicyError::Unknown(UnknownPolicy {
-            name: request.name,
-            known: registry.iter().map(|p| p.name).collect(),
-        }));
-    };
-    let params = Params::resolve(&request, info.params)?;
-    let policy = (info.make)(&params)?;
-    Ok(Built {
-        policy,
-        request,
-        params,
-    })
+    Registry::shipped().build(spec)
+}
+
+/// The policies a command line knows: the shipped ones ([`registry`]) and any that a binary
+/// embedding the `flexsim` CLI adds (an out-of-tree policy crate). Names are unique: a request
+/// `name[...]` must mean one policy, in every run of a sweep.
+pub struct Registry {
+    infos: Vec<PolicyInfo>,
+}
+
+impl Registry {
+    /// Every shipped policy, in [`registry`]'s order.
+    pub fn shipped() -> Self {
+        Registry { infos: registry() }
+    }
+
+    /// Adds a policy after the shipped ones. Refused when its name is taken or is not a plain
+    /// name a request can spell (ASCII letters, digits, `-`, `_`).
+    pub fn with(mut self, info: PolicyInfo) -> Result<Self, PolicyError> {
+        let spelled = !info.name.is_empty()
+            && info
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !spelled {
+            return Err(PolicyError::BadName(info.name.to_string()));
+        }
+        if self.infos.iter().any(|p| p.name == info.name) {
+            return Err(PolicyError::Duplicate(info.name.to_string()));
+        }
+        self.infos.push(info);
+        Ok(self)
+    }
+
+    /// The registered policies, shipped first.
+    pub fn infos(&self) -> &[PolicyInfo] {
+        &self.infos
+    }
+
+    /// Builds the policy a request names; errors as [`build`]'s.
+    pub fn build(&self, spec: &str) -> Result<Built, PolicyError> {
+        let request = PolicyRequest::parse(spec)?;
+        let Some(info) = self.infos.iter().find(|p| p.name == request.name) else {
+            return Err(PolicyError::Unknown(UnknownPolicy {
+                name: request.name,
+                known: self.infos.iter().map(|p| p.name).collect(),
+            }));
+        };
+        let params = Params::resolve(&request, info.params)?;
+        let policy = (info.make)(&params)?;
+        Ok(Built {
+            policy,
+            request,
+            params,
+        })
+    }
 }
 
 /// The policy named `name` with its default parameters, or an error listing the known names.
@@ -311,6 +357,15 @@ pub enum PolicyError {
     Unknown(UnknownPolicy),
     #[error(transparent)]
     Params(#[from] ParamError),
+    /// A policy added under a name already registered.
+    #[error("a policy named \"{0}\" is already registered; pick another name")]
+    Duplicate(String),
+    /// A policy added under a name a request cannot spell.
+    #[error(
+        "\"{0}\" cannot name a policy: a name is letters, digits, '-' and '_' (requests \
+         read `name[key=value,...]`, sweeps split lists on ',')"
+    )]
+    BadName(String),
 }
 
 /// A policy name nobody registered.
@@ -337,89 +392,56 @@ impl std::error::Error for UnknownPolicy {}
 mod tests {
     use super::*;
 
-    use flexsim_sim::engine::replay::{self, ReplayConfig};
-    use flexsim_sim::metrics::replay_metrics::ReplayOutcome;
-    use flexsim_sim::model::catalog::Catalog;
-    use flexsim_sim::model::cluster::{Cluster, NodeId, Placement};
-    use flexsim_sim::model::fleet::{Fleet, NodeSpec};
-    use flexsim_sim::model::job::{Pod, PodId, Workload};
-    use flexsim_sim::model::slicing::SlicingMode;
-    use flexsim_sim::policy::SimRng;
-    use rand::SeedableRng;
-
-    /// A fleet of `(name, cpu_milli, memory_mib, gpus, model)` nodes whose device models are
-    /// the catalog presets (real memory and speeds), all in `mode`.
-    pub(crate) fn fleet_in(nodes: &[(&str, u64, u64, u32, &str)], mode: SlicingMode) -> Fleet {
-        let mut f = Fleet::new(
-            "t".into(),
-            nodes
-                .iter()
-                .map(|&(n, c, m, g, model)| NodeSpec::new(n.into(), c, m, g, model.into()))
-                .collect(),
-        );
-        for (name, d) in f.devices.iter_mut() {
-            d.model = Catalog::preset(name).expect("a catalog model");
-        }
-        f.set_mode(mode).expect("the models support the mode");
-        f
-    }
-
-    pub(crate) fn cluster_in(nodes: &[(&str, u64, u64, u32, &str)], mode: SlicingMode) -> Cluster {
-        Cluster::new(&fleet_in(nodes, mode))
-    }
-
-    /// Whole-card nodes of one model.
-    pub(crate) fn cluster_of(nodes: &[(&str, u64, u64, u32)], model: &str) -> Cluster {
-        let n: Vec<_> = nodes
-            .iter()
-            .map(|&(a, b, c, d)| (a, b, c, d, model))
-            .collect();
-        cluster_in(&n, SlicingMode::Whole)
-    }
-
-    pub(crate) fn placed(c: &mut Cluster, id: PodId, pod: Pod, node: NodeId, gpus: &[u16]) {
-        c.place(
-            id,
-            &pod,
-            Placement {
-                node,
-                gpus: gpus.to_vec(),
-            },
-        )
-        .unwrap();
-    }
-
-    pub(crate) fn rng() -> SimRng {
-        SimRng::seed_from_u64(7)
-    }
-
-    /// Replays `pods` on the nodes in the policy's preferred mode, restart cost as given.
-    pub(crate) fn replay_on(
-        nodes: &[(&str, u64, u64, u32, &str)],
-        pods: Vec<Pod>,
-        policy: &mut dyn Policy,
-        restart_cost_ms: u64,
-    ) -> ReplayOutcome {
-        let f = fleet_in(
-            nodes,
-            policy.preferred_slicing().unwrap_or(SlicingMode::Whole),
-        );
-        let w = Workload {
-            name: "w".into(),
-            pods,
-        };
-        let config = ReplayConfig {
-            restart_cost_ms,
-            ..Default::default()
-        };
-        replay::run(&f, &w, policy, &config).unwrap()
-    }
+    pub(crate) use flexsim_sim::testing::{cluster_in, cluster_of, placed, replay_on, rng};
 
     #[test]
     fn every_registered_name_builds_a_policy_of_that_name() {
         for info in registry() {
             let params = Params::defaults(info.name, info.params);
             assert_eq!((info.make)(&params).unwrap().name(), info.name);
+        }
+    }
+
+    #[test]
+    fn an_added_policy_builds_with_its_parameters_and_is_listed_last() {
+        const P: &[ParamSpec] = &[ParamSpec {
+            key: "k",
+            default: "3",
+            help: "a number",
+        }];
+        let r = Registry::shipped()
+            .with(PolicyInfo {
+                name: "my-policy",
+                description: "added",
+                params: P,
+                make: |p| {
+                    let _: u32 = p.parse("k", "a number")?;
+                    Ok(Box::new(Greedy::new(best_fit::BestFit)))
+                },
+            })
+            .unwrap();
+        assert_eq!(r.infos().last().unwrap().name, "my-policy");
+        let b = r.build("my-policy[k=5]").unwrap();
+        assert_eq!(b.params.resolved()["k"], "5");
+        let e = r.build("my-policy[k=x]").err().unwrap().to_string();
+        assert!(e.contains("a number"), "{e}");
+        let e = r.build("my-polcy").err().unwrap().to_string();
+        assert!(e.ends_with(", hi, my-policy"), "{e}");
+    }
+
+    #[test]
+    fn an_added_policy_may_not_take_a_used_or_unspellable_name() {
+        let info = |name| PolicyInfo {
+            name,
+            description: "",
+            params: NO_PARAMS,
+            make: |_| Ok(Box::new(Greedy::new(best_fit::BestFit))),
+        };
+        let e = Registry::shipped().with(info("fgd")).err().unwrap();
+        assert_eq!(e, PolicyError::Duplicate("fgd".into()));
+        for bad in ["", "a,b", "a[x=1]", "two words", "k=v"] {
+            let e = Registry::shipped().with(info(bad)).err().unwrap();
+            assert_eq!(e, PolicyError::BadName(bad.into()));
         }
     }
 

@@ -61,3 +61,4 @@ pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod policy;
+pub mod testing;

@@ -57,7 +57,7 @@ pub struct InflationOutcome {
 ///
 /// Linear in the trace apart from the sort and an O(log n) step per removed pod: the list is
 /// built from indices into `original`, so only pods that arrive are cloned, and tune-down finds
-/// the pod at a random position among those left with [`Remaining`] instead of `Vec::remove`
+/// the pod at a random position among those left with `Remaining` instead of `Vec::remove`
 /// (quadratic: a 2.7M-pod trace against the openb fleet removes 99.6 % of its pods). The random
 /// draws, and so the list, are those of the peer's algorithm.
 pub fn arrival_list(original: &[Pod], target_gpu_milli: u64, rng: &mut SimRng) -> Vec<Pod> {

@@ -2,7 +2,7 @@
 //! *place job on placement — one node, or a gang over several*; issue 8 item 5).
 //!
 //! * **Which jobs are gangs** ([`needs_gang`]): a job whose trace states a multi-node shape
-//!   ([`GangShape`], `num_nodes` ≥ 2: exactly that many parts of `gpus_per_node` devices, on
+//!   ([`GangShape`](crate::model::job::GangShape), `num_nodes` ≥ 2: exactly that many parts of `gpus_per_node` devices, on
 //!   distinct nodes, as Slurm's `--nodes=N --gpus-per-node=G`), or a job that needs more
 //!   devices than any node of a device model it accepts has (the placer chooses the split).
 //!   Every other job is placed on one node, exactly as before gangs existed.

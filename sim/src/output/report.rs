@@ -508,7 +508,7 @@ pub fn remove_unfinished() {
 /// stale file of an earlier run survives beside the new ones). Dropped uncommitted — a run
 /// that failed part-way — it removes the temporary directory, and the previous results are
 /// untouched. A directory that holds files is refused unless `force`, and even then unless it
-/// holds an earlier run's results ([`RESULT_MARKERS`]).
+/// holds an earlier run's results (`summary.json`, `sweep.csv` or `summary.csv`).
 #[derive(Debug)]
 pub struct Staged {
     target: PathBuf,

@@ -42,7 +42,7 @@ pub fn reference_power() -> PowerSpec {
 }
 
 /// The catalog's idle and full-load power of device model `name`; a name the catalog does not
-/// know gets [`reference_power`].
+/// know gets `reference_power`.
 pub fn catalog_power(name: &str) -> PowerSpec {
     match name {
         // NVIDIA Tesla K80 datasheet: 300 W for the dual-GPU board; a catalog K80 is one of its
