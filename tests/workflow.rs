@@ -166,18 +166,21 @@ mod experiment_files {
 
     #[test]
     fn the_fgd_experiment_file_is_the_flag_sweep() {
-        // The shipped file's grid, cut to two seeds: the same sweep.csv and plot as the flags.
+        // The shipped file's grid, cut to one seed: the same sweep.csv and plot as the flags.
         let d = tempfile::tempdir().unwrap();
         let text = std::fs::read_to_string(repo("experiments/fgd-repro.toml"))
             .unwrap()
-            .replace("seeds = \"42..51\"", "seeds = \"42..43\"");
+            .replace("seeds = \"42..51\"", "seeds = \"42\"")
+            .replace("\"traces/", &format!("\"{}/", repo("traces")));
         std::fs::write(d.path().join("fgd.toml"), text).unwrap();
+        ok(&flexsim(&["sweep", "fgd.toml", "--out", "file", "--quiet"], d.path()));
+        let o = "traces/openb/openb_pod_list";
+        let traces: Vec<String> = ["default", "gpushare40", "gpuspec33", "multigpu50"]
+            .iter()
+            .map(|t| repo(&format!("{o}_{t}.csv")))
+            .collect();
         ok(&flexsim(
-            &["sweep", "fgd.toml", "--out", "file", "--quiet"],
-            d.path(),
-        ));
-        ok(&flexsim(
-            &["sweep", "--seeds", "42..43", "--out", "flags", "--quiet"],
+            &["sweep", "--trace", &traces.join(","), "--seeds", "42", "--out", "flags", "--quiet"],
             d.path(),
         ));
         for f in ["sweep.csv", "alloc_vs_arrived.svg"] {

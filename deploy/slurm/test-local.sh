@@ -4,13 +4,15 @@
 # slurm.conf in a temporary folder), submits the shard array and the dependent merge with
 # submit.sh, waits, and compares the merged results with a one-process run, byte for byte.
 #
-#   deploy/slurm/test-local.sh [EXPERIMENT] [SHARDS]     (default experiments/fgd-repro.toml 3)
+#   deploy/slurm/test-local.sh [EXPERIMENT] [SHARDS]
+#
+# Default: experiments/fgd-repro.toml cut to seeds 42..43 (48 runs), 3 shards.
 #
 # Needs a release build (cargo build --release) or FLEXSIM=path. Exit 0 when the files match.
 # Stops the daemons it started on exit; leaves the packages installed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-exp=${1:-experiments/fgd-repro.toml}
+exp=${1:-}
 shards=${2:-3}
 flexsim=$(realpath "${FLEXSIM:-target/release/flexsim}")
 [ -x "$flexsim" ] || { echo "no flexsim binary at $flexsim (cargo build --release)" >&2; exit 2; }
@@ -25,6 +27,10 @@ echo "== $(slurmctld -V), $(munged -V 2>&1 | head -1)"
 
 work=$(mktemp -d /tmp/flexsim-slurm.XXXXXX)
 chmod 755 "$work"
+if [ -z "$exp" ]; then
+  exp=$work/fgd-repro-2seeds.toml
+  sed 's/^seeds = .*/seeds = "42..43"/' experiments/fgd-repro.toml >"$exp"
+fi
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
