@@ -318,7 +318,8 @@ impl Experiment {
             }
         };
         let tune = file.inflation.and_then(|i| i.tune).unwrap_or(1.3);
-        crate::cli::check_tune(tune).map_err(|e| anyhow!("{}: inflation.tune: {e}", path.display()))?;
+        crate::cli::check_tune(tune)
+            .map_err(|e| anyhow!("{}: inflation.tune: {e}", path.display()))?;
         if let Some(s) = &file.slicing {
             crate::run::slicing_choice(Some(s))
                 .map_err(|e| anyhow!("{}: slicing: {e:#}", path.display()))?;

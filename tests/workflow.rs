@@ -173,14 +173,26 @@ mod experiment_files {
             .replace("seeds = \"42..51\"", "seeds = \"42\"")
             .replace("\"traces/", &format!("\"{}/", repo("traces")));
         std::fs::write(d.path().join("fgd.toml"), text).unwrap();
-        ok(&flexsim(&["sweep", "fgd.toml", "--out", "file", "--quiet"], d.path()));
+        ok(&flexsim(
+            &["sweep", "fgd.toml", "--out", "file", "--quiet"],
+            d.path(),
+        ));
         let o = "traces/openb/openb_pod_list";
         let traces: Vec<String> = ["default", "gpushare40", "gpuspec33", "multigpu50"]
             .iter()
             .map(|t| repo(&format!("{o}_{t}.csv")))
             .collect();
         ok(&flexsim(
-            &["sweep", "--trace", &traces.join(","), "--seeds", "42", "--out", "flags", "--quiet"],
+            &[
+                "sweep",
+                "--trace",
+                &traces.join(","),
+                "--seeds",
+                "42",
+                "--out",
+                "flags",
+                "--quiet",
+            ],
             d.path(),
         ));
         for f in ["sweep.csv", "alloc_vs_arrived.svg"] {
