@@ -26,12 +26,12 @@ keep() {
 for part in $parts; do
   case $part in
   fgd)
-    # README "The FGD reproduction": the six FGD-paper policies on the four openb traces
-    O=traces/openb/openb_pod_list
-    "$FLEXSIM" sweep --trace ${O}_default.csv,${O}_gpushare40.csv,${O}_gpuspec33.csv,${O}_multigpu50.csv \
-      --seeds 42..51 --quiet --out "$TMP/fgd-repro"
+    # README "The FGD reproduction": experiments/fgd-repro.toml, the six FGD-paper policies
+    # on the four openb traces
+    "$FLEXSIM" sweep experiments/fgd-repro.toml --quiet --out "$TMP/fgd-repro"
     find results/fgd-repro -mindepth 1 ! -name README.md -delete
-    keep "$TMP/fgd-repro" results/fgd-repro -name sweep.csv -o -name alloc_vs_arrived.svg -o -name curve.csv
+    keep "$TMP/fgd-repro" results/fgd-repro -name sweep.csv -o -name alloc_vs_arrived.svg -o -name curve.csv \
+      -o -name report.md -o -name experiment.toml -o -name version.txt
     ;;
   claim)
     python3 notebooks/make_flexai_series.py --flexsim "$FLEXSIM" --seed 42 --out results/flexai-claim

@@ -1,8 +1,10 @@
-//! `flexsim claim-check`: the experiment that tests Flex:ai's headline claim — "+30 % average
-//! utilization where jobs cannot fill a whole card" (slicing-model §1.7) — by replaying two
-//! workloads under the baselines and every Hi Scheduler variant, several seeds each.
+//! The claim report (`report = "claim"`): the experiment that tests Flex:ai's headline claim —
+//! "+30 % average utilization where jobs cannot fill a whole card" (slicing-model §1.7) — by
+//! replaying workloads under the baselines and every Hi Scheduler variant, several seeds each.
+//! `experiments/flexai-claim.toml` names them (`flexsim claim-check` runs that file); this
+//! module runs the grid and writes its report.
 //!
-//! Workloads:
+//! Workloads of the shipped file:
 //! * `openb` — the openb default trace on the openb fleet, as recorded (light in time: see the
 //!   README's replay notes);
 //! * `small-model-heavy` — a synthetic trace of mostly small, low-demand sharing jobs
@@ -18,12 +20,12 @@
 
 use crate::plot::{self, Bar, Series};
 use crate::run::replay_run;
+use crate::sweep::Case;
 use crate::sweep::{fmt_mean_std, mean_std};
 use anyhow::{Context, Result};
 use flexsim_sim::engine::replay::ReplayConfig;
 use flexsim_sim::input::synth::{self, SynthParams};
 use flexsim_sim::metrics::replay_metrics::TimeRow;
-use flexsim_sim::model::fleet::Fleet;
 use flexsim_sim::model::job::Workload;
 use flexsim_sim::output::report::ReplaySummary;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -31,53 +33,21 @@ use rayon::prelude::*;
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// The claim check's fleet for the synthetic workload.
-const CLAIM_FLEET: &str = include_str!("../traces/fleets/flexai-claim.toml");
-
-/// Policies compared, baselines first.
-pub const POLICIES: &[&str] = &[
-    "k8s-default",
-    "hami",
-    "mig-static",
-    "fgd",
-    "hi-binpack",
-    "hi-priority",
-    "hi-timeshare",
-    "hi-remote",
-    "hi-hetero",
-    "hi",
-];
-
-/// Parameters of the experiment.
-pub struct ClaimSpec {
+/// Parameters of the experiment: its workloads, policies (baselines first) and seeds, from
+/// `experiments/flexai-claim.toml` (or another `report = "claim"` experiment file).
+pub struct ClaimSpec<'a> {
+    pub cases: &'a [Case],
+    pub policies: &'a [String],
     pub seeds: Vec<u64>,
-    /// Jobs in the synthetic workload.
-    pub synth_jobs: u64,
-    /// Mean seconds between synthetic arrivals.
-    pub synth_interarrival_s: f64,
+    /// The replay options (the seed is replaced per run).
+    pub config: ReplayConfig,
     pub threads: Option<usize>,
     pub progress: bool,
 }
 
-struct Case {
-    workload: &'static str,
-    /// The trace of each seed (`None`: one trace for all seeds, in `traces[0]`).
-    traces: Vec<(Option<u64>, Workload)>,
-    fleet: Fleet,
-}
-
-impl Case {
-    fn trace(&self, seed: u64) -> &Workload {
-        self.traces
-            .iter()
-            .find(|(s, _)| *s == Some(seed))
-            .map_or(&self.traces[0].1, |(_, w)| w)
-    }
-}
-
-struct Outcome {
-    workload: &'static str,
-    policy: &'static str,
+struct Outcome<'a> {
+    workload: &'a str,
+    policy: &'a str,
     seed: u64,
     result: Result<(ReplaySummary, Vec<TimeRow>), String>,
 }
@@ -101,40 +71,12 @@ pub fn synthetic(preset: &str, jobs: u64, interarrival_s: f64, seed: u64) -> Res
 /// Runs the claim check and writes its files under `out`; returns the table to print once
 /// they are in place.
 pub fn run(spec: &ClaimSpec, out: &Path) -> Result<String> {
-    let claim_fleet = Fleet::parse_toml(Path::new("flexai-claim.toml"), CLAIM_FLEET)?;
-    let per_seed = |preset: &str, interarrival_s: f64| -> Result<Vec<(Option<u64>, Workload)>> {
-        spec.seeds
-            .iter()
-            .map(|&s| {
-                Ok((
-                    Some(s),
-                    synthetic(preset, spec.synth_jobs, interarrival_s, s)?,
-                ))
-            })
-            .collect()
-    };
-    let cases = [
-        Case {
-            workload: "openb",
-            traces: vec![(None, crate::inputs::trace(None)?)],
-            fleet: crate::inputs::fleet(None, false)?,
-        },
-        Case {
-            workload: "small-model-heavy",
-            traces: per_seed("small-model-heavy", spec.synth_interarrival_s)?,
-            fleet: claim_fleet.clone(),
-        },
-        Case {
-            workload: "openb-mix",
-            traces: per_seed("openb", 2.0 * spec.synth_interarrival_s)?,
-            fleet: claim_fleet,
-        },
-    ];
+    let cases = spec.cases;
     let mut tasks = Vec::new();
-    for c in &cases {
-        for &p in POLICIES {
+    for c in cases {
+        for p in spec.policies {
             for &s in &spec.seeds {
-                tasks.push((c, p, s));
+                tasks.push((c, p.as_str(), s));
             }
         }
     }
@@ -153,7 +95,7 @@ pub fn run(spec: &ClaimSpec, out: &Path) -> Result<String> {
             .map(|&(c, policy, seed)| {
                 let config = ReplayConfig {
                     seed,
-                    ..Default::default()
+                    ..spec.config.clone()
                 };
                 let demand = config.demand.to_string();
                 let result = replay_run(c.trace(seed), &c.fleet, policy, None, &config, &demand)
@@ -161,7 +103,7 @@ pub fn run(spec: &ClaimSpec, out: &Path) -> Result<String> {
                     .map_err(|e| format!("{e:#}"));
                 bar.inc(1);
                 Outcome {
-                    workload: c.workload,
+                    workload: c.name.as_str(),
                     policy,
                     seed,
                     result,
@@ -179,14 +121,14 @@ pub fn run(spec: &ClaimSpec, out: &Path) -> Result<String> {
     };
     bar.finish_and_clear();
     write_summary_csv(&out.join("summary.csv"), &outcomes)?;
-    let table = table(&outcomes, &cases, spec);
+    let table = table(&outcomes, cases, spec);
     std::fs::write(out.join("table.md"), &table)
         .with_context(|| format!("writing {}", out.join("table.md").display()))?;
-    plots(out, &outcomes, &cases)?;
+    plots(out, &outcomes, cases, spec.policies)?;
     Ok(table)
 }
 
-fn write_summary_csv(path: &Path, outcomes: &[Outcome]) -> Result<()> {
+fn write_summary_csv(path: &Path, outcomes: &[Outcome<'_>]) -> Result<()> {
     let mut s = String::from(
         "workload,policy,seed,util_busy_pct,util_alloc_pct,wait_p50_s,jct_p99_s,util_goodput_pct,wait_p99_s,jct_p50_s,slowdown_p99,slo_attainment_pct,preemptions,jobs_finished,jobs_pending,note\n",
     );
@@ -227,12 +169,14 @@ fn write_summary_csv(path: &Path, outcomes: &[Outcome]) -> Result<()> {
 
 /// Per (workload, policy): the successful summaries.
 fn by_policy<'a>(
-    outcomes: &'a [Outcome],
+    outcomes: &'a [Outcome<'_>],
+    policies: &'a [String],
     workload: &str,
-) -> Vec<(&'static str, Vec<&'a ReplaySummary>, Option<&'a str>)> {
-    POLICIES
+) -> Vec<(&'a str, Vec<&'a ReplaySummary>, Option<&'a str>)> {
+    policies
         .iter()
-        .map(|&p| {
+        .map(|p| {
+            let p = p.as_str();
             let runs: Vec<&Outcome> = outcomes
                 .iter()
                 .filter(|o| o.workload == workload && o.policy == p)
@@ -253,7 +197,7 @@ fn stat(xs: &[f64]) -> String {
     fmt_mean_std(xs).unwrap_or_else(|| "n/a".into())
 }
 
-fn table(outcomes: &[Outcome], cases: &[Case], spec: &ClaimSpec) -> String {
+fn table(outcomes: &[Outcome<'_>], cases: &[Case], spec: &ClaimSpec<'_>) -> String {
     let mut t = String::new();
     let seeds: Vec<String> = spec.seeds.iter().map(u64::to_string).collect();
     let _ = writeln!(
@@ -265,7 +209,7 @@ fn table(outcomes: &[Outcome], cases: &[Case], spec: &ClaimSpec) -> String {
         let _ = writeln!(
             t,
             "## {} ({} jobs, fleet {}, {} GPUs)\n",
-            c.workload,
+            c.name,
             c.traces[0].1.pods.len(),
             c.fleet.name,
             c.fleet.gpu_count()
@@ -274,7 +218,7 @@ fn table(outcomes: &[Outcome], cases: &[Case], spec: &ClaimSpec) -> String {
             t,
             "| policy | util busy % | util goodput % | util alloc % | wait p50 s | wait p99 s | JCT p99 s | slowdown p99 | SLO % | pending |\n|---|---|---|---|---|---|---|---|---|---|"
         );
-        let rows = by_policy(outcomes, c.workload);
+        let rows = by_policy(outcomes, spec.policies, &c.name);
         for (p, runs, err) in &rows {
             if runs.is_empty() {
                 let _ = writeln!(t, "| {p} | n/a: {} |||||||||", err.unwrap_or("no run"));
@@ -313,7 +257,8 @@ fn table(outcomes: &[Outcome], cases: &[Case], spec: &ClaimSpec) -> String {
                 continue;
             };
             let gain = |name: &str| mean_of(name, f).map(|m| 100.0 * (m / base - 1.0));
-            let best = POLICIES
+            let best = spec
+                .policies
                 .iter()
                 .filter(|p| p.starts_with("hi"))
                 .filter_map(|p| gain(p).map(|g| (p, g)))
@@ -330,11 +275,11 @@ fn table(outcomes: &[Outcome], cases: &[Case], spec: &ClaimSpec) -> String {
     t
 }
 
-fn plots(out: &Path, outcomes: &[Outcome], cases: &[Case]) -> Result<()> {
+fn plots(out: &Path, outcomes: &[Outcome<'_>], cases: &[Case], policies: &[String]) -> Result<()> {
     let first_seed = outcomes.iter().map(|o| o.seed).min().unwrap_or(0);
     for c in cases {
-        let w = c.workload;
-        let rows = by_policy(outcomes, w);
+        let w = c.name.as_str();
+        let rows = by_policy(outcomes, policies, w);
         // Utilization over time (first seed), busy and allocated.
         for (what, pick) in [
             (

@@ -1,7 +1,7 @@
 //! The command line: its arguments (clap) and what each command does. [`crate::Cli`] is the
 //! entry point that runs it.
 
-use crate::{claim, compare, inputs, registry, run, seeds, stdout, sweep};
+use crate::{compare, experiment, inputs, merge, registry, run, seeds, stdout, sweep};
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use flexsim_sim::engine::inflation::InflationConfig;
@@ -23,7 +23,7 @@ struct Args {
 
 /// Experiment protocol.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Protocol {
+pub(crate) enum Protocol {
     /// The FGD paper's snapshot experiment: pods arrive, never leave (fgd-protocol).
     Inflation,
     /// Time-faithful: jobs arrive at trace times, queue, run at modelled speed, finish.
@@ -32,39 +32,39 @@ enum Protocol {
 
 /// Options of the replay protocol.
 #[derive(clap::Args)]
-struct ReplayArgs {
+pub(crate) struct ReplayArgs {
     /// Experiment protocol.
     #[arg(long, value_enum, default_value = "inflation")]
-    protocol: Protocol,
+    pub(crate) protocol: Protocol,
     /// Slicing mode of every device model (whole, share, fractional (= flexai), flexai, hami,
     /// mig, vnpu, timeshare), or per model: A100-80=mig,Ascend910B3=vnpu (both: whole,A100-80=mig).
     /// Default: the policy's preferred mode where a model supports it, else the fleet file's
     /// (openb CSV: share).
     #[arg(long)]
-    slicing: Option<String>,
+    pub(crate) slicing: Option<String>,
     /// Work added to a preempted job, seconds (replay).
     #[arg(long, default_value_t = 60.0)]
-    restart_cost_s: f64,
+    pub(crate) restart_cost_s: f64,
     /// A latency-sensitive job meets its SLO when JCT <= this x its solo work (replay).
     #[arg(long, default_value_t = 1.5)]
-    slo_slowdown: f64,
+    pub(crate) slo_slowdown: f64,
     /// Speed factor in (0, 1] of a gang job whose parts span several nodes (replay): it runs
     /// at its slowest card's rate times this. Default 0.8, from published data-parallel
     /// scaling (see PerfParams::cross_node_factor).
     #[arg(long, default_value_t = flexsim_sim::model::perf::PerfParams::DEFAULT.cross_node_factor)]
-    cross_node_factor: f64,
+    pub(crate) cross_node_factor: f64,
     /// Busy share of jobs whose trace does not give one (replay): default, genai,
     /// genai-empirical, fixed:F, lognormal:MU,SIGMA, beta:A,B[,SCALE].
     #[arg(long, default_value = "default")]
-    demand: String,
+    pub(crate) demand: String,
     /// Replay: refuse to run (exit 2) when a job fits no node of the empty fleet, instead of
     /// reporting it unplaceable.
     #[arg(long)]
-    strict: bool,
+    pub(crate) strict: bool,
     /// Replay: report what powering idle cards down would save — a card with no tenant for
     /// this many minutes draws 0 W until its next tenant (the schedule is unchanged).
     #[arg(long, value_name = "MINUTES")]
-    idle_off_min: Option<f64>,
+    pub(crate) idle_off_min: Option<f64>,
 }
 
 /// Trace tools.
@@ -121,8 +121,16 @@ enum Command {
         #[command(flatten)]
         replay: ReplayArgs,
     },
-    /// Run a grid of traces × policies × seeds in parallel.
+    /// Run a grid of traces × policies × seeds in parallel: an experiment file
+    /// (`flexsim sweep experiments/fgd-repro.toml`), or the grid the flags give.
     Sweep {
+        /// Experiment file (experiments/*.toml): its grid, protocol and options replace the
+        /// grid flags; results go to its `out` (default results/<name>/) unless --out.
+        experiment: Option<PathBuf>,
+        /// Run only shard i of n of the experiment file's grid (0 <= i < n), chosen by each
+        /// run's identity; join the shards' folders with `flexsim merge`.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
         /// Comma-separated pod list CSVs; default: the embedded openb default trace.
         #[arg(long)]
         trace: Option<String>,
@@ -220,6 +228,17 @@ enum Command {
         #[arg(long = "set")]
         set: Vec<String>,
     },
+    /// Join the folders of `flexsim sweep FILE --shard i/n` into what one process writes.
+    Merge {
+        /// The shards' output folders, every shard of the split once.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
     /// Trace tools: `flexsim trace synth ...`.
     #[command(subcommand)]
     Trace(TraceCommand),
@@ -295,6 +314,8 @@ const FLAG_PROTOCOL: &[(&str, Option<Protocol>)] = &[
     ("yes", None),
     ("strict", Some(Protocol::Replay)),
     ("idle_off_min", Some(Protocol::Replay)),
+    ("experiment", None),
+    ("shard", None),
 ];
 
 /// Refuses flags given for the protocol `protocol` does not run (see [`FLAG_PROTOCOL`]).
@@ -333,7 +354,7 @@ fn check_protocol_flags(args: Option<&clap::ArgMatches>, protocol: Protocol) -> 
 
 /// `--threads` capped at the cores this process may use: more threads only add switching, and
 /// results do not depend on the count. Says so on stderr when it caps.
-fn cap_threads(threads: Option<usize>) -> Result<Option<usize>> {
+pub(crate) fn cap_threads(threads: Option<usize>) -> Result<Option<usize>> {
     if threads == Some(0) {
         bail!("--threads must be at least 1");
     }
@@ -347,7 +368,7 @@ fn cap_threads(threads: Option<usize>) -> Result<Option<usize>> {
     })
 }
 
-fn check_tune(tune: f64) -> Result<()> {
+pub(crate) fn check_tune(tune: f64) -> Result<()> {
     if !(tune.is_finite() && tune > 0.0 && tune <= 10.0) {
         bail!("invalid --tune {tune}: expected a share of capacity in (0, 10], e.g. 1.3");
     }
@@ -355,7 +376,7 @@ fn check_tune(tune: f64) -> Result<()> {
 }
 
 /// The replay configuration the flags describe.
-fn replay_config(
+pub(crate) fn replay_config(
     args: &ReplayArgs,
     seed: u64,
 ) -> Result<flexsim_sim::engine::replay::ReplayConfig> {
@@ -480,25 +501,16 @@ fn real_main() -> Result<()> {
             force,
             threads,
             quiet,
-        } => {
-            let seeds = seeds::parse(&seeds).map_err(anyhow::Error::msg)?;
-            let threads = cap_threads(threads)?;
-            if !(synth_interarrival_s.is_finite() && synth_interarrival_s > 0.0) {
-                bail!("invalid --synth-interarrival-s: expected seconds > 0");
-            }
-            let staged = report::Staged::new(&out, force)?;
-            let spec = claim::ClaimSpec {
-                seeds,
-                synth_jobs,
-                synth_interarrival_s,
-                threads,
-                progress: !quiet,
-            };
-            let table = claim::run(&spec, staged.path())?;
-            staged.commit()?;
-            out!("{table}");
-            outln!("wrote {}/summary.csv, table.md and plots", out.display());
-        }
+        } => experiment::claim_check(&experiment::ClaimCheck {
+            out,
+            seeds,
+            synth_jobs,
+            synth_interarrival_s,
+            force,
+            threads,
+            quiet,
+        })?,
+        Command::Merge { dirs, out, force } => merge::merge(&dirs, &out, force)?,
         Command::Trace(TraceCommand::Synth {
             jobs,
             seed,
@@ -626,6 +638,30 @@ fn real_main() -> Result<()> {
             outln!("wrote           {}/summary.json, curve.csv", out.display());
         }
         Command::Sweep {
+            experiment: Some(file),
+            shard,
+            out,
+            force,
+            threads,
+            quiet,
+            yes,
+            ..
+        } => {
+            experiment::check_flags(sub, Some(&file))?;
+            let out_given = sub.and_then(|m| m.value_source("out"))
+                == Some(clap::parser::ValueSource::CommandLine);
+            experiment::sweep_file(&experiment::FileRun {
+                file: &file,
+                out: out_given.then_some(out),
+                force,
+                threads,
+                quiet,
+                yes,
+                shard: shard.as_deref(),
+            })?;
+        }
+        Command::Sweep {
+            experiment: None,
             trace,
             fleet,
             policy,
@@ -637,7 +673,9 @@ fn real_main() -> Result<()> {
             quiet,
             yes,
             replay,
+            ..
         } => {
+            experiment::check_flags(sub, None)?;
             check_protocol_flags(sub, replay.protocol)?;
             check_tune(tune)?;
             let slicing = run::slicing_choice(replay.slicing.as_deref())?;
@@ -695,8 +733,7 @@ fn real_main() -> Result<()> {
             run::chosen_fleet(&fleet, slicing.as_ref())?;
             let staged = report::Staged::new(&out, force)?;
             let spec = sweep::SweepSpec {
-                workloads: &workloads,
-                fleet: &fleet,
+                cases: &sweep::cases_of(workloads, fleet),
                 policies: &policies,
                 seeds: &seeds,
                 tune_ratio: tune,
@@ -704,6 +741,7 @@ fn real_main() -> Result<()> {
                 replay: replay_config,
                 threads,
                 progress: !quiet,
+                shard: None,
             };
             let table = sweep::sweep(&spec, staged.path())?;
             staged.commit()?;

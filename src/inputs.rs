@@ -16,6 +16,9 @@ const DEFAULT_TRACE: &str = include_str!("../traces/openb/openb_pod_list_default
 /// The openb GPU node list the FGD paper uses.
 const DEFAULT_FLEET: &str = include_str!("../traces/openb/openb_node_list_gpu_node.csv");
 
+/// The claim check's fleet (`traces/fleets/flexai-claim.toml`).
+const CLAIM_FLEET: &str = include_str!("../traces/fleets/flexai-claim.toml");
+
 pub const DEFAULT_TRACE_NAME: &str = "openb_pod_list_default.csv";
 pub const DEFAULT_FLEET_NAME: &str = "openb_node_list_gpu_node.csv";
 
@@ -43,6 +46,36 @@ pub fn fleet(path: Option<&Path>, yes: bool) -> Result<Fleet> {
         InputError::FleetTooLarge { .. } => anyhow!("{e}; pass --yes to run it anyway"),
         e => e.into(),
     })
+}
+
+/// The fleet at `path` (`None`: the embedded default), or — when `path` is not on disk and is
+/// one of the shipped fleets compiled into the binary — that copy, so that an experiment file
+/// naming a shipped fleet runs from any directory.
+pub fn fleet_or_shipped(path: Option<&Path>, yes: bool) -> Result<Fleet> {
+    let shipped = |p: &Path| {
+        let p = p.to_string_lossy().replace('\\', "/");
+        let p = p.trim_start_matches("./");
+        if p == "traces/fleets/flexai-claim.toml" {
+            Some(Fleet::parse_toml(
+                Path::new("flexai-claim.toml"),
+                CLAIM_FLEET,
+            ))
+        } else if p == format!("traces/openb/{DEFAULT_FLEET_NAME}") {
+            Some(Fleet::parse_openb_csv(
+                Path::new(DEFAULT_FLEET_NAME),
+                DEFAULT_FLEET.as_bytes(),
+            ))
+        } else {
+            None
+        }
+    };
+    match path {
+        Some(p) if !p.exists() => match shipped(p) {
+            Some(f) => Ok(f?),
+            None => fleet(Some(p), yes),
+        },
+        p => fleet(p, yes),
+    }
 }
 
 /// Refuses a trace whose jobs accept device models that neither the fleet nor the catalog has.

@@ -53,12 +53,15 @@ mod stdout;
 mod claim;
 mod cli;
 mod compare;
+mod experiment;
 mod inputs;
 mod map;
+mod merge;
 mod plot;
 mod registry;
 mod run;
 mod seeds;
+mod shard;
 mod sweep;
 
 pub use flexsim_policies::{PolicyInfo, Registry};
