@@ -52,9 +52,19 @@ struct Outcome<'a> {
     result: Result<(ReplaySummary, Vec<TimeRow>), String>,
 }
 
-/// A synthetic workload of the check for one seed.
-pub fn synthetic(preset: &str, jobs: u64, interarrival_s: f64, seed: u64) -> Result<Workload> {
+/// A synthetic workload of the check for one seed: the preset, its `set` overrides
+/// (`key=value`), then the job count, seed and mean gap between arrivals.
+pub fn synthetic(
+    preset: &str,
+    jobs: u64,
+    interarrival_s: f64,
+    set: &[String],
+    seed: u64,
+) -> Result<Workload> {
     let mut p = SynthParams::preset(preset).map_err(anyhow::Error::msg)?;
+    for a in set {
+        p.apply_assignment(a).map_err(anyhow::Error::msg)?;
+    }
     for (k, v) in [
         ("jobs", jobs.to_string()),
         ("seed", seed.to_string()),
@@ -130,14 +140,14 @@ pub fn run(spec: &ClaimSpec, out: &Path) -> Result<String> {
 
 fn write_summary_csv(path: &Path, outcomes: &[Outcome<'_>]) -> Result<()> {
     let mut s = String::from(
-        "workload,policy,seed,util_busy_pct,util_alloc_pct,wait_p50_s,jct_p99_s,util_goodput_pct,wait_p99_s,jct_p50_s,slowdown_p99,slo_attainment_pct,preemptions,jobs_finished,jobs_pending,note\n",
+        "workload,policy,seed,util_busy_pct,util_alloc_pct,wait_p50_s,jct_p99_s,util_goodput_pct,wait_p99_s,jct_p50_s,slowdown_p99,slo_attainment_pct,preemptions,jobs_finished,jobs_pending,energy_kwh,kwh_per_goodput_gpu_h,idle_off_saved_pct,jain_classes,note\n",
     );
     let o = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:.3}"));
     for r in outcomes {
         match &r.result {
             Ok((m, _)) => writeln!(
                 s,
-                "{},{},{},{:.3},{:.3},{},{},{:.3},{},{},{},{},{},{},{},",
+                "{},{},{},{:.3},{:.3},{},{},{:.3},{},{},{},{},{},{},{},{:.3},{},{},{},",
                 r.workload,
                 r.policy,
                 r.seed,
@@ -152,11 +162,15 @@ fn write_summary_csv(path: &Path, outcomes: &[Outcome<'_>]) -> Result<()> {
                 o(m.slo_attainment_pct),
                 m.preemptions,
                 m.jobs_finished,
-                m.jobs_pending
+                m.jobs_pending,
+                m.energy_kwh,
+                o(m.kwh_per_goodput_gpu_h),
+                o(m.idle_off_saved_pct),
+                o(m.jain_classes),
             )?,
             Err(e) => writeln!(
                 s,
-                "{},{},{},,,,,,,,,,,,,\"n/a: {}\"",
+                "{},{},{},,,,,,,,,,,,,,,,,\"n/a: {}\"",
                 r.workload,
                 r.policy,
                 r.seed,
@@ -270,9 +284,66 @@ fn table(outcomes: &[Outcome<'_>], cases: &[Case], spec: &ClaimSpec<'_>) -> Stri
                 best.map_or("n/a".into(), |(p, g)| format!("{p} {g:+.1} %"))
             );
         }
+        energy_and_fairness(&mut t, &rows);
         let _ = writeln!(t);
     }
     t
+}
+
+/// The energy and per-class table of one workload (issue 13 items 3–4): what each policy's
+/// schedule costs in kWh and per unit of goodput, what powering idle cards down would save
+/// (the `[replay] idle_off_min` setting; `n/a` without it), Jain's index over the classes'
+/// shares of GPU time, and each class's p99 wait.
+fn energy_and_fairness(t: &mut String, rows: &[(&str, Vec<&ReplaySummary>, Option<&str>)]) {
+    let classes: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .flat_map(|(_, runs, _)| runs.iter().flat_map(|s| s.per_class.keys()))
+        .map(String::as_str)
+        .collect();
+    let idle_off = rows
+        .iter()
+        .flat_map(|(_, runs, _)| runs.iter())
+        .find_map(|s| s.idle_off_min);
+    let _ = writeln!(
+        t,
+        "\nEnergy and fairness (idle cards off after {}; Jain's index over the classes' shares of \
+         GPU time; p99 wait per class):\n",
+        idle_off.map_or("— (not set)".into(), |m| format!("{m} min"))
+    );
+    let mut head = String::from(
+        "| policy | energy kWh | kWh per goodput GPU-h | idle-off saving % | Jain (classes) |",
+    );
+    let mut rule = String::from("|---|---|---|---|---|");
+    for c in &classes {
+        let _ = write!(head, " wait p99 s, {c} |");
+        rule.push_str("---|");
+    }
+    let _ = writeln!(t, "{head}\n{rule}");
+    for (p, runs, err) in rows {
+        if runs.is_empty() {
+            let _ = writeln!(t, "| {p} | n/a: {} ||||", err.unwrap_or("no run"));
+            continue;
+        }
+        let col = |f: &dyn Fn(&ReplaySummary) -> Option<f64>| {
+            stat(&runs.iter().filter_map(|s| f(s)).collect::<Vec<_>>())
+        };
+        let _ = write!(
+            t,
+            "| {p} | {} | {} | {} | {} |",
+            col(&|s| Some(s.energy_kwh)),
+            col(&|s| s.kwh_per_goodput_gpu_h),
+            col(&|s| s.idle_off_saved_pct),
+            col(&|s| s.jain_classes),
+        );
+        for c in &classes {
+            let _ = write!(
+                t,
+                " {} |",
+                col(&|s| s.per_class.get(*c).and_then(|k| k.wait_p99_s))
+            );
+        }
+        let _ = writeln!(t);
+    }
 }
 
 fn plots(out: &Path, outcomes: &[Outcome<'_>], cases: &[Case], policies: &[String]) -> Result<()> {

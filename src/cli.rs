@@ -205,29 +205,6 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
-    /// TEMPORARY: the claim map (load x sub-card share).
-    ClaimMap {
-        #[arg(long)]
-        fleet: PathBuf,
-        #[arg(long, default_value = "small-model-heavy")]
-        preset: String,
-        #[arg(long, default_value_t = 2000)]
-        jobs: u64,
-        #[arg(long, default_value = "0.3,0.5,0.7,0.9,1.1,1.3,1.5")]
-        loads: String,
-        #[arg(long, default_value = "0,0.2,0.4,0.6,0.8,1")]
-        shares: String,
-        #[arg(long, default_value = "42..44")]
-        seeds: String,
-        #[arg(long, default_value = "k8s-default,hami,fgd,hi")]
-        policy: String,
-        #[arg(long)]
-        out: PathBuf,
-        #[arg(long)]
-        threads: Option<usize>,
-        #[arg(long = "set")]
-        set: Vec<String>,
-    },
     /// Join the folders of `flexsim sweep FILE --shard i/n` into what one process writes.
     Merge {
         /// The shards' output folders, every shard of the split once.
@@ -453,46 +430,6 @@ fn real_main() -> Result<()> {
             }
         },
         Command::Compare { dirs } => compare::compare(&dirs)?,
-        Command::ClaimMap {
-            fleet,
-            preset,
-            jobs,
-            loads,
-            shares,
-            seeds,
-            policy,
-            out,
-            threads,
-            set,
-        } => {
-            let nums = |t: &str| -> Result<Vec<f64>> {
-                t.split(',')
-                    .map(|x| x.trim().parse::<f64>().map_err(|e| anyhow::anyhow!("{x}: {e}")))
-                    .collect()
-            };
-            let mut base = flexsim_sim::input::synth::SynthParams::preset(&preset)
-                .map_err(anyhow::Error::msg)?;
-            base.jobs = jobs as usize;
-            for a in &set {
-                base.apply_assignment(a).map_err(anyhow::Error::msg)?;
-            }
-            let spec = crate::map::MapSpec {
-                fleet: inputs::fleet(Some(&fleet), false)?,
-                base,
-                loads: nums(&loads)?,
-                sub_card_shares: nums(&shares)?,
-                seeds: seeds::parse(&seeds).map_err(anyhow::Error::msg)?,
-                policies: policy.split(',').map(str::to_string).collect(),
-                baseline: "k8s-default".into(),
-                config: Default::default(),
-                threads: cap_threads(threads)?,
-                progress: true,
-            };
-            let staged = report::Staged::new(&out, true)?;
-            let table = crate::map::run(&spec, staged.path())?;
-            staged.commit()?;
-            out!("{table}");
-        }
         Command::ClaimCheck {
             out,
             seeds,

@@ -45,6 +45,29 @@ struct ExperimentToml {
     slicing: Option<String>,
     inflation: Option<InflationToml>,
     replay: Option<ReplayToml>,
+    /// The axes of `report = "map"` (src/map.rs).
+    map: Option<MapToml>,
+}
+
+/// `[map]`: the grid of the claim map, over the one synthetic workload.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MapToml {
+    /// Offered loads, shares of whole-card capacity (the map's rows).
+    loads: Vec<f64>,
+    /// Shares of sub-card jobs among GPU jobs (the map's columns).
+    sub_card_shares: Vec<f64>,
+    /// The policy the others' gains are measured against; one of `policies`.
+    baseline: String,
+}
+
+/// The axes of a claim map, checked.
+#[derive(Clone, Debug)]
+pub struct MapAxes {
+    pub loads: Vec<f64>,
+    pub sub_card_shares: Vec<f64>,
+    /// Canonical request of the baseline policy.
+    pub baseline: String,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq, Default, Debug)]
@@ -63,6 +86,19 @@ pub enum ReportKind {
     #[default]
     Sweep,
     Claim,
+    /// The claim map (src/map.rs): `map.csv`, `gain.csv` and heatmaps.
+    Map,
+}
+
+impl ReportKind {
+    /// As the file spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReportKind::Sweep => "sweep",
+            ReportKind::Claim => "claim",
+            ReportKind::Map => "map",
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -87,7 +123,11 @@ struct WorkloadToml {
 struct SynthToml {
     preset: String,
     jobs: u64,
-    interarrival_s: f64,
+    /// Required, except in a map (whose loads set the arrivals).
+    interarrival_s: Option<f64>,
+    /// Further generator settings, `key=value` as `flexsim trace synth --set` takes them.
+    #[serde(default)]
+    set: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -117,7 +157,10 @@ pub enum TraceSource {
     Synth {
         preset: String,
         jobs: u64,
-        interarrival_s: f64,
+        /// `None` only in a map, which scales arrivals to each cell's load.
+        interarrival_s: Option<f64>,
+        /// `key=value` generator settings applied after the preset.
+        set: Vec<String>,
     },
 }
 
@@ -147,6 +190,8 @@ pub struct Experiment {
     pub slicing: Option<String>,
     /// The replay protocol's options (`Some` exactly when the protocol is replay).
     pub replay: Option<flexsim_sim::engine::replay::ReplayConfig>,
+    /// `Some` exactly when `report = "map"`.
+    pub map: Option<MapAxes>,
 }
 
 /// `FILE:LINE:COL` of byte `offset` in `text`.
@@ -248,15 +293,44 @@ impl Experiment {
                         (Some(t), None) => TraceSource::File(PathBuf::from(t)),
                         (None, None) => TraceSource::Default,
                         (None, Some(s)) => {
-                            if !(s.interarrival_s.is_finite() && s.interarrival_s > 0.0) {
-                                bail!("{loc}: synth.interarrival_s must be seconds > 0");
+                            let map = file.report == ReportKind::Map;
+                            match s.interarrival_s {
+                                Some(_) if map => bail!(
+                                    "{loc}: synth.interarrival_s in a map: its [map] loads set \
+                                     the arrivals of every cell; drop it"
+                                ),
+                                Some(i) if !(i.is_finite() && i > 0.0) => {
+                                    bail!("{loc}: synth.interarrival_s must be seconds > 0")
+                                }
+                                None if !map => {
+                                    bail!("{loc}: synth needs interarrival_s (seconds > 0)")
+                                }
+                                _ => {}
                             }
-                            flexsim_sim::input::synth::SynthParams::preset(&s.preset)
-                                .map_err(|e| anyhow!("{loc}: synth.preset: {e}"))?;
+                            let mut params =
+                                flexsim_sim::input::synth::SynthParams::preset(&s.preset)
+                                    .map_err(|e| anyhow!("{loc}: synth.preset: {e}"))?;
+                            for a in &s.set {
+                                let key = a.split('=').next().unwrap_or("").trim();
+                                if ["jobs", "seed", "interarrival_s"].contains(&key) {
+                                    bail!(
+                                        "{loc}: synth.set {a:?}: {key} is not a `set` key here \
+                                         (jobs and interarrival_s are synth keys of their own; \
+                                         the seed is each run's)"
+                                    );
+                                }
+                                params
+                                    .apply_assignment(a)
+                                    .map_err(|e| anyhow!("{loc}: synth.set {a:?}: {e}"))?;
+                            }
+                            params
+                                .validate()
+                                .map_err(|e| anyhow!("{loc}: synth: {e}"))?;
                             TraceSource::Synth {
                                 preset: s.preset.clone(),
                                 jobs: s.jobs,
                                 interarrival_s: s.interarrival_s,
+                                set: s.set.clone(),
                             }
                         }
                     };
@@ -352,10 +426,63 @@ impl Experiment {
         } else {
             None
         };
-        if file.report == ReportKind::Claim && file.slicing.is_some() {
-            bail!(
-                "{}: report = \"claim\" runs each policy in its own slicing mode; drop `slicing`",
+        let map = match (file.report, file.map) {
+            (ReportKind::Map, None) => bail!(
+                "{}: report = \"map\" needs a [map] table (loads, sub_card_shares, baseline)",
                 path.display()
+            ),
+            (ReportKind::Map, Some(m)) => {
+                let synth_only = workloads.len() == 1
+                    && matches!(workloads[0].trace, TraceSource::Synth { .. })
+                    && workloads[0].fleet.is_some();
+                if !synth_only {
+                    bail!(
+                        "{}: a map has exactly one [[workloads]], a `synth` one with a `fleet` \
+                         (its cells vary that generator's mix and load)",
+                        path.display()
+                    );
+                }
+                if kind != Kind::Replay {
+                    bail!(
+                        "{}: report = \"map\" needs protocol = \"replay\"",
+                        path.display()
+                    );
+                }
+                if m.loads.is_empty() || m.sub_card_shares.is_empty() {
+                    bail!(
+                        "{}: [map] loads and sub_card_shares name no value",
+                        path.display()
+                    );
+                }
+                let baseline = crate::registry::build(&m.baseline)
+                    .map_err(|e| anyhow!("{}: map.baseline: {e:#}", path.display()))?
+                    .request
+                    .canonical();
+                if !policies.contains(&baseline) {
+                    bail!(
+                        "{}: map.baseline {baseline} is not among the policies ({})",
+                        path.display(),
+                        policies.join(", ")
+                    );
+                }
+                Some(MapAxes {
+                    loads: m.loads,
+                    sub_card_shares: m.sub_card_shares,
+                    baseline,
+                })
+            }
+            (_, Some(_)) => bail!(
+                "{}: a [map] table, but report is not \"map\"; set report = \"map\" or drop \
+                 the table",
+                path.display()
+            ),
+            (_, None) => None,
+        };
+        if file.report != ReportKind::Sweep && file.slicing.is_some() {
+            bail!(
+                "{}: report = \"{}\" runs each policy in its own slicing mode; drop `slicing`",
+                path.display(),
+                file.report.name()
             );
         }
         Ok(Experiment {
@@ -373,6 +500,7 @@ impl Experiment {
             tune,
             slicing: file.slicing,
             replay,
+            map,
         })
     }
 
@@ -406,11 +534,13 @@ impl Experiment {
                     preset,
                     jobs,
                     interarrival_s,
+                    set,
                 } => self
                     .seeds
                     .iter()
                     .map(|&s| {
-                        let mut t = crate::claim::synthetic(preset, *jobs, *interarrival_s, s)?;
+                        let gap = interarrival_s.context("a synthetic trace without arrivals")?;
+                        let mut t = crate::claim::synthetic(preset, *jobs, gap, set, s)?;
                         t.name.clone_from(&w.name);
                         Ok((Some(s), t))
                     })
@@ -508,6 +638,22 @@ pub fn sweep_file(run: &FileRun<'_>) -> Result<()> {
             run.file.display(),
             sweep::GRID_LIMIT
         );
+    }
+    if exp.report == ReportKind::Map {
+        if shard.is_some() {
+            bail!(
+                "{}: report = \"map\" cannot be sharded yet (a cell's gain needs every policy's \
+                 run of it); run it in one process",
+                run.file.display()
+            );
+        }
+        let table = map(&exp, &out, run.force, threads, !run.quiet)?;
+        out!("{table}");
+        outln!(
+            "wrote {}/map.csv, gain.csv, report.md and heatmaps",
+            out.display()
+        );
+        return Ok(());
     }
     if exp.report == ReportKind::Claim {
         if shard.is_some() {
@@ -682,6 +828,52 @@ fn claim(
     Ok(table)
 }
 
+/// Runs a `report = "map"` experiment into `out` (module doc of src/map.rs); the gain table.
+fn map(
+    exp: &Experiment,
+    out: &Path,
+    force: bool,
+    threads: Option<usize>,
+    progress: bool,
+) -> Result<String> {
+    let axes = exp.map.as_ref().context("a map experiment without [map]")?;
+    let w = &exp.workloads[0];
+    let TraceSource::Synth {
+        preset, jobs, set, ..
+    } = &w.trace
+    else {
+        bail!("a map's workload is synthetic (checked when the file was read)");
+    };
+    let mut base =
+        flexsim_sim::input::synth::SynthParams::preset(preset).map_err(anyhow::Error::msg)?;
+    base.apply_override("jobs", &jobs.to_string())
+        .map_err(anyhow::Error::msg)?;
+    for a in set {
+        base.apply_assignment(a).map_err(anyhow::Error::msg)?;
+    }
+    let fleet = crate::inputs::fleet_or_shipped(w.fleet.as_deref(), false)?;
+    let staged = report::Staged::new(out, force)?;
+    let spec = crate::map::MapSpec {
+        fleet,
+        base,
+        loads: axes.loads.clone(),
+        sub_card_shares: axes.sub_card_shares.clone(),
+        seeds: exp.seeds.clone(),
+        policies: exp.policies.clone(),
+        baseline: axes.baseline.clone(),
+        config: exp.replay.clone().unwrap_or_default(),
+        threads,
+        progress,
+    };
+    let table = crate::map::run(&spec, staged.path())?;
+    record_experiment(staged.path(), exp)?;
+    let md = crate::map::report_md(&spec, &exp.name, exp.description.as_deref(), &table);
+    std::fs::write(staged.path().join("report.md"), md)
+        .with_context(|| format!("writing {}/report.md", out.display()))?;
+    staged.commit()?;
+    Ok(table)
+}
+
 /// `flexsim claim-check`: the compiled-in `experiments/flexai-claim.toml`, with the flags'
 /// seeds and synthetic workload size. Writes exactly the files it always wrote (no experiment
 /// copy: `results/flexai-claim/` stays as published); `flexsim sweep
@@ -706,7 +898,7 @@ pub fn claim_check(c: &ClaimCheck) -> Result<()> {
         bail!("invalid --synth-interarrival-s: expected seconds > 0");
     }
     let base = exp.workloads.iter().find_map(|w| match w.trace {
-        TraceSource::Synth { interarrival_s, .. } => Some(interarrival_s),
+        TraceSource::Synth { interarrival_s, .. } => interarrival_s,
         _ => None,
     });
     for w in &mut exp.workloads {
@@ -717,9 +909,9 @@ pub fn claim_check(c: &ClaimCheck) -> Result<()> {
         } = &mut w.trace
         {
             *jobs = c.synth_jobs;
-            if let Some(base) = base {
+            if let (Some(base), Some(gap)) = (base, interarrival_s.as_mut()) {
                 // Exact for the shipped ratios: 8 / 4 * x = 2x.
-                *interarrival_s = *interarrival_s / base * c.synth_interarrival_s;
+                *gap = *gap / base * c.synth_interarrival_s;
             }
         }
     }

@@ -150,7 +150,10 @@ fn cell_workload(base: &SynthParams, fleet: &Fleet, cell: Cell) -> Result<Worklo
     let mut w = synth::generate(&p);
     let now = offered_load(&w, fleet);
     if !now.is_finite() || now <= 0.0 {
-        bail!("the map's trace has no arrival span or no GPU work to scale (jobs = {})", p.jobs);
+        bail!(
+            "the map's trace has no arrival span or no GPU work to scale (jobs = {})",
+            p.jobs
+        );
     }
     // Stretching arrivals by now/target scales the span, so the load becomes the target.
     let stretch = now / cell.load;
@@ -230,7 +233,11 @@ pub fn run(spec: &MapSpec, out: &Path) -> Result<String> {
     })?;
     bar.finish_and_clear();
     let at = |c: usize, p: &str| {
-        let i = spec.policies.iter().position(|q| q == p).expect("a listed policy");
+        let i = spec
+            .policies
+            .iter()
+            .position(|q| q == p)
+            .expect("a listed policy");
         &figures[c * spec.policies.len() + i]
     };
 
@@ -270,7 +277,11 @@ pub fn run(spec: &MapSpec, out: &Path) -> Result<String> {
     write_csv(&out.join("map.csv"), &runs_csv)?;
 
     // Per cell and policy: gains over the baseline per seed, then mean ± std.
-    let others: Vec<&String> = spec.policies.iter().filter(|p| **p != spec.baseline).collect();
+    let others: Vec<&String> = spec
+        .policies
+        .iter()
+        .filter(|p| **p != spec.baseline)
+        .collect();
     let per_seed = spec.seeds.len();
     let mut gain_csv = vec![strings(&[
         "load",
@@ -344,13 +355,21 @@ pub fn run(spec: &MapSpec, out: &Path) -> Result<String> {
     }
     write_csv(&out.join("gain.csv"), &gain_csv)?;
 
-    let cols: Vec<String> = spec.sub_card_shares.iter().map(|s| format!("{s}")).collect();
+    let cols: Vec<String> = spec
+        .sub_card_shares
+        .iter()
+        .map(|s| format!("{s}"))
+        .collect();
     let rows: Vec<String> = spec.loads.iter().map(|l| format!("{l}")).collect();
     for (p, grid) in &gains {
         for (what, pick) in [("busy", 0usize), ("goodput", 1)] {
             let values: Vec<Vec<f64>> = grid
                 .iter()
-                .map(|r| r.iter().map(|g| if pick == 0 { g.0 } else { g.1 }).collect())
+                .map(|r| {
+                    r.iter()
+                        .map(|g| if pick == 0 { g.0 } else { g.1 })
+                        .collect()
+                })
                 .collect();
             let file = out.join(format!("map_{what}_gain_{}.svg", file_safe(p)));
             heatmap(
@@ -399,11 +418,56 @@ fn write_csv(path: &Path, rows: &[Vec<String>]) -> Result<()> {
     Ok(())
 }
 
+/// `report.md` of a map: what ran, the gain tables, and the heatmaps.
+pub fn report_md(spec: &MapSpec, name: &str, description: Option<&str>, table: &str) -> String {
+    let mut md = format!("# {name}\n\n");
+    if let Some(d) = description {
+        md.push_str(d.trim());
+        md.push_str("\n\n");
+    }
+    let list = |xs: &[f64]| xs.iter().map(f64::to_string).collect::<Vec<_>>().join(", ");
+    md.push_str(&format!(
+        "flexsim {}: offered loads {} × sub-card shares {} × seeds {} × policies {} = {} \
+         replays of {} jobs each on fleet {} ({} cards). Gains are per seed against {} on the \
+         same trace, then averaged; every run is in [map.csv](map.csv), every cell in \
+         [gain.csv](gain.csv) (with std and the costs), the experiment file is \
+         [experiment.toml](experiment.toml).\n\n```\n{}```\n\n## Heatmaps\n\n",
+        env!("CARGO_PKG_VERSION"),
+        list(&spec.loads),
+        list(&spec.sub_card_shares),
+        spec.seeds
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        spec.policies.join(", "),
+        spec.loads.len() * spec.sub_card_shares.len() * spec.seeds.len() * spec.policies.len(),
+        spec.base.jobs,
+        spec.fleet.name,
+        spec.fleet.gpu_count(),
+        spec.baseline,
+        table,
+    ));
+    for p in spec.policies.iter().filter(|p| **p != spec.baseline) {
+        for what in ["busy", "goodput"] {
+            let f = format!("map_{what}_gain_{}.svg", file_safe(p));
+            md.push_str(&format!("![{p} {what} gain]({f})\n\n"));
+        }
+    }
+    md
+}
+
 /// A policy request as a file-name part: brackets and separators become `_`.
 fn file_safe(policy: &str) -> String {
     policy
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -423,7 +487,16 @@ mod tests {
         let mut base = SynthParams::small_model_heavy();
         base.jobs = 2000;
         for (load, share) in [(0.3, 0.0), (1.5, 1.0), (0.9, 0.4)] {
-            let w = cell_workload(&base, &f, Cell { load, share, seed: 42 }).unwrap();
+            let w = cell_workload(
+                &base,
+                &f,
+                Cell {
+                    load,
+                    share,
+                    seed: 42,
+                },
+            )
+            .unwrap();
             let l = offered_load(&w, &f);
             assert!((l - load).abs() < 1e-3 * load, "load {load}: got {l}");
             let gpu = w.pods.iter().filter(|p| p.num_gpu > 0).count();

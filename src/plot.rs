@@ -358,17 +358,20 @@ pub fn heatmap(
                 [(x0, y0), (x0 + 1.0, y0 + 1.0)],
                 colour(v).filled(),
             ));
-            let text = if v.is_finite() { format!("{v:.1}") } else { "–".into() };
+            let text = if v.is_finite() {
+                format!("{v:.1}")
+            } else {
+                "–".into()
+            };
             labels.push(Text::new(
                 text,
                 (x0 + 0.5, y0 + 0.5),
-                ("sans-serif", 15)
-                    .into_font()
-                    .color(&BLACK)
-                    .pos(plotters::style::text_anchor::Pos::new(
+                ("sans-serif", 15).into_font().color(&BLACK).pos(
+                    plotters::style::text_anchor::Pos::new(
                         plotters::style::text_anchor::HPos::Center,
                         plotters::style::text_anchor::VPos::Center,
-                    )),
+                    ),
+                ),
             ));
         }
     }

@@ -33,6 +33,52 @@ pub const MAX_TIMESLICE_OVERHEAD: f64 = 1.0;
 /// the simulated jobs would never finish.
 pub const MAX_INTERFERENCE: f64 = 1.0;
 
+/// The most board power a reading may give, W: above every shipped accelerator's TDP (H200
+/// SXM 700 W, 910B 400 W) with room, so a misread unit (mW as W) is refused, not recorded.
+pub const MAX_BOARD_POWER_W: f64 = 2000.0;
+
+/// Idle and full-load board power (W) from an idle reading and runs at measured busy shares,
+/// for the linear power model `P(u) = idle + u · (full − idle)` (`flexsim_sim::model::power`):
+/// `idle` is the median of the idle samples; `full − idle` the least-squares slope through the
+/// origin of `P − idle` against `u` over the runs `(mean busy share, mean power)` that were busy
+/// at all (u ≥ 0.05, below which the slope is noise). The reason when it cannot be had.
+pub fn board_power(idle_samples: &[f64], runs: &[(f64, f64)]) -> Result<(f64, f64), String> {
+    let mut idle: Vec<f64> = idle_samples
+        .iter()
+        .copied()
+        .filter(|w| w.is_finite() && *w >= 0.0)
+        .collect();
+    if idle.is_empty() {
+        return Err("no idle power reading".into());
+    }
+    idle.sort_by(f64::total_cmp);
+    let mid = idle.len() / 2;
+    let idle = if idle.len() % 2 == 1 {
+        idle[mid]
+    } else {
+        (idle[mid - 1] + idle[mid]) / 2.0
+    };
+    let busy: Vec<(f64, f64)> = runs
+        .iter()
+        .copied()
+        .filter(|(u, p)| u.is_finite() && p.is_finite() && *u >= 0.05)
+        .collect();
+    if busy.is_empty() {
+        return Err("no run kept the device at least 5 % busy".into());
+    }
+    let (num, den) = busy
+        .iter()
+        .fold((0.0, 0.0), |(n, d), (u, p)| (n + u * (p - idle), d + u * u));
+    let full = idle + num / den;
+    if !(full.is_finite() && full >= idle && full <= MAX_BOARD_POWER_W) {
+        return Err(format!(
+            "full-load power {full:.1} W from idle {idle:.1} W is implausible (expected \
+             idle..{MAX_BOARD_POWER_W} W)"
+        ));
+    }
+    Ok((idle, full))
+}
+
 /// True for a finite number above zero (false for NaN), the guard before dividing by a measurement.
 pub fn is_positive(x: f64) -> bool {
     x.is_finite() && x > 0.0
@@ -225,5 +271,21 @@ mod tests {
         assert!(close(percent_to_fraction(42.0), 0.42));
         assert!(close(percent_to_fraction(104.0), 1.0));
         assert!(close(percent_to_fraction(-3.0), 0.0));
+    }
+
+    #[test]
+    fn board_power_fits_the_linear_model_through_the_idle_reading() {
+        // Worked example: idle 60 W; solo at u = 0.5 draws 230 W, two copies at u = 1.0 draw
+        // 400 W: slope (0.5·170 + 1·340) / (0.25 + 1) = 340 W, so full load is 400 W.
+        let (idle, full) = board_power(&[61.0, 59.0, 60.0], &[(0.5, 230.0), (1.0, 400.0)]).unwrap();
+        assert!(close(idle, 60.0) && close(full, 400.0), "{idle} {full}");
+        // Even sample count: the median is the mean of the middle two.
+        let (idle, _) = board_power(&[50.0, 70.0], &[(1.0, 300.0)]).unwrap();
+        assert!(close(idle, 60.0));
+        // An idle-only run carries no slope; a unit slip (mW read as W) is refused.
+        assert!(board_power(&[60.0], &[(0.01, 61.0)]).is_err());
+        assert!(board_power(&[], &[(1.0, 300.0)]).is_err());
+        let e = board_power(&[60.0], &[(1.0, 300_000.0)]).unwrap_err();
+        assert!(e.contains("implausible"), "{e}");
     }
 }

@@ -22,6 +22,15 @@ pub fn measure(
     sampler: &mut dyn UtilSampler,
     notes: &mut Vec<String>,
 ) -> Result<Measurement, CalibrateError> {
+    // Idle board power first, before any copy runs (calibration.md §4.4).
+    let mut idle_power = Vec::new();
+    for _ in 0..IDLE_POWER_SAMPLES {
+        match sampler.power_w() {
+            Some(w) => idle_power.push(w),
+            None => break,
+        }
+        std::thread::sleep(std::time::Duration::from_millis(IDLE_POWER_GAP_MS));
+    }
     let mut runs: Vec<RunOutcome> = Vec::with_capacity(copy_counts.len());
     for &k in copy_counts {
         let pb = workload::progress_for(k, spec.time_limit_seconds);
@@ -29,12 +38,49 @@ pub fn measure(
         pb.finish_and_clear();
         runs.push(run?);
     }
-    derive_from_runs(
+    let mut m = derive_from_runs(
         &runs,
         spec.time_limit_seconds.is_some(),
         sampler.source(),
         notes,
-    )
+    )?;
+    fill_power(&mut m.measured, &idle_power, &runs, notes);
+    Ok(m)
+}
+
+/// Idle readings taken before the runs, and their spacing: the driver averages
+/// `power_usage` over about a second, so five readings 0.4 s apart span two windows.
+const IDLE_POWER_SAMPLES: usize = 5;
+const IDLE_POWER_GAP_MS: u64 = 400;
+
+/// Fills `power_idle_w` / `power_full_w` from the idle readings and each run's mean busy share
+/// and mean power ([`derive::board_power`]); a backend without power readings leaves them
+/// `None` (the catalog's figures stay), and one whose readings give no fit says why in the notes.
+pub fn fill_power(m: &mut Measured, idle: &[f64], runs: &[RunOutcome], notes: &mut Vec<String>) {
+    if idle.is_empty() && runs.iter().all(|r| r.power_samples.is_empty()) {
+        notes.push(
+            "no board power reading from this backend: the catalog's power figures stay".into(),
+        );
+        return;
+    }
+    let points: Vec<(f64, f64)> = runs
+        .iter()
+        .filter_map(|r| {
+            Some((
+                derive::mean(&r.util_samples)?,
+                derive::mean(&r.power_samples)?,
+            ))
+        })
+        .collect();
+    match derive::board_power(idle, &points) {
+        Ok((idle_w, full_w)) => {
+            m.power_idle_w = Some(idle_w);
+            m.power_full_w = Some(full_w);
+        }
+        Err(why) => notes.push(format!(
+            "board power not derived ({why}): the catalog's power figures stay"
+        )),
+    }
 }
 
 /// Derivation from finished runs; `runs[0]` is the solo run. Separate from [`measure`] so it is
@@ -213,7 +259,7 @@ pub fn derive_from_runs(
             busy_share: non_empty(busy_share),
             interference,
             timeslice_overhead: non_empty(overhead),
-            // Power is not sampled by this backend yet: the catalog's figures stay.
+            // Filled by `measure` from the backend's power readings (`fill_power`).
             power_idle_w: None,
             power_full_w: None,
         },
@@ -244,7 +290,25 @@ mod tests {
                 })
                 .collect(),
             util_samples: vec![util, util],
+            power_samples: Vec::new(),
         }
+    }
+
+    #[test]
+    fn power_readings_fill_the_profile_and_their_absence_is_said() {
+        let mut a = run(1, 10.0, 0.5);
+        a.power_samples = vec![229.0, 231.0];
+        let mut b = run(2, 5.0, 1.0);
+        b.power_samples = vec![400.0];
+        let mut m = Measured::default();
+        let mut notes = Vec::new();
+        fill_power(&mut m, &[60.0, 60.0, 60.0], &[a, b], &mut notes);
+        assert_eq!((m.power_idle_w, m.power_full_w), (Some(60.0), Some(400.0)));
+        assert!(notes.is_empty(), "{notes:?}");
+        let mut m = Measured::default();
+        fill_power(&mut m, &[], &[run(1, 10.0, 0.5)], &mut notes);
+        assert_eq!((m.power_idle_w, m.power_full_w), (None, None));
+        assert!(notes[0].contains("no board power reading"), "{notes:?}");
     }
 
     #[test]

@@ -242,4 +242,12 @@ impl UtilSampler for NvmlSampler<'_> {
     fn source(&self) -> String {
         "nvml utilization_rates.gpu".into()
     }
+    /// `nvmlDeviceGetPowerUsage`: milliwatts for the whole board, averaged by the driver over
+    /// about a second (calibration.md §5.1).
+    fn power_w(&mut self) -> Option<f64> {
+        self.device
+            .power_usage()
+            .ok()
+            .map(|mw| f64::from(mw) / 1000.0)
+    }
 }

@@ -7,6 +7,11 @@ pub trait UtilSampler {
     fn sample(&mut self) -> Option<f64>;
     /// Which counter is read, recorded in the profile's provenance.
     fn source(&self) -> String;
+    /// Board power now, watts, or `None` when the backend has no power reading (the catalog's
+    /// figures then stay; calibration.md §5.1 names NVML's `power_usage`).
+    fn power_w(&mut self) -> Option<f64> {
+        None
+    }
 }
 
 /// A sampler for when no utilisation counter is available: every read fails.

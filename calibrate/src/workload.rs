@@ -68,6 +68,8 @@ pub struct RunOutcome {
     pub outcomes: Vec<CopyOutcome>,
     /// Busy-share samples (0..=1) taken while at least one copy ran.
     pub util_samples: Vec<f64>,
+    /// Board power samples (W) taken at the same moments, where the backend reads power.
+    pub power_samples: Vec<f64>,
 }
 
 /// The value of a `FLEXSIM_THROUGHPUT=<float>` line: `None` for other lines, `Some(Err(text))`
@@ -209,6 +211,7 @@ pub fn run_copies(
     let limit = spec.time_limit_seconds.map(Duration::from_secs_f64);
     let mut term_sent_at: Option<Instant> = None;
     let mut util_samples = Vec::new();
+    let mut power_samples = Vec::new();
     loop {
         let mut alive = 0;
         for r in running.iter_mut().filter(|r| r.done.is_none()) {
@@ -231,6 +234,9 @@ pub fn run_copies(
         }
         if let Some(u) = sampler.sample() {
             util_samples.push(u);
+        }
+        if let Some(w) = sampler.power_w() {
+            power_samples.push(w);
         }
         let elapsed = start.elapsed();
         progress.set_position(elapsed.as_millis() as u64);
@@ -300,6 +306,7 @@ pub fn run_copies(
         copies,
         outcomes,
         util_samples,
+        power_samples,
     })
 }
 

@@ -475,6 +475,28 @@ pub enum OutDirError {
 /// claim map's `map.csv`.
 const RESULT_MARKERS: [&str; 4] = ["summary.json", "sweep.csv", "summary.csv", "map.csv"];
 
+/// The sub-folders of `dir` that hold another experiment's results (an `experiment.toml`
+/// beside a result marker): `results/flexai-claim/map/` inside the claim check's folder.
+/// Replacing `dir` keeps them — they are not its outputs, and rerunning one experiment must not
+/// delete another's.
+fn nested_results(dir: &Path) -> Vec<std::ffi::OsString> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<std::ffi::OsString> = entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let p = e.path();
+            p.is_dir()
+                && p.join("experiment.toml").is_file()
+                && RESULT_MARKERS.iter().any(|m| p.join(m).exists())
+        })
+        .map(|e| e.file_name())
+        .collect();
+    names.sort();
+    names
+}
+
 /// Temporary directories and files of [`Staged`] and [`StagedFile`] outputs not yet
 /// committed, for [`remove_unfinished`].
 static UNFINISHED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
@@ -532,8 +554,11 @@ impl Staged {
             if !target.is_dir() {
                 return Err(OutDirError::NotADirectory(target.to_owned()));
             }
+            let nested = nested_results(target);
             let mut entries = std::fs::read_dir(target).map_err(io(target))?;
-            if entries.next().is_some() {
+            // Other experiments' results nested inside do not make it an earlier output (they
+            // are carried over on commit).
+            if entries.any(|e| e.map_or(true, |e| !nested.contains(&e.file_name()))) {
                 if !force {
                     return Err(OutDirError::NotEmpty(target.to_owned()));
                 }
@@ -598,6 +623,12 @@ impl Staged {
         pending.extend(old.clone());
         drop(pending);
         if let Some(old) = old {
+            for name in nested_results(&old) {
+                let to = self.target.join(&name);
+                if !to.exists() {
+                    std::fs::rename(old.join(&name), &to).map_err(io(&to))?;
+                }
+            }
             std::fs::remove_dir_all(&old).map_err(io(&old))?;
             unfinished().retain(|d| *d != old);
         }
@@ -759,6 +790,45 @@ mod tests {
             "new"
         );
         assert_eq!(listing(&root), ["run"]);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn replacing_a_directory_keeps_another_experiments_results_nested_in_it() {
+        let _lock = staging();
+        let root = scratch("staged-nested");
+        let out = root.join("claim");
+        // Another experiment's results inside (experiment.toml + a marker) ...
+        std::fs::create_dir_all(out.join("map")).unwrap();
+        std::fs::write(out.join("map/experiment.toml"), "map").unwrap();
+        std::fs::write(out.join("map/map.csv"), "cells").unwrap();
+        // ... do not make the folder an earlier output: no --force needed for the first run.
+        let staged = Staged::new(&out, false).unwrap();
+        std::fs::write(staged.path().join("summary.csv"), "first").unwrap();
+        staged.commit().unwrap();
+        assert_eq!(listing(&out), ["map", "summary.csv"]);
+        // A forced rerun replaces its own files and the run folders it wrote, keeps the map.
+        std::fs::create_dir_all(out.join("s42")).unwrap();
+        std::fs::write(out.join("s42/summary.json"), "old run").unwrap();
+        let staged = Staged::new(&out, true).unwrap();
+        std::fs::write(staged.path().join("summary.csv"), "second").unwrap();
+        staged.commit().unwrap();
+        assert_eq!(listing(&out), ["map", "summary.csv"]);
+        assert_eq!(
+            std::fs::read_to_string(out.join("map/map.csv")).unwrap(),
+            "cells"
+        );
+        // What the new run wrote under the same name wins.
+        let staged = Staged::new(&out, true).unwrap();
+        std::fs::create_dir_all(staged.path().join("map")).unwrap();
+        std::fs::write(staged.path().join("map/map.csv"), "new cells").unwrap();
+        std::fs::write(staged.path().join("summary.csv"), "third").unwrap();
+        staged.commit().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("map/map.csv")).unwrap(),
+            "new cells"
+        );
+        assert_eq!(listing(&root), ["claim"]);
         std::fs::remove_dir_all(&root).unwrap();
     }
 
