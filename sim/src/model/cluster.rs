@@ -242,6 +242,91 @@ impl Node {
         }
     }
 
+    /// Why `pod` does not fit here now, in the order [`Node::fits`] checks — `None` when it
+    /// fits. For `--explain` (never on the hot path): each reason names the resource or the
+    /// slicing rule and the numbers, e.g. `cpu: needs 14000 milli, 4000 free` or `cards: 1 of
+    /// 8 cards can take the slice, needs 2 (card 0: compute 600 milli requested, only 200 milli
+    /// free)`.
+    pub fn why_not(&self, pod: &Pod) -> Option<String> {
+        if pod.cpu_milli > self.cpu_free_milli {
+            return Some(format!(
+                "cpu: needs {} milli, {} free",
+                pod.cpu_milli, self.cpu_free_milli
+            ));
+        }
+        if pod.memory_mib > self.memory_free_mib {
+            return Some(format!(
+                "memory: needs {} MiB, {} free",
+                pod.memory_mib, self.memory_free_mib
+            ));
+        }
+        if let (Some(app), Some(max)) = (&pod.app, pod.max_per_node) {
+            if self.app_count(app) >= max {
+                return Some(format!("app-density: {max} of app {app} already here"));
+            }
+        }
+        if let Some(cap) = self.rdma_capacity_pct {
+            if self.rdma_used_pct + pod.rdma_pct > cap {
+                return Some(format!(
+                    "rdma: needs {} %, {} % of {cap} % free",
+                    pod.rdma_pct,
+                    cap.saturating_sub(self.rdma_used_pct)
+                ));
+            }
+        }
+        if !pod.is_gpu_pod() {
+            return None;
+        }
+        if !pod.gpu_spec.accepts(&self.model) {
+            return Some(if self.gpu_free_milli.is_empty() {
+                "gpu-model: a CPU-only node".into()
+            } else {
+                format!(
+                    "gpu-model: the job accepts {}, the node has {}",
+                    pod.gpu_spec.models.join("|"),
+                    self.model
+                )
+            });
+        }
+        if self.gpu_free_milli.len() < pod.num_gpu as usize {
+            return Some(format!(
+                "gpu-count: needs {} cards, the node has {}",
+                pod.num_gpu,
+                self.gpu_free_milli.len()
+            ));
+        }
+        let slice = match self.slice_for(pod) {
+            Some(Ok(slice)) => slice,
+            Some(Err(r)) => return Some(format!("slicing: {r}")),
+            None => return Some("gpu-model: no device".into()),
+        };
+        let fitting = (0..self.gpu_free_milli.len())
+            .filter(|&g| self.card_fits(g, &slice))
+            .count();
+        if fitting >= pod.num_gpu as usize {
+            return None;
+        }
+        let d = self.device.as_deref()?;
+        let first = (0..self.cards.len()).find_map(|g| {
+            let r = slicing::fits(&self.cards[g], &d.model, &slice).err();
+            let r = r.map(|r| r.to_string()).or_else(|| {
+                (self.gpu_free_milli[g] < slice.compute_milli).then(|| {
+                    format!(
+                        "compute {} milli requested, only {} milli free",
+                        slice.compute_milli, self.gpu_free_milli[g]
+                    )
+                })
+            });
+            r.map(|r| format!("card {g}: {r}"))
+        });
+        Some(format!(
+            "cards: {fitting} of {} cards can take the slice, needs {}{}",
+            self.gpu_free_milli.len(),
+            pod.num_gpu,
+            first.map_or(String::new(), |f| format!(" ({f})"))
+        ))
+    }
+
     /// The node-level half of [`Node::fits`]: CPU, memory, app density, RDMA, and for a GPU
     /// pod the model and the card count.
     #[inline]

@@ -98,6 +98,32 @@ impl<S: NodeScorer> Policy for Greedy<S> {
         self.scorer.name()
     }
 
+    /// Every feasible node's score as [`Greedy::choose_node`] computes it (normalised where
+    /// the scorer normalises), also when a single feasible node is chosen without scoring.
+    fn explain_scores(
+        &mut self,
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+    ) -> Option<Vec<(NodeId, i64)>> {
+        let mut feasible = Vec::new();
+        cluster.feasible_nodes(pod, &mut feasible);
+        self.scorer.pre_score(cluster, pod);
+        let mut scores: Vec<i64> = feasible
+            .iter()
+            .map(|&n| self.scorer.score(cluster, n, pod))
+            .collect();
+        if self.scorer.normalize() {
+            normalize_scores(&mut scores);
+        }
+        Some(feasible.into_iter().zip(scores).collect())
+    }
+
+    fn tie_break(&self) -> &str {
+        "highest score; equal scores go to the node first in the cluster's seeded priority \
+         order (fgd-protocol 2.6); a single feasible node is taken without scoring"
+    }
+
     fn prepare(&mut self, setup: &Setup<'_>) {
         self.scorer.prepare(setup);
     }

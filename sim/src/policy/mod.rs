@@ -12,6 +12,7 @@
 //! [`Node::fits`]: crate::model::cluster::Node::fits
 
 mod discipline;
+pub mod explain;
 pub mod gang;
 pub mod gpu_select;
 mod greedy;
@@ -134,6 +135,24 @@ pub trait Policy: Send {
     /// wake-up. A time not after `jobs.now_ms` is ignored.
     fn next_wake(&mut self, _jobs: &JobsView<'_>, _waiting: &[QueuedJob]) -> Option<u64> {
         None
+    }
+
+    /// `--explain` only ([`explain::Explaining`]): the score this policy gives each node it
+    /// would consider for job `job` now, higher better, or `None` when it does not rank nodes
+    /// by a per-node score. Asked right after [`Policy::place`] on the same cluster; it must not
+    /// change what later calls decide. [`Greedy`] answers with its scorer's scores.
+    fn explain_scores(
+        &mut self,
+        _cluster: &Cluster,
+        _job: PodId,
+        _pod: &Pod,
+    ) -> Option<Vec<(NodeId, i64)>> {
+        None
+    }
+
+    /// `--explain` only: how this policy breaks ties between equally good nodes, in words.
+    fn tie_break(&self) -> &str {
+        "the policy's own rule (see its file in policies/src/)"
     }
 }
 
