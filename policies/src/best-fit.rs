@@ -26,6 +26,11 @@ impl NodeScorer for BestFit {
     fn normalize(&self) -> bool {
         true
     }
+
+    /// The node's free CPU and GPU and the pod's request: nothing else.
+    fn local(&self) -> bool {
+        true
+    }
 }
 
 /// int(100 · (1 − [½·(c − cr)/128000 + ½·(Gfree − u·k)/8000])).
