@@ -19,6 +19,11 @@ impl NodeScorer for DotProduct {
         "dot-product"
     }
 
+    /// The node's free CPU and GPU and the pod's request: nothing else.
+    fn local(&self) -> bool {
+        true
+    }
+
     fn score(&mut self, cluster: &Cluster, node: NodeId, pod: &Pod) -> i64 {
         let n = cluster.node(node);
         score(n.cpu_free_milli(), n.gpu_free_total(), pod)

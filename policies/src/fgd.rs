@@ -145,6 +145,12 @@ impl NodeScorer for Fgd {
         self.select_table(pod, cluster.nodes().len());
     }
 
+    /// ΔF of the node under the fixed typical-pod distribution: the node's state and the
+    /// pod's shape alone (the module comment; the per-node cache is only a cache).
+    fn local(&self) -> bool {
+        true
+    }
+
     fn score(&mut self, cluster: &Cluster, node: NodeId, pod: &Pod) -> i64 {
         self.cached(cluster, node, pod).0
     }

@@ -33,6 +33,11 @@ impl NodeScorer for GpuClustering {
         "gpu-clustering"
     }
 
+    /// The node's free GPU and its residents' shapes, and the pod's request: nothing else.
+    fn local(&self) -> bool {
+        true
+    }
+
     fn score(&mut self, cluster: &Cluster, node: NodeId, pod: &Pod) -> i64 {
         let Some(own) = tag(pod.num_gpu, pod.gpu_milli) else {
             return 0; // CPU-only: a pure tie, decided by node priority

@@ -17,6 +17,11 @@ impl NodeScorer for GpuPacking {
         "gpu-packing"
     }
 
+    /// The node's free milli per card and the pod's request (`order` is scratch): nothing else.
+    fn local(&self) -> bool {
+        true
+    }
+
     fn score(&mut self, cluster: &Cluster, node: NodeId, pod: &Pod) -> i64 {
         if !pod.is_gpu_pod() {
             return 0; // pure tie, decided by node priority

@@ -93,6 +93,11 @@ impl NodeScorer for HamiScorer {
         Some(SlicingMode::HAMI_VGPU)
     }
 
+    /// The node's card state alone (`node` is fixed for the run).
+    fn local(&self) -> bool {
+        true
+    }
+
     fn score(&mut self, cluster: &Cluster, node: NodeId, _pod: &Pod) -> i64 {
         let s = (node_score(cluster.node(node)) * 1e6).round() as i64;
         match self.node {

@@ -63,6 +63,11 @@ impl NodeScorer for K8sDefault {
         Some(SlicingMode::Whole)
     }
 
+    /// The node's free resources and the pod's request (`gpu` is fixed for the run): nothing else.
+    fn local(&self) -> bool {
+        true
+    }
+
     fn score(&mut self, cluster: &Cluster, node: NodeId, pod: &Pod) -> i64 {
         score(cluster.node(node), pod, self.gpu)
     }

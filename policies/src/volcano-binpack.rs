@@ -87,6 +87,11 @@ impl NodeScorer for VolcanoBinpack {
         Some(SlicingMode::Whole)
     }
 
+    /// The node's free resources and the pod's request (`gpu_weight` is fixed for the run): nothing else.
+    fn local(&self) -> bool {
+        true
+    }
+
     fn score(&mut self, cluster: &Cluster, node: NodeId, pod: &Pod) -> i64 {
         score(cluster.node(node), pod, self.gpu_weight)
     }

@@ -37,8 +37,9 @@ pub trait NodeScorer: Send {
     }
 
     /// Whether [`NodeScorer::score`] is *local*: a function of the node's state and the pod's
-    /// request alone (no other node, no clock, no state of the scorer that changes during a
-    /// run, nothing from [`NodeScorer::pre_score`]). [`Greedy`] then keeps the feasible nodes
+    /// request alone (no other node, no clock, no state of the scorer that changes what a
+    /// score is during a run; [`NodeScorer::pre_score`] may prepare per-pod work, and is then
+    /// called for every pod, whatever the feasible count). [`Greedy`] then keeps the feasible nodes
     /// of each request shape ordered by score in a [`NodeIndex`] and rescores only the nodes
     /// changed since — the same winner as scoring every node, at O(changes × log nodes) per
     /// decision instead of O(nodes × cards).
@@ -87,7 +88,10 @@ impl<S: NodeScorer> Greedy<S> {
     /// The node a pod would go to, or `None` if none is feasible.
     pub fn choose_node(&mut self, cluster: &Cluster, pod: &Pod) -> Option<NodeId> {
         if self.scorer.local() {
-            // Normalisation is skipped: it never changes the winner.
+            // Normalisation is skipped: it never changes the winner. `pre_score` is per-pod
+            // preparation (a cache table), so calling it whatever the feasible count is
+            // harmless.
+            self.scorer.pre_score(cluster, pod);
             let scorer = &mut self.scorer;
             return self
                 .index
