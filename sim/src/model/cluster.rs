@@ -992,8 +992,15 @@ mod tests {
     fn fits_probed_agrees_with_fits() {
         let mut c = mixed();
         // Part of the T4 and of the A100 taken, so card states differ.
-        c.place(1, &Pod::new("x", 1000, 1000, 1, 500), Placement { node: 0, gpus: vec![2] })
-            .unwrap();
+        c.place(
+            1,
+            &Pod::new("x", 1000, 1000, 1, 500),
+            Placement {
+                node: 0,
+                gpus: vec![2],
+            },
+        )
+        .unwrap();
         let mig = Pod::new("y", 1000, 1000, 1, 300);
         let gpus = c.node(1).fitting_cards(&mig)[..1].to_vec();
         c.place(2, &mig, Placement { node: 1, gpus }).unwrap();

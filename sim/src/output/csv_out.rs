@@ -98,7 +98,15 @@ mod tests {
     fn millis_are_the_float_formatting_bytes() {
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut values: Vec<u64> = (0..5000).collect();
-        values.extend([999, 1000, 1001, 59_999, 86_400_000, u64::from(u32::MAX), 1 << 40]);
+        values.extend([
+            999,
+            1000,
+            1001,
+            59_999,
+            86_400_000,
+            u64::from(u32::MAX),
+            1 << 40,
+        ]);
         for _ in 0..20_000 {
             // xorshift: spread over every magnitude up to 10^15 ms
             x ^= x << 13;

@@ -175,13 +175,17 @@ impl NodeIndex {
                 e.score.clear();
                 e.score.resize(n, NONE);
                 e.probe = FitProbe::default();
-                e.ranked.clear();
                 cluster.feasible_nodes(pod, &mut self.scratch);
+                let mut ranked = Vec::with_capacity(self.scratch.len());
                 for &node in &self.scratch {
                     let s = score(cluster, node, pod);
                     e.score[node] = s;
-                    e.ranked.insert((Reverse(s), self.rank[node]));
+                    ranked.push((Reverse(s), self.rank[node]));
                 }
+                // Built in bulk from sorted keys (linear), not one insert a node: the first
+                // query of each shape on a large fleet is this.
+                ranked.sort_unstable();
+                e.ranked = ranked.into_iter().collect();
             }
         }
         e.synced = cluster.clock();
@@ -330,7 +334,15 @@ mod tests {
         assert_eq!(first, scan(&c, pod, &prio));
         let mut copy = c.clone();
         let gpus = gpu_select::best(copy.node(first.unwrap()), pod).unwrap();
-        copy.place(0, pod, Placement { node: first.unwrap(), gpus }).unwrap();
+        copy.place(
+            0,
+            pod,
+            Placement {
+                node: first.unwrap(),
+                gpus,
+            },
+        )
+        .unwrap();
         // The copy's change is not the original's: each answers for itself.
         let prio = copy.by_priority().to_vec();
         assert_eq!(idx.best(&copy, pod, score), scan(&copy, pod, &prio));

@@ -175,6 +175,10 @@ struct Engine<'a> {
     jobs: Vec<Job>,
     queue: EventQueue<Event>,
     waiting: Vec<QueuedJob>,
+    /// The buffer the last scheduling pass walked, kept (empty) for the next pass: a
+    /// saturated queue is rebuilt every pass, and reusing two buffers saves an allocation
+    /// and a regrowth copy each time.
+    spare_queue: Vec<QueuedJob>,
     running: Vec<RunningJob>,
     /// Position of each running job in `running`.
     running_slot: Vec<usize>,
@@ -352,6 +356,7 @@ pub fn run(
         jobs,
         queue,
         waiting: Vec::new(),
+        spare_queue: Vec::new(),
         running: Vec::new(),
         running_slot: vec![usize::MAX; pods.len()],
         now: first_arrival,
