@@ -4,6 +4,10 @@
 //! Node vector = free (CPU, GPU) before placement, pod vector = request, both divided by the
 //! constant max specs; the smaller the dot product, the higher the score: pods go where the
 //! *remaining* resources they ask for are scarce. GPU choice is tightest fit.
+//!
+//! Cost per decision: the feasible-node index of [`Greedy`](flexsim_sim::policy::Greedy) (a local
+//! scorer): O(nodes changed since the pod's request shape was last placed × log nodes), plus
+//! the GPU choice on the winner.
 
 use flexsim_sim::model::cluster::{Cluster, NodeId};
 use flexsim_sim::model::job::Pod;
