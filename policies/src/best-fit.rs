@@ -3,6 +3,10 @@
 //! The node left with the least free CPU + GPU after placing the pod wins (each dimension
 //! divided by the constant max spec, weight ½ each), then the framework's integer min–max
 //! normalisation; GPU choice is tightest fit.
+//!
+//! Cost per decision: the feasible-node index of [`Greedy`](flexsim_sim::policy::Greedy) (a local
+//! scorer): O(nodes changed since the pod's request shape was last placed × log nodes), plus
+//! the GPU choice on the winner.
 
 use flexsim_sim::model::cluster::{Cluster, NodeId};
 use flexsim_sim::model::job::Pod;
@@ -24,6 +28,11 @@ impl NodeScorer for BestFit {
     }
 
     fn normalize(&self) -> bool {
+        true
+    }
+
+    /// The node's free CPU and GPU and the pod's request: nothing else.
+    fn local(&self) -> bool {
         true
     }
 }

@@ -4,6 +4,10 @@
 //! Node vector = free (CPU, GPU) before placement, pod vector = request, both divided by the
 //! constant max specs; the smaller the dot product, the higher the score: pods go where the
 //! *remaining* resources they ask for are scarce. GPU choice is tightest fit.
+//!
+//! Cost per decision: the feasible-node index of [`Greedy`](flexsim_sim::policy::Greedy) (a local
+//! scorer): O(nodes changed since the pod's request shape was last placed × log nodes), plus
+//! the GPU choice on the winner.
 
 use flexsim_sim::model::cluster::{Cluster, NodeId};
 use flexsim_sim::model::job::Pod;
@@ -17,6 +21,11 @@ pub struct DotProduct;
 impl NodeScorer for DotProduct {
     fn name(&self) -> &str {
         "dot-product"
+    }
+
+    /// The node's free CPU and GPU and the pod's request: nothing else.
+    fn local(&self) -> bool {
+        true
     }
 
     fn score(&mut self, cluster: &Cluster, node: NodeId, pod: &Pod) -> i64 {

@@ -7,6 +7,10 @@
 //! Scores depend only on the node's state and the pod's shape, so they are cached per
 //! (shape, node) and recomputed only when the node's generation changed: one placement
 //! invalidates one node (DESIGN "Speed").
+//!
+//! Cost per decision: the feasible-node index of [`Greedy`](flexsim_sim::policy::Greedy) (a local
+//! scorer): O(nodes changed since the pod's request shape was last placed × log nodes), each such node rescored by
+//! F(n) (O(cards × typical pods)), plus the GPU choice on the winner.
 
 use flexsim_sim::model::cluster::{Cluster, Node, NodeId};
 use flexsim_sim::model::fragmentation::TypicalPods;
@@ -143,6 +147,12 @@ impl NodeScorer for Fgd {
 
     fn pre_score(&mut self, cluster: &Cluster, pod: &Pod) {
         self.select_table(pod, cluster.nodes().len());
+    }
+
+    /// ΔF of the node under the fixed typical-pod distribution: the node's state and the
+    /// pod's shape alone (the module comment; the per-node cache is only a cache).
+    fn local(&self) -> bool {
+        true
     }
 
     fn score(&mut self, cluster: &Cluster, node: NodeId, pod: &Pod) -> i64 {

@@ -3,6 +3,10 @@
 //! Pods of the same kind (`share-gpu`, `1-gpu`, `8-gpu`, ...) are packed together: a node
 //! whose GPU pods all share the arriving pod's tag scores highest, then mixed nodes with the
 //! tag, then GPU-empty nodes, then nodes with only other tags; fuller nodes win within a class.
+//!
+//! Cost per decision: the feasible-node index of [`Greedy`](flexsim_sim::policy::Greedy) (a local
+//! scorer): O(nodes changed since the pod's request shape was last placed × log nodes), plus
+//! the GPU choice on the winner.
 
 use flexsim_sim::model::cluster::{Cluster, NodeId};
 use flexsim_sim::model::job::Pod;
@@ -31,6 +35,11 @@ fn tag(num_gpu: u32, gpu_milli: u32) -> Option<Tag> {
 impl NodeScorer for GpuClustering {
     fn name(&self) -> &str {
         "gpu-clustering"
+    }
+
+    /// The node's free GPU and its residents' shapes, and the pod's request: nothing else.
+    fn local(&self) -> bool {
+        true
     }
 
     fn score(&mut self, cluster: &Cluster, node: NodeId, pod: &Pod) -> i64 {

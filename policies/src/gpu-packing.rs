@@ -2,6 +2,10 @@
 //!
 //! Prefer, in this order: filling already-shared GPUs (tightest first), then opening fresh GPUs
 //! on a used node, then a GPU-idle node (smaller idle nodes first).
+//!
+//! Cost per decision: the feasible-node index of [`Greedy`](flexsim_sim::policy::Greedy) (a local
+//! scorer): O(nodes changed since the pod's request shape was last placed × log nodes), plus
+//! the GPU choice on the winner.
 
 use flexsim_sim::model::cluster::{Cluster, NodeId};
 use flexsim_sim::model::job::Pod;
@@ -15,6 +19,11 @@ pub struct GpuPacking {
 impl NodeScorer for GpuPacking {
     fn name(&self) -> &str {
         "gpu-packing"
+    }
+
+    /// The node's free milli per card and the pod's request (`order` is scratch): nothing else.
+    fn local(&self) -> bool {
+        true
     }
 
     fn score(&mut self, cluster: &Cluster, node: NodeId, pod: &Pod) -> i64 {

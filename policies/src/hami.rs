@@ -14,6 +14,10 @@
 //!   when not alone — §2.1); the vGPU mode models that from the job's priority class. It does
 //!   not change placement. The queue is kube-scheduler's `PrioritySort`: higher pod priority
 //!   first, then arrival (FIFO). HAMi never preempts.
+//!
+//! Cost per decision: the feasible-node index of [`Greedy`](flexsim_sim::policy::Greedy) (a local
+//! scorer): O(nodes changed since the pod's request shape was last placed × log nodes), plus
+//! the GPU choice on the winner.
 
 use flexsim_sim::model::cluster::{Cluster, Node, NodeId, Placement};
 use flexsim_sim::model::job::{Pod, PodId};
@@ -91,6 +95,11 @@ impl NodeScorer for HamiScorer {
 
     fn preferred_slicing(&self) -> Option<SlicingMode> {
         Some(SlicingMode::HAMI_VGPU)
+    }
+
+    /// The node's card state alone (`node` is fixed for the run).
+    fn local(&self) -> bool {
+        true
     }
 
     fn score(&mut self, cluster: &Cluster, node: NodeId, _pod: &Pod) -> i64 {

@@ -3,6 +3,10 @@
 //! preemption (`hi-priority`), device-model choice by job speed against stranded share
 //! (`hi-hetero`), and remote placement when nothing fits locally (`hi-remote`). Each part's
 //! module documents what is published and what is our choice.
+//!
+//! Cost per decision: O(nodes × cards) — every feasible node is a candidate with its binpack
+//! card choice (an allocation each), and the hetero score divides by the fastest candidate's
+//! speed, a whole-set term that keeps it off the feasible-node index.
 
 use flexsim_sim::model::cluster::{Cluster, Placement};
 use flexsim_sim::model::job::{Pod, PodId};

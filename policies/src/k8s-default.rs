@@ -7,6 +7,10 @@
 //! lists it would. The other default score plugins (BalancedAllocation, ImageLocality, ...) are
 //! not modelled. Cards are whole (the device plugin's one-pod-per-card model); the GPUs are the
 //! lowest-index free ones; ties go to node priority ([`Greedy`](flexsim_sim::policy::Greedy)).
+//!
+//! Cost per decision: the feasible-node index of [`Greedy`](flexsim_sim::policy::Greedy) (a local
+//! scorer): O(nodes changed since the pod's request shape was last placed × log nodes), plus
+//! the GPU choice on the winner.
 
 use flexsim_sim::model::cluster::{Cluster, Node, NodeId};
 use flexsim_sim::model::job::Pod;
@@ -61,6 +65,11 @@ impl NodeScorer for K8sDefault {
 
     fn preferred_slicing(&self) -> Option<SlicingMode> {
         Some(SlicingMode::Whole)
+    }
+
+    /// The node's free resources and the pod's request (`gpu` is fixed for the run): nothing else.
+    fn local(&self) -> bool {
+        true
     }
 
     fn score(&mut self, cluster: &Cluster, node: NodeId, pod: &Pod) -> i64 {

@@ -7,6 +7,10 @@
 //! highest first. Weights are Volcano's defaults: `binpack.weight = 1`, `binpack.cpu = 1`,
 //! `binpack.memory = 1`, no extended resource (a config listing `nvidia.com/gpu` gets
 //! [`VolcanoBinpack::with_gpu`]: GPU count, weight 1). Cards are whole, lowest index first.
+//!
+//! Cost per decision: the feasible-node index of [`Greedy`](flexsim_sim::policy::Greedy) (a local
+//! scorer): O(nodes changed since the pod's request shape was last placed × log nodes), plus
+//! the GPU choice on the winner.
 
 use flexsim_sim::model::cluster::{Cluster, Node, NodeId};
 use flexsim_sim::model::job::Pod;
@@ -85,6 +89,11 @@ impl NodeScorer for VolcanoBinpack {
 
     fn preferred_slicing(&self) -> Option<SlicingMode> {
         Some(SlicingMode::Whole)
+    }
+
+    /// The node's free resources and the pod's request (`gpu_weight` is fixed for the run): nothing else.
+    fn local(&self) -> bool {
+        true
     }
 
     fn score(&mut self, cluster: &Cluster, node: NodeId, pod: &Pod) -> i64 {

@@ -4,7 +4,7 @@
 
 use crate::csv_record;
 use crate::metrics::replay_metrics::{JobRecord, TimeRow};
-use crate::output::csv_out::{CsvOut, OptFixed};
+use crate::output::csv_out::{CsvOut, Millis, OptFixed};
 use std::io::Write;
 
 /// Writes `timeseries.csv`.
@@ -20,7 +20,7 @@ pub fn write_timeseries(out: &mut impl Write, rows: &[TimeRow]) -> std::io::Resu
     ])?;
     for r in rows {
         csv_record!(w,
-            "{:.3}", r.time_ms as f64 / 1000.0;
+            "{}", Millis(Some(r.time_ms));
             "{:.3}", r.util_alloc_pct;
             "{:.3}", r.util_busy_pct;
             "{:.3}", r.point.frag_ratio_pct;
@@ -53,19 +53,17 @@ pub fn write_jobs(
         "node",
         "reason",
     ])?;
-    let s = |v: Option<u64>| v.map(|x| x as f64 / 1000.0);
-    let opt3 = |v: Option<f64>| OptFixed(v, 3);
     for j in jobs {
         csv_record!(w,
             "{}", names[j.pod];
             "{}", j.state;
-            "{:.3}", j.arrival_ms as f64 / 1000.0;
-            "{}", opt3(s(j.work_ms));
+            "{}", Millis(Some(j.arrival_ms));
+            "{}", Millis(j.work_ms);
             "{:.3}", j.demand;
-            "{}", opt3(s(j.first_start_ms));
-            "{}", opt3(s(j.finish_ms));
-            "{:.3}", j.waited_ms as f64 / 1000.0;
-            "{}", opt3(s(j.jct_ms()));
+            "{}", Millis(j.first_start_ms);
+            "{}", Millis(j.finish_ms);
+            "{}", Millis(Some(j.waited_ms));
+            "{}", Millis(j.jct_ms());
             "{}", OptFixed(j.slowdown(), 4);
             "{}", j.preemptions;
             "{}", j.node.as_deref().unwrap_or("");

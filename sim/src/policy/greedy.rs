@@ -6,6 +6,7 @@ use crate::model::cluster::{Cluster, NodeId, Placement};
 use crate::model::gang::GangPlacement;
 use crate::model::job::{Pod, PodId};
 use crate::model::slicing::SlicingMode;
+use crate::policy::index::{NodeIndex, TieBreak};
 use crate::policy::{gang, gpu_select, Policy, Setup, SimRng};
 
 /// Scores one feasible node for a pod; higher is better. Wrap in [`Greedy`] to get a policy.
@@ -29,8 +30,20 @@ pub trait NodeScorer: Send {
     fn score(&mut self, cluster: &Cluster, node: NodeId, pod: &Pod) -> i64;
 
     /// Whether scores go through the scheduler framework's integer min–max NormalizeScore
-    /// (fgd-protocol §2.6). It never changes the winner; it keeps the [0, 100] range honest.
+    /// (fgd-protocol §2.6). It never changes the winner (the highest scores, and only they,
+    /// map to 100; see [`normalize_scores`]); it keeps the [0, 100] range honest.
     fn normalize(&self) -> bool {
+        false
+    }
+
+    /// Whether [`NodeScorer::score`] is *local*: a function of the node's state and the pod's
+    /// request alone (no other node, no clock, no state of the scorer that changes what a
+    /// score is during a run; [`NodeScorer::pre_score`] may prepare per-pod work, and is then
+    /// called for every pod, whatever the feasible count). [`Greedy`] then keeps the feasible nodes
+    /// of each request shape ordered by score in a [`NodeIndex`] and rescores only the nodes
+    /// changed since — the same winner as scoring every node, at O(changes × log nodes) per
+    /// decision instead of O(nodes × cards).
+    fn local(&self) -> bool {
         false
     }
 
@@ -51,10 +64,15 @@ pub trait NodeScorer: Send {
 /// * every feasible node is scored (`percentageOfNodesToScore: 100`);
 /// * if exactly one node is feasible it is chosen without scoring (fgd-protocol §2.6);
 /// * the highest score wins; ties go to the earliest node in [`Cluster::by_priority`].
+///
+/// Cost per decision: O(nodes × cards) for the scan and the scoring; for a
+/// [`NodeScorer::local`] scorer O(nodes changed since the request's shape was last asked ×
+/// log nodes) through a [`NodeIndex`].
 pub struct Greedy<S> {
     scorer: S,
     feasible: Vec<NodeId>,
     scores: Vec<i64>,
+    index: NodeIndex,
 }
 
 impl<S: NodeScorer> Greedy<S> {
@@ -63,11 +81,22 @@ impl<S: NodeScorer> Greedy<S> {
             scorer,
             feasible: Vec::new(),
             scores: Vec::new(),
+            index: NodeIndex::new(TieBreak::Priority),
         }
     }
 
     /// The node a pod would go to, or `None` if none is feasible.
     pub fn choose_node(&mut self, cluster: &Cluster, pod: &Pod) -> Option<NodeId> {
+        if self.scorer.local() {
+            // Normalisation is skipped: it never changes the winner. `pre_score` is per-pod
+            // preparation (a cache table), so calling it whatever the feasible count is
+            // harmless.
+            self.scorer.pre_score(cluster, pod);
+            let scorer = &mut self.scorer;
+            return self
+                .index
+                .best(cluster, pod, |c, n, p| scorer.score(c, n, p));
+        }
         cluster.feasible_nodes(pod, &mut self.feasible);
         match self.feasible.len() {
             0 => return None,

@@ -16,6 +16,7 @@ pub mod explain;
 pub mod gang;
 pub mod gpu_select;
 mod greedy;
+mod index;
 pub mod params;
 
 use crate::model::cluster::{Cluster, NodeId, Placement};
@@ -25,6 +26,7 @@ use crate::model::job::{Pod, PodId};
 
 pub use discipline::Discipline;
 pub use greedy::{normalize_scores, Greedy, NodeScorer};
+pub use index::{NodeIndex, TieBreak};
 
 pub use crate::model::rng::SimRng;
 

@@ -50,8 +50,10 @@ impl Engine<'_> {
         // could not start and has a reservation.
         let mut blocked = false;
         let mut reservation: Option<Reservation> = None;
-        let mut still_waiting = Vec::with_capacity(queue.len());
-        for q in queue {
+        let mut still_waiting = std::mem::take(&mut self.spare_queue);
+        still_waiting.clear();
+        still_waiting.reserve(queue.len());
+        for &q in &queue {
             let id = q.pod;
             // Defensive: a job is queued once, and `order_queue` may have written anything
             // into the slice (an id that is no job of the run is ignored, not a panic).
@@ -83,6 +85,8 @@ impl Engine<'_> {
         // Preempted jobs were queued while we iterated; they go behind the ones that waited.
         still_waiting.append(&mut self.waiting);
         self.waiting = still_waiting;
+        queue.clear();
+        self.spare_queue = queue;
         Ok(())
     }
 

@@ -1,0 +1,355 @@
+//! A per-shape index of the feasible nodes, ordered best first, kept current from the
+//! cluster's change log ([`Cluster::changed_since`]) instead of rescanning the fleet for every
+//! decision (DESIGN "Speed": update only the nodes a decision touched).
+//!
+//! For each pod *shape* (every request field [`Node::fits`] reads) the index holds the
+//! feasible nodes as `(score, tie-break rank)`, highest score first and, among equal scores,
+//! the lowest rank — exactly the winner of "score every feasible node in rank order, keep the
+//! first strictly better one" ([`Greedy`](crate::policy::Greedy)). A query re-examines only
+//! the nodes that changed since that shape was last asked (a node changed several times is
+//! re-examined once), so its cost is O(changes × log nodes) rather than O(nodes × cards).
+//!
+//! The score must be a function of the node's state and the pod's shape alone
+//! ([`NodeScorer::local`](crate::policy::NodeScorer::local)): a node that did not change keeps
+//! its score. Results are the full scan's, byte for byte; the index only changes the cost.
+//!
+//! [`Node::fits`]: crate::model::cluster::Node::fits
+
+use crate::model::cluster::{priority_class, Cluster, FitProbe, NodeId};
+use crate::model::job::Pod;
+use std::cmp::Reverse;
+use std::collections::BTreeSet;
+
+/// Shapes kept at most; the least recently asked one is dropped beyond this (only the cost of
+/// rebuilding it when it comes back depends on this, never a result).
+const MAX_SHAPES: usize = 64;
+
+/// Which order breaks score ties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TieBreak {
+    /// The cluster's seeded node priority ([`Cluster::by_priority`]), as [`Greedy`] does.
+    ///
+    /// [`Greedy`]: crate::policy::Greedy
+    Priority,
+    /// Fleet index order (YARN's node walk).
+    Fleet,
+}
+
+/// Everything in a pod that [`Node::fits`](crate::model::cluster::Node::fits) reads, and hence
+/// (for a local scorer) its score: two pods with equal shapes fit and score alike everywhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Shape {
+    cpu_milli: u64,
+    memory_mib: u64,
+    num_gpu: u32,
+    gpu_milli: u32,
+    gpu_memory_mib: Option<u64>,
+    priority_class: u8,
+    rdma_pct: u32,
+    max_per_node: Option<u32>,
+    app: Option<String>,
+    gpu_spec: String,
+}
+
+impl Shape {
+    fn of(pod: &Pod) -> Shape {
+        Shape {
+            cpu_milli: pod.cpu_milli,
+            memory_mib: pod.memory_mib,
+            num_gpu: pod.num_gpu,
+            gpu_milli: pod.gpu_milli,
+            gpu_memory_mib: pod.gpu_memory_mib,
+            priority_class: priority_class(pod.priority),
+            rdma_pct: pod.rdma_pct,
+            max_per_node: pod.max_per_node,
+            app: pod.app.clone(),
+            gpu_spec: pod.gpu_spec.text.clone(),
+        }
+    }
+
+    /// Equality with [`Shape::of`]`(pod)` without building it (no allocation per query).
+    fn is_of(&self, pod: &Pod) -> bool {
+        self.cpu_milli == pod.cpu_milli
+            && self.memory_mib == pod.memory_mib
+            && self.num_gpu == pod.num_gpu
+            && self.gpu_milli == pod.gpu_milli
+            && self.gpu_memory_mib == pod.gpu_memory_mib
+            && self.priority_class == priority_class(pod.priority)
+            && self.rdma_pct == pod.rdma_pct
+            && self.max_per_node == pod.max_per_node
+            && self.app.as_deref() == pod.app.as_deref()
+            && self.gpu_spec == pod.gpu_spec.text
+    }
+}
+
+/// Not feasible (no entry in `ranked`).
+const NONE: i64 = i64::MIN;
+
+struct Entry {
+    shape: Shape,
+    /// The shape's per-device feasibility work, done once.
+    probe: FitProbe,
+    /// The cluster clock this entry reflects.
+    synced: u64,
+    /// Per node: its score if the shape fits there now, else [`NONE`].
+    score: Vec<i64>,
+    /// The feasible nodes, best first: (score descending, rank ascending).
+    ranked: BTreeSet<(Reverse<i64>, u32)>,
+    /// When it was last asked (for dropping the least recently asked).
+    used: u64,
+}
+
+/// The index; one per policy instance, bound to one cluster at a time (a query against another
+/// cluster, or the same one after its priority order changed, rebuilds it).
+pub struct NodeIndex {
+    tie: TieBreak,
+    cluster: u64,
+    /// Per node, its tie-break rank; and per rank, its node.
+    rank: Vec<u32>,
+    node_at: Vec<NodeId>,
+    entries: Vec<Entry>,
+    queries: u64,
+    scratch: Vec<NodeId>,
+}
+
+impl NodeIndex {
+    pub fn new(tie: TieBreak) -> NodeIndex {
+        NodeIndex {
+            tie,
+            cluster: 0,
+            rank: Vec::new(),
+            node_at: Vec::new(),
+            entries: Vec::new(),
+            queries: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The best feasible node for `pod` on `cluster` — the highest `score`, ties to the lowest
+    /// rank — or `None` if it fits nowhere. `score` is called only for nodes where `pod` fits
+    /// and must depend on nothing but that node's state and the pod's shape.
+    pub fn best(
+        &mut self,
+        cluster: &Cluster,
+        pod: &Pod,
+        mut score: impl FnMut(&Cluster, NodeId, &Pod) -> i64,
+    ) -> Option<NodeId> {
+        self.bind(cluster);
+        self.queries += 1;
+        let at = match self.entries.iter().position(|e| e.shape.is_of(pod)) {
+            Some(at) => at,
+            None => self.insert(pod),
+        };
+        let e = &mut self.entries[at];
+        e.used = self.queries;
+        let n = cluster.nodes().len();
+        match cluster.changed_since(e.synced) {
+            // Re-examine each changed node once (at its last change): never more work than
+            // the rebuild below, which is for a log that no longer reaches back.
+            Some(changed) if changed.len() <= 4 * n => {
+                let base = e.synced;
+                for (i, &node) in changed.iter().enumerate() {
+                    let node = node as NodeId;
+                    if cluster.node(node).generation() != base + i as u64 + 1 {
+                        continue; // changed again later: re-examined then
+                    }
+                    let s = if cluster.node(node).fits_probed(pod, &mut e.probe) {
+                        score(cluster, node, pod)
+                    } else {
+                        NONE
+                    };
+                    let r = self.rank[node];
+                    let old = e.score[node];
+                    if old != s {
+                        if old != NONE {
+                            e.ranked.remove(&(Reverse(old), r));
+                        }
+                        if s != NONE {
+                            e.ranked.insert((Reverse(s), r));
+                        }
+                        e.score[node] = s;
+                    }
+                }
+            }
+            _ => {
+                e.score.clear();
+                e.score.resize(n, NONE);
+                e.probe = FitProbe::default();
+                cluster.feasible_nodes(pod, &mut self.scratch);
+                let mut ranked = Vec::with_capacity(self.scratch.len());
+                for &node in &self.scratch {
+                    let s = score(cluster, node, pod);
+                    e.score[node] = s;
+                    ranked.push((Reverse(s), self.rank[node]));
+                }
+                // Built in bulk from sorted keys (linear), not one insert a node: the first
+                // query of each shape on a large fleet is this.
+                ranked.sort_unstable();
+                e.ranked = ranked.into_iter().collect();
+            }
+        }
+        e.synced = cluster.clock();
+        e.ranked.first().map(|&(_, r)| self.node_at[r as usize])
+    }
+
+    /// Forgets everything if `cluster` is not the one the index was built for.
+    fn bind(&mut self, cluster: &Cluster) {
+        if self.cluster == cluster.uid() {
+            return;
+        }
+        self.cluster = cluster.uid();
+        self.entries.clear();
+        self.node_at = match self.tie {
+            TieBreak::Priority => cluster.by_priority().to_vec(),
+            TieBreak::Fleet => (0..cluster.nodes().len()).collect(),
+        };
+        self.rank = vec![0; self.node_at.len()];
+        for (r, &node) in self.node_at.iter().enumerate() {
+            self.rank[node] = r as u32;
+        }
+    }
+
+    /// A new, empty entry for `pod`'s shape (its `synced` predates every log, so the first
+    /// query builds it with a full scan); drops the least recently asked one when full.
+    fn insert(&mut self, pod: &Pod) -> usize {
+        let e = Entry {
+            shape: Shape::of(pod),
+            probe: FitProbe::default(),
+            synced: u64::MAX,
+            score: Vec::new(),
+            ranked: BTreeSet::new(),
+            used: 0,
+        };
+        if self.entries.len() < MAX_SHAPES {
+            self.entries.push(e);
+            return self.entries.len() - 1;
+        }
+        let at = (0..self.entries.len())
+            .min_by_key(|&i| self.entries[i].used)
+            .expect("full, so not empty");
+        self.entries[at] = e;
+        at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::cluster::Placement;
+    use crate::model::fleet::{Fleet, NodeSpec};
+    use crate::model::slicing::SlicingMode;
+    use crate::policy::gpu_select;
+    use proptest::prelude::*;
+
+    /// 12 nodes of 4 cards in Flex:ai vGPU mode (fractional cards, so many distinct states).
+    fn cluster() -> Cluster {
+        let specs = (0..12)
+            .map(|i| {
+                NodeSpec::new(
+                    format!("n{i}"),
+                    16_000 + 8_000 * (i % 3),
+                    1 << 16,
+                    4,
+                    "T4".into(),
+                )
+            })
+            .collect();
+        let mut f = Fleet::new("t".into(), specs);
+        f.devices.get_mut("T4").unwrap().mode = SlicingMode::FLEXAI_VGPU;
+        let mut c = Cluster::new(&f);
+        let rank: Vec<usize> = (0..12).map(|i| (i * 5) % 12).collect();
+        c.set_priority(&rank);
+        c
+    }
+
+    fn pods() -> Vec<Pod> {
+        vec![
+            Pod::new("a", 2_000, 1024, 1, 250),
+            Pod::new("b", 4_000, 2048, 2, 500),
+            Pod::new("c", 1_000, 512, 1, 1000),
+            Pod::new("d", 8_000, 4096, 4, 1000),
+            Pod::new("e", 3_000, 0, 0, 0),
+        ]
+    }
+
+    /// A score with many ties, from node state alone.
+    fn score(c: &Cluster, n: NodeId, _: &Pod) -> i64 {
+        let node = c.node(n);
+        -((node.cpu_free_milli() / 4_000 + node.gpu_free_total() / 500) as i64)
+    }
+
+    /// The full scan the index replaces: first strictly better in `order`.
+    fn scan(c: &Cluster, pod: &Pod, order: &[NodeId]) -> Option<NodeId> {
+        let mut best: Option<(i64, NodeId)> = None;
+        for &n in order {
+            if c.node(n).fits(pod) {
+                let s = score(c, n, pod);
+                if best.is_none_or(|(b, _)| s > b) {
+                    best = Some((s, n));
+                }
+            }
+        }
+        best.map(|(_, n)| n)
+    }
+
+    proptest! {
+        /// After any sequence of placements and removals, the index answers what the full
+        /// scan answers, for every shape and both tie-breaks.
+        #[test]
+        fn index_agrees_with_a_full_scan(ops in proptest::collection::vec((0usize..5, 0usize..12, any::<bool>()), 1..120)) {
+            let mut c = cluster();
+            let pods = pods();
+            let fleet_order: Vec<NodeId> = (0..12).collect();
+            let mut by_prio = NodeIndex::new(TieBreak::Priority);
+            let mut by_fleet = NodeIndex::new(TieBreak::Fleet);
+            let mut running: Vec<(usize, NodeId)> = Vec::new();
+            for (step, &(p, n, remove)) in ops.iter().enumerate() {
+                if remove && !running.is_empty() {
+                    let (id, node) = running.remove(n % running.len());
+                    c.remove(id, node).expect("resident");
+                } else if let Some(gpus) = gpu_select::best(c.node(n), &pods[p]).or_else(|| (!pods[p].is_gpu_pod()).then(Vec::new)) {
+                    if c.place(step, &pods[p], Placement { node: n, gpus }).is_ok() {
+                        running.push((step, n));
+                    }
+                }
+                // Ask only some shapes each step, so entries fall behind by several changes.
+                for (k, pod) in pods.iter().enumerate() {
+                    if (step + k) % 3 == 0 {
+                        let prio = c.by_priority().to_vec();
+                        prop_assert_eq!(by_prio.best(&c, pod, score), scan(&c, pod, &prio));
+                        prop_assert_eq!(by_fleet.best(&c, pod, score), scan(&c, pod, &fleet_order));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn another_cluster_or_priority_order_rebuilds() {
+        let mut c = cluster();
+        let pod = &pods()[0];
+        let mut idx = NodeIndex::new(TieBreak::Priority);
+        let prio = c.by_priority().to_vec();
+        let first = idx.best(&c, pod, score);
+        assert_eq!(first, scan(&c, pod, &prio));
+        let mut copy = c.clone();
+        let gpus = gpu_select::best(copy.node(first.unwrap()), pod).unwrap();
+        copy.place(
+            0,
+            pod,
+            Placement {
+                node: first.unwrap(),
+                gpus,
+            },
+        )
+        .unwrap();
+        // The copy's change is not the original's: each answers for itself.
+        let prio = copy.by_priority().to_vec();
+        assert_eq!(idx.best(&copy, pod, score), scan(&copy, pod, &prio));
+        let prio = c.by_priority().to_vec();
+        assert_eq!(idx.best(&c, pod, score), scan(&c, pod, &prio));
+        c.set_priority(&(0..12).rev().collect::<Vec<_>>());
+        // Among the tightest nodes 0, 3, 6, 9, the reversed order puts 9 first.
+        assert_eq!(idx.best(&c, pod, score), Some(9));
+    }
+}
