@@ -118,6 +118,12 @@ enum Command {
         /// Run a fleet beyond 10,000,000 devices or nodes (refused without it).
         #[arg(long)]
         yes: bool,
+        /// Replay: write decisions.csv — for each placement of the named jobs (comma list of
+        /// jobs.csv's `job` names; no value: every job), every node with its score or why it
+        /// could not take the job, and the winner; a job that never started keeps its last
+        /// failed attempt.
+        #[arg(long, value_name = "JOBS", num_args = 0..=1, default_missing_value = "")]
+        explain: Option<String>,
         #[command(flatten)]
         replay: ReplayArgs,
     },
@@ -290,6 +296,7 @@ const FLAG_PROTOCOL: &[(&str, Option<Protocol>)] = &[
     ("quiet", None),
     ("yes", None),
     ("strict", Some(Protocol::Replay)),
+    ("explain", Some(Protocol::Replay)),
     ("idle_off_min", Some(Protocol::Replay)),
     ("experiment", None),
     ("shard", None),
@@ -505,6 +512,7 @@ fn real_main() -> Result<()> {
             out,
             force,
             yes,
+            explain,
             replay,
         } => {
             check_protocol_flags(sub, replay.protocol)?;
@@ -520,18 +528,33 @@ fn real_main() -> Result<()> {
                     PathBuf::from("out").join(format!("{}-{policy}-replay-s{seed}", workload.name))
                 });
                 let config = replay_config(&replay, seed)?;
+                let explain = explain
+                    .as_deref()
+                    .map(|e| run::explain_jobs(e, &workload, &fleet, yes))
+                    .transpose()?;
                 let staged = report::Staged::new(&out, force)?;
                 let demand = config.demand.to_string();
-                let r = run::replay_run(
+                let r = run::replay_run_explained(
                     &workload,
                     &fleet,
                     &policy,
                     slicing.as_ref(),
                     &config,
                     &demand,
+                    explain.as_ref(),
+                    std::io::IsTerminal::is_terminal(&std::io::stderr()),
                 )?;
                 run::write_replay(staged.path(), &workload, &r)
                     .with_context(|| format!("writing {}", out.display()))?;
+                if let Some(jobs) = &explain {
+                    let rows = run::write_decisions(staged.path(), &workload, &r, jobs)
+                        .with_context(|| format!("writing {}/decisions.csv", out.display()))?;
+                    eprintln!(
+                        "explain: {} decisions, {rows} rows in {}/decisions.csv",
+                        r.decisions.len(),
+                        out.display()
+                    );
+                }
                 staged.commit()?;
                 for line in run::replay_notes(&r.summary) {
                     eprintln!("{line}");

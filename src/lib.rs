@@ -58,6 +58,7 @@ mod inputs;
 mod map;
 mod merge;
 mod plot;
+mod progress;
 mod registry;
 mod run;
 mod seeds;

@@ -126,6 +126,8 @@ pub fn pct(v: Option<f64>) -> String {
 pub struct ReplayResult {
     pub summary: flexsim_sim::output::report::ReplaySummary,
     pub outcome: flexsim_sim::metrics::replay_metrics::ReplayOutcome,
+    /// `--explain`'s records (empty without it).
+    pub decisions: Vec<flexsim_sim::policy::explain::Decision>,
 }
 
 /// Runs `policy` on `workload` and `fleet` with the replay protocol.
@@ -137,12 +139,54 @@ pub fn replay_run(
     config: &flexsim_sim::engine::replay::ReplayConfig,
     demand: &str,
 ) -> Result<ReplayResult> {
+    replay_run_explained(
+        workload, fleet, policy, slicing, config, demand, None, false,
+    )
+}
+
+/// [`replay_run`], recording the policy's decisions for the `explain` jobs
+/// ([`flexsim_sim::policy::explain`]) into [`ReplayResult::decisions`]; `None` runs the policy
+/// unwrapped, exactly as `replay_run`. `progress`: show a progress bar ([`crate::progress`]).
+#[allow(clippy::too_many_arguments)]
+pub fn replay_run_explained(
+    workload: &Workload,
+    fleet: &Fleet,
+    policy: &str,
+    slicing: Option<&SlicingChoice>,
+    config: &flexsim_sim::engine::replay::ReplayConfig,
+    demand: &str,
+    explain: Option<&flexsim_sim::policy::explain::ExplainJobs>,
+    progress: bool,
+) -> Result<ReplayResult> {
     let start = Instant::now();
     let built = crate::registry::build(policy)?;
     let policy = &built.request.canonical();
     let mut p = built.policy;
     let fleet = &chosen_fleet(fleet, slicing)?;
-    let outcome = flexsim_sim::engine::replay::run(fleet, workload, p.as_mut(), config)?;
+    let last_arrival = workload
+        .pods
+        .iter()
+        .map(|p| p.arrival_ms)
+        .max()
+        .unwrap_or(0);
+    let run = |policy: &mut dyn flexsim_sim::policy::Policy| {
+        if progress {
+            let mut bar = crate::progress::Progress::new(policy, last_arrival);
+            let o = flexsim_sim::engine::replay::run(fleet, workload, &mut bar, config);
+            bar.finish();
+            o
+        } else {
+            flexsim_sim::engine::replay::run(fleet, workload, policy, config)
+        }
+    };
+    let (outcome, decisions) = match explain {
+        None => (run(p.as_mut())?, Vec::new()),
+        Some(jobs) => {
+            let mut e = flexsim_sim::policy::explain::Explaining::new(p.as_mut(), jobs.clone());
+            let o = run(&mut e)?;
+            (o, e.into_decisions())
+        }
+    };
     let wall_ms = start.elapsed().as_millis() as u64;
     let mut summary = flexsim_sim::output::report::ReplaySummary::new(
         &flexsim_sim::output::report::ReplayRun {
@@ -156,7 +200,98 @@ pub fn replay_run(
         &outcome,
     );
     summary.policy_params = built.params.resolved();
-    Ok(ReplayResult { summary, outcome })
+    Ok(ReplayResult {
+        summary,
+        outcome,
+        decisions,
+    })
+}
+
+/// The most rows `--explain` with no job list may write (jobs × nodes) unless `--yes`: a
+/// decision lists every node (~100 bytes a row), so explaining every job of a large run is
+/// gigabytes.
+pub const EXPLAIN_ROW_LIMIT: u64 = 1_000_000;
+
+/// `--explain`'s job list: empty for every job (refused beyond [`EXPLAIN_ROW_LIMIT`] rows
+/// unless `yes`), else comma-separated job names, each of which the trace must have.
+pub fn explain_jobs(
+    list: &str,
+    workload: &Workload,
+    fleet: &Fleet,
+    yes: bool,
+) -> Result<flexsim_sim::policy::explain::ExplainJobs> {
+    use flexsim_sim::policy::explain::ExplainJobs;
+    let names: std::collections::BTreeSet<String> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if names.is_empty() {
+        let rows = (workload.pods.len() as u64).saturating_mul(fleet.nodes.len() as u64);
+        if rows > EXPLAIN_ROW_LIMIT && !yes {
+            anyhow::bail!(
+                "--explain with no job list explains all {} jobs on {} nodes: up to {rows} rows \
+                 of decisions.csv, beyond the limit of {EXPLAIN_ROW_LIMIT}; name the jobs \
+                 (--explain JOB,...) or pass --yes",
+                workload.pods.len(),
+                fleet.nodes.len()
+            );
+        }
+        return Ok(ExplainJobs::All);
+    }
+    let known: std::collections::BTreeSet<&str> =
+        workload.pods.iter().map(|p| p.name.as_str()).collect();
+    if let Some(missing) = names.iter().find(|n| !known.contains(n.as_str())) {
+        let examples: Vec<&str> = workload
+            .pods
+            .iter()
+            .take(3)
+            .map(|p| p.name.as_str())
+            .collect();
+        anyhow::bail!(
+            "--explain: trace {} has no job named {missing:?} (jobs go by jobs.csv's `job` \
+             names, e.g. {})",
+            workload.name,
+            examples.join(", ")
+        );
+    }
+    Ok(ExplainJobs::Named(names))
+}
+
+/// Writes `decisions.csv` into `dir`; the number of rows written.
+pub fn write_decisions(
+    dir: &std::path::Path,
+    workload: &Workload,
+    r: &ReplayResult,
+    jobs: &flexsim_sim::policy::explain::ExplainJobs,
+) -> Result<u64> {
+    use flexsim_sim::policy::explain::ExplainJobs;
+    let names: Vec<String> = workload.pods.iter().map(|p| p.name.clone()).collect();
+    let wanted = |n: &str| match jobs {
+        ExplainJobs::All => true,
+        ExplainJobs::Named(s) => s.contains(n),
+    };
+    let path = dir.join("decisions.csv");
+    let file = std::fs::File::create(&path)?;
+    flexsim_sim::output::decisions_csv::write(
+        std::io::BufWriter::new(file),
+        &r.decisions,
+        &r.outcome,
+        &wanted,
+        &names,
+    )?;
+    let unplaceable = r
+        .outcome
+        .jobs
+        .iter()
+        .filter(|j| j.state == "unplaceable" && wanted(&names[j.pod]))
+        .count();
+    Ok(r.decisions
+        .iter()
+        .map(|d| d.candidates.len() as u64)
+        .sum::<u64>()
+        + unplaceable as u64)
 }
 
 /// Writes a replay's files and plots into `dir`.

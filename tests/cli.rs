@@ -1272,3 +1272,90 @@ fn sweep_notes_are_printed_once_per_distinct_line() {
     assert_eq!(slicing.len(), 1, "{e}");
     assert!(slicing[0].ends_with("(the fleet's)"), "{e}");
 }
+
+#[test]
+fn explain_records_the_named_jobs_decisions_without_changing_the_run() {
+    let dir = tmp();
+    let base = ["run", "--protocol", "replay", "--policy", "best-fit"];
+    let plain = flexsim(&[&base[..], &["--out", "plain"]].concat(), dir.path());
+    assert!(plain.status.success(), "{}", stderr(&plain));
+    let named = "openb-pod-0001,openb-pod-0017";
+    let explained = flexsim(
+        &[&base[..], &["--out", "explained", "--explain", named]].concat(),
+        dir.path(),
+    );
+    assert!(explained.status.success(), "{}", stderr(&explained));
+    assert!(
+        stderr(&explained).contains("explain: 2 decisions"),
+        "{}",
+        stderr(&explained)
+    );
+    // The schedule is the same, file for file.
+    for f in ["jobs.csv", "timeseries.csv"] {
+        let a = std::fs::read(dir.path().join("plain").join(f)).unwrap();
+        let b = std::fs::read(dir.path().join("explained").join(f)).unwrap();
+        assert!(a == b, "{f} differs with --explain");
+    }
+    let mut r = csv::Reader::from_path(dir.path().join("explained/decisions.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let nodes = std::fs::read_to_string(repo("traces/openb/openb_node_list_gpu_node.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
+    // Every node once per decision: a score where it fits, a reason where it does not.
+    assert_eq!(rows.len(), 2 * nodes);
+    for row in &rows {
+        assert!(named.split(',').any(|n| n == &row[0]));
+        assert_eq!(&row[2], "placed");
+        assert!(
+            row[5].is_empty() != row[6].is_empty(),
+            "score xor reason: {row:?}"
+        );
+    }
+    // One chosen node a job, the one jobs.csv places it on.
+    let jobs = std::fs::read_to_string(dir.path().join("plain/jobs.csv")).unwrap();
+    for name in named.split(',') {
+        let chosen: Vec<&str> = rows
+            .iter()
+            .filter(|r| &r[0] == name && &r[4] == "1")
+            .map(|r| r.get(3).unwrap())
+            .collect();
+        assert_eq!(chosen.len(), 1, "{name}");
+        let line = jobs
+            .lines()
+            .find(|l| l.starts_with(&format!("{name},")))
+            .unwrap();
+        assert!(
+            line.contains(&format!(",{},", chosen[0])),
+            "{line} vs {}",
+            chosen[0]
+        );
+    }
+    // Bad names and an unbounded explain are refused before anything runs.
+    let bad = flexsim(
+        &[&base[..], &["--out", "bad", "--explain", "openb-pod-x"]].concat(),
+        dir.path(),
+    );
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("no job named \"openb-pod-x\""),
+        "{}",
+        stderr(&bad)
+    );
+    let all = flexsim(
+        &[&base[..], &["--out", "all", "--explain"]].concat(),
+        dir.path(),
+    );
+    assert!(!all.status.success());
+    assert!(stderr(&all).contains("--yes"), "{}", stderr(&all));
+    assert!(!dir.path().join("bad").exists() && !dir.path().join("all").exists());
+    // Inflation has no decisions to explain.
+    let inflation = flexsim(&["run", "--out", "inf", "--explain", named], dir.path());
+    assert!(!inflation.status.success());
+    assert!(
+        stderr(&inflation).contains("--explain"),
+        "{}",
+        stderr(&inflation)
+    );
+}

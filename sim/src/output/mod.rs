@@ -2,6 +2,7 @@
 //! regression check.
 
 pub mod csv_out;
+pub mod decisions_csv;
 pub mod regress;
 pub mod replay_csv;
 pub mod report;

@@ -297,7 +297,10 @@ mod tests {
         );
         let w = Workload {
             name: "w".into(),
-            pods: vec![job("big", 4000, 4, 1000, 0, 100), job("small", 4000, 1, 500, 10, 100)],
+            pods: vec![
+                job("big", 4000, 4, 1000, 0, 100),
+                job("small", 4000, 1, 500, 10, 100),
+            ],
         };
         let mut inner = Greedy::new(Tightest);
         let mut p = Explaining::new(&mut inner, ExplainJobs::All);
@@ -305,10 +308,25 @@ mod tests {
         let d = p.into_decisions();
         assert_eq!(d.len(), 2, "{d:#?}");
         let big = &d[0];
-        assert_eq!((big.job_name.as_str(), big.outcome), ("big", Outcome::Placed));
-        let by_name = |d: &Decision, n: &str| d.candidates.iter().find(|c| c.node_name == n).cloned().unwrap();
-        assert_eq!(by_name(big, "a").infeasible.as_deref(), Some("gpu-count: needs 4 cards, the node has 2"));
-        assert_eq!(by_name(big, "c").infeasible.as_deref(), Some("cpu: needs 4000 milli, 2000 free"));
+        assert_eq!(
+            (big.job_name.as_str(), big.outcome),
+            ("big", Outcome::Placed)
+        );
+        let by_name = |d: &Decision, n: &str| {
+            d.candidates
+                .iter()
+                .find(|c| c.node_name == n)
+                .cloned()
+                .unwrap()
+        };
+        assert_eq!(
+            by_name(big, "a").infeasible.as_deref(),
+            Some("gpu-count: needs 4 cards, the node has 2")
+        );
+        assert_eq!(
+            by_name(big, "c").infeasible.as_deref(),
+            Some("cpu: needs 4000 milli, 2000 free")
+        );
         // One feasible node: chosen without scoring, as Greedy does (fgd-protocol §2.6).
         let b = by_name(big, "b");
         assert!(b.chosen && b.infeasible.is_none());
@@ -321,7 +339,10 @@ mod tests {
         // b's four cards are held by "big": its reason names the cards, and it has no score.
         assert_eq!(b.score, None);
         let why = b.infeasible.unwrap();
-        assert!(why.starts_with("cards: 0 of 4 cards can take the slice, needs 1"), "{why}");
+        assert!(
+            why.starts_with("cards: 0 of 4 cards can take the slice, needs 1"),
+            "{why}"
+        );
         assert!(small.tie_break.contains("priority"), "{}", small.tie_break);
     }
 
@@ -348,6 +369,9 @@ mod tests {
         let failed: Vec<_> = d.iter().filter(|d| d.outcome == Outcome::NoPlace).collect();
         assert_eq!(failed.len(), 1, "one kept failed attempt: {d:#?}");
         let why = failed[0].candidates[0].infeasible.as_deref().unwrap();
-        assert!(why.starts_with("cards: 0 of 1 cards can take the slice, needs 1"), "{why}");
+        assert!(
+            why.starts_with("cards: 0 of 1 cards can take the slice, needs 1"),
+            "{why}"
+        );
     }
 }

@@ -127,8 +127,9 @@ impl<S: NodeScorer> Policy for Greedy<S> {
         self.scorer.name()
     }
 
-    /// Every feasible node's score as [`Greedy::choose_node`] computes it (normalised where
-    /// the scorer normalises), also when a single feasible node is chosen without scoring.
+    /// Every feasible node's score as [`Greedy::choose_node`] ranks it — normalised where the
+    /// scorer normalises and is not [`NodeScorer::local`] (the index skips normalisation, which
+    /// never changes the winner) — also when a single feasible node is chosen without scoring.
     fn explain_scores(
         &mut self,
         cluster: &Cluster,
@@ -142,7 +143,7 @@ impl<S: NodeScorer> Policy for Greedy<S> {
             .iter()
             .map(|&n| self.scorer.score(cluster, n, pod))
             .collect();
-        if self.scorer.normalize() {
+        if self.scorer.normalize() && !self.scorer.local() {
             normalize_scores(&mut scores);
         }
         Some(feasible.into_iter().zip(scores).collect())
