@@ -475,6 +475,10 @@ pub enum OutDirError {
 /// claim map's `map.csv`.
 const RESULT_MARKERS: [&str; 4] = ["summary.json", "sweep.csv", "summary.csv", "map.csv"];
 
+/// A results folder's hand-written description (how it was produced, what reads it): kept when
+/// the folder's results are replaced, unless the new run writes one itself.
+const FOLDER_README: &str = "README.md";
+
 /// The sub-folders of `dir` that hold another experiment's results (an `experiment.toml`
 /// beside a result marker): `results/flexai-claim/map/` inside the claim check's folder.
 /// Replacing `dir` keeps them — they are not its outputs, and rerunning one experiment must not
@@ -623,7 +627,11 @@ impl Staged {
         pending.extend(old.clone());
         drop(pending);
         if let Some(old) = old {
-            for name in nested_results(&old) {
+            let readme = std::ffi::OsString::from(FOLDER_README);
+            let keep = nested_results(&old)
+                .into_iter()
+                .chain(old.join(FOLDER_README).is_file().then_some(readme));
+            for name in keep {
                 let to = self.target.join(&name);
                 if !to.exists() {
                     std::fs::rename(old.join(&name), &to).map_err(io(&to))?;
@@ -807,13 +815,15 @@ mod tests {
         std::fs::write(staged.path().join("summary.csv"), "first").unwrap();
         staged.commit().unwrap();
         assert_eq!(listing(&out), ["map", "summary.csv"]);
-        // A forced rerun replaces its own files and the run folders it wrote, keeps the map.
+        // A forced rerun replaces its own files and the run folders it wrote, keeps the map
+        // and the folder's hand-written README.
+        std::fs::write(out.join("README.md"), "how this was made").unwrap();
         std::fs::create_dir_all(out.join("s42")).unwrap();
         std::fs::write(out.join("s42/summary.json"), "old run").unwrap();
         let staged = Staged::new(&out, true).unwrap();
         std::fs::write(staged.path().join("summary.csv"), "second").unwrap();
         staged.commit().unwrap();
-        assert_eq!(listing(&out), ["map", "summary.csv"]);
+        assert_eq!(listing(&out), ["README.md", "map", "summary.csv"]);
         assert_eq!(
             std::fs::read_to_string(out.join("map/map.csv")).unwrap(),
             "cells"
