@@ -6,6 +6,7 @@ use flexsim_sim::metrics::curve::{self, CurvePoint};
 use flexsim_sim::model::fleet::{Fleet, SlicingChoice};
 use flexsim_sim::model::job::Workload;
 use flexsim_sim::output::report::{InflationSummary, ReplaySummary};
+use flexsim_sim::policy::observe::Observed;
 use std::time::Instant;
 
 /// The outcome of one run, ready to write.
@@ -171,9 +172,10 @@ pub fn replay_run_explained(
         .unwrap_or(0);
     let run = |policy: &mut dyn flexsim_sim::policy::Policy| {
         if progress {
-            let mut bar = crate::progress::Progress::new(policy, last_arrival);
-            let o = flexsim_sim::engine::replay::run(fleet, workload, &mut bar, config);
-            bar.finish();
+            let bar = crate::progress::Progress::new(last_arrival);
+            let mut watched = Observed::new(policy, bar);
+            let o = flexsim_sim::engine::replay::run(fleet, workload, &mut watched, config);
+            watched.observer.finish();
             o
         } else {
             flexsim_sim::engine::replay::run(fleet, workload, policy, config)
@@ -182,9 +184,10 @@ pub fn replay_run_explained(
     let (outcome, decisions) = match explain {
         None => (run(p.as_mut())?, Vec::new()),
         Some(jobs) => {
-            let mut e = flexsim_sim::policy::explain::Explaining::new(p.as_mut(), jobs.clone());
-            let o = run(&mut e)?;
-            (o, e.into_decisions())
+            let explainer = flexsim_sim::policy::explain::Explainer::new(jobs.clone());
+            let mut watched = Observed::new(p.as_mut(), explainer);
+            let o = run(&mut watched)?;
+            (o, watched.observer.into_decisions())
         }
     };
     let wall_ms = start.elapsed().as_millis() as u64;

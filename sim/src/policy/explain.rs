@@ -1,21 +1,32 @@
-//! `--explain`: why this node, why still pending (issue 11). [`Explaining`] wraps any policy
-//! and, for the jobs asked about, records each decision the policy makes — every node of the
+//! `--explain`: why this node, why still pending (issue 11). [`Explainer`] observes any policy
+//! ([`Observed`]) and, for the jobs asked about, records each decision the policy makes — every node of the
 //! cluster as it was when the policy chose, with the score the policy gave it or the reason it
 //! could not take the job ([`Node::why_not`]), the node(s) chosen and the policy's tie-break —
 //! and, for a job the policy found no place for, its last failed attempt, which is why a job
 //! still pending at the end never started.
 //!
-//! It is a wrapper, not an engine mode, so it costs nothing when off: a run without
+//! It observes, it is not an engine mode, so it costs nothing when off: a run without
 //! `--explain` never constructs it. When on, each recorded decision costs one feasibility check
 //! and one score per node (the policy's [`Policy::explain_scores`]).
 //!
+//! ```
+//! use flexsim_sim::policy::explain::{Explainer, ExplainJobs};
+//! use flexsim_sim::policy::observe::Observed;
+//! # use flexsim_sim::policy::Policy;
+//! # fn demo(policy: &mut dyn Policy) {
+//! let mut watched = Observed::new(policy, Explainer::new(ExplainJobs::All));
+//! // flexsim_sim::engine::replay::run(&fleet, &workload, &mut watched, &config)?;
+//! let decisions = watched.observer.into_decisions();
+//! # }
+//! ```
+//!
 //! [`Node::why_not`]: crate::model::cluster::Node::why_not
+//! [`Observed`]: crate::policy::observe::Observed
 
-use crate::model::cluster::{Cluster, NodeId, Placement};
-use crate::model::gang::GangPlacement;
+use crate::model::cluster::{Cluster, NodeId};
 use crate::model::job::{Pod, PodId};
-use crate::model::slicing::SlicingMode;
-use crate::policy::{Discipline, JobsView, Policy, QueuedJob, RemotePlacement, Setup, SimRng};
+use crate::policy::observe::{Answer, Observer};
+use crate::policy::{JobsView, Policy, QueuedJob};
 use std::collections::BTreeSet;
 
 /// Which jobs to explain.
@@ -88,9 +99,8 @@ pub struct Decision {
     pub tie_break: String,
 }
 
-/// A policy whose decisions for the chosen jobs are recorded ([module doc](self)).
-pub struct Explaining<'a> {
-    inner: &'a mut dyn Policy,
+/// Records the decisions of the policy it observes for the chosen jobs ([module doc](self)).
+pub struct Explainer {
     jobs: ExplainJobs,
     now_ms: u64,
     decisions: Vec<Decision>,
@@ -98,10 +108,9 @@ pub struct Explaining<'a> {
     last_failure: std::collections::BTreeMap<PodId, usize>,
 }
 
-impl<'a> Explaining<'a> {
-    pub fn new(inner: &'a mut dyn Policy, jobs: ExplainJobs) -> Self {
-        Explaining {
-            inner,
+impl Explainer {
+    pub fn new(jobs: ExplainJobs) -> Self {
+        Explainer {
             jobs,
             now_ms: 0,
             decisions: Vec::new(),
@@ -117,13 +126,14 @@ impl<'a> Explaining<'a> {
 
     fn record(
         &mut self,
+        policy: &mut dyn Policy,
         cluster: &Cluster,
         job: PodId,
         pod: &Pod,
         outcome: Outcome,
         chosen: &[NodeId],
     ) {
-        let scores = self.inner.explain_scores(cluster, job, pod);
+        let scores = policy.explain_scores(cluster, job, pod);
         let candidates = cluster
             .by_priority()
             .iter()
@@ -148,7 +158,7 @@ impl<'a> Explaining<'a> {
             time_ms: self.now_ms,
             outcome,
             candidates,
-            tie_break: self.inner.tie_break().to_owned(),
+            tie_break: policy.tie_break().to_owned(),
         };
         if outcome == Outcome::NoPlace {
             if let Some(&i) = self.last_failure.get(&job) {
@@ -163,97 +173,34 @@ impl<'a> Explaining<'a> {
     }
 }
 
-impl Policy for Explaining<'_> {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn prepare(&mut self, setup: &Setup<'_>) {
-        self.inner.prepare(setup)
-    }
-    fn preferred_slicing(&self) -> Option<SlicingMode> {
-        self.inner.preferred_slicing()
-    }
-    fn place(
+impl Observer for Explainer {
+    fn answered(
         &mut self,
+        policy: &mut dyn Policy,
         cluster: &Cluster,
         job: PodId,
         pod: &Pod,
-        rng: &mut SimRng,
-    ) -> Option<Placement> {
-        let p = self.inner.place(cluster, job, pod, rng);
-        if self.jobs.wants(pod) {
-            match &p {
-                Some(p) => self.record(cluster, job, pod, Outcome::Placed, &[p.node]),
-                None => self.record(cluster, job, pod, Outcome::NoPlace, &[]),
-            }
+        answer: Answer<'_>,
+    ) {
+        if !self.jobs.wants(pod) {
+            return;
         }
-        p
+        let (outcome, chosen): (Outcome, Vec<NodeId>) = match answer {
+            Answer::Local(Some(p)) => (Outcome::Placed, vec![p.node]),
+            Answer::Gang(Some(g)) => (
+                Outcome::PlacedGang,
+                g.parts.iter().map(|p| p.node).collect(),
+            ),
+            Answer::Remote(Some(r)) => (Outcome::PlacedRemote, vec![r.host, r.device.node]),
+            Answer::Local(None) | Answer::Gang(None) => (Outcome::NoPlace, Vec::new()),
+            // `place` already found none and was recorded; a failed remote try adds nothing.
+            Answer::Remote(None) => return,
+        };
+        self.record(policy, cluster, job, pod, outcome, &chosen);
     }
-    fn place_gang(
-        &mut self,
-        cluster: &Cluster,
-        job: PodId,
-        pod: &Pod,
-        rng: &mut SimRng,
-    ) -> Option<GangPlacement> {
-        let g = self.inner.place_gang(cluster, job, pod, rng);
-        if self.jobs.wants(pod) {
-            match &g {
-                Some(g) => {
-                    let nodes: Vec<NodeId> = g.parts.iter().map(|p| p.node).collect();
-                    self.record(cluster, job, pod, Outcome::PlacedGang, &nodes)
-                }
-                None => self.record(cluster, job, pod, Outcome::NoPlace, &[]),
-            }
-        }
-        g
-    }
-    fn place_remote(
-        &mut self,
-        cluster: &Cluster,
-        job: PodId,
-        pod: &Pod,
-        rng: &mut SimRng,
-    ) -> Option<RemotePlacement> {
-        let r = self.inner.place_remote(cluster, job, pod, rng);
-        if self.jobs.wants(pod) {
-            if let Some(r) = &r {
-                let nodes = [r.host, r.device.node];
-                self.record(cluster, job, pod, Outcome::PlacedRemote, &nodes);
-            }
-        }
-        r
-    }
-    fn order_queue(&mut self, jobs: &JobsView<'_>, queue: &mut [QueuedJob]) {
+
+    fn clock(&mut self, jobs: &JobsView<'_>, _waiting: Option<&[QueuedJob]>) {
         self.now_ms = jobs.now_ms;
-        self.inner.order_queue(jobs, queue)
-    }
-    fn discipline(&self) -> Discipline {
-        self.inner.discipline()
-    }
-    fn preempt(
-        &mut self,
-        cluster: &Cluster,
-        job: PodId,
-        pod: &Pod,
-        jobs: &JobsView<'_>,
-    ) -> Vec<PodId> {
-        self.now_ms = jobs.now_ms;
-        self.inner.preempt(cluster, job, pod, jobs)
-    }
-    fn next_wake(&mut self, jobs: &JobsView<'_>, waiting: &[QueuedJob]) -> Option<u64> {
-        self.inner.next_wake(jobs, waiting)
-    }
-    fn explain_scores(
-        &mut self,
-        cluster: &Cluster,
-        job: PodId,
-        pod: &Pod,
-    ) -> Option<Vec<(NodeId, i64)>> {
-        self.inner.explain_scores(cluster, job, pod)
-    }
-    fn tie_break(&self) -> &str {
-        self.inner.tie_break()
     }
 }
 
@@ -262,6 +209,8 @@ mod tests {
     use super::*;
     use crate::engine::replay::{self, ReplayConfig};
     use crate::model::job::Workload;
+    use crate::model::slicing::SlicingMode;
+    use crate::policy::observe::Observed;
     use crate::policy::{Greedy, NodeScorer};
     use crate::testing::fleet_in;
 
@@ -303,9 +252,9 @@ mod tests {
             ],
         };
         let mut inner = Greedy::new(Tightest);
-        let mut p = Explaining::new(&mut inner, ExplainJobs::All);
+        let mut p = Observed::new(&mut inner, Explainer::new(ExplainJobs::All));
         replay::run(&fleet, &w, &mut p, &ReplayConfig::default()).unwrap();
-        let d = p.into_decisions();
+        let d = p.observer.into_decisions();
         assert_eq!(d.len(), 2, "{d:#?}");
         let big = &d[0];
         assert_eq!(
@@ -359,9 +308,9 @@ mod tests {
         };
         let mut inner = Greedy::new(Tightest);
         let names = ["waits".to_string()].into_iter().collect();
-        let mut p = Explaining::new(&mut inner, ExplainJobs::Named(names));
+        let mut p = Observed::new(&mut inner, Explainer::new(ExplainJobs::Named(names)));
         replay::run(&fleet, &w, &mut p, &ReplayConfig::default()).unwrap();
-        let d = p.into_decisions();
+        let d = p.observer.into_decisions();
         // Only the named job; it waits behind "long" and then starts when it finishes.
         assert!(d.iter().all(|d| d.job_name == "waits"), "{d:#?}");
         let last = d.last().unwrap();

@@ -17,6 +17,7 @@ pub mod gang;
 pub mod gpu_select;
 mod greedy;
 mod index;
+pub mod observe;
 pub mod params;
 
 use crate::model::cluster::{Cluster, NodeId, Placement};
@@ -139,7 +140,7 @@ pub trait Policy: Send {
         None
     }
 
-    /// `--explain` only ([`explain::Explaining`]): the score this policy gives each node it
+    /// `--explain` only ([`explain::Explainer`]): the score this policy gives each node it
     /// would consider for job `job` now, higher better, or `None` when it does not rank nodes
     /// by a per-node score. Asked right after [`Policy::place`] on the same cluster; it must not
     /// change what later calls decide. [`Greedy`] answers with its scorer's scores.
