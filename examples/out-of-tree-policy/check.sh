@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds this out-of-tree policy crate as its author would and runs it in a sweep against fgd
 # through the real CLI (`.ci/run` calls this). Exit 1 if the sweep lacks either policy's rows
-# or its plot. Shares the repository's target/ so flexsim's crates are compiled once.
+# or its plot. Shares the repository's target/ so flexsim's crates are compiled once. Its
+# Cargo.lock pins what flexsim's does; after changing flexsim's dependencies, refresh it:
+# cp Cargo.lock examples/out-of-tree-policy/ and build it once without --locked.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
