@@ -299,7 +299,7 @@ pub fn write_decisions(
 
 /// Writes a replay's files and plots into `dir`.
 pub fn write_replay(dir: &std::path::Path, workload: &Workload, r: &ReplayResult) -> Result<()> {
-    let names: Vec<String> = workload.pods.iter().map(|p| p.name.clone()).collect();
+    let names: Vec<&str> = workload.pods.iter().map(|p| p.name.as_str()).collect();
     flexsim_sim::output::report::write_replay_run(dir, &r.summary, &r.outcome, &names)?;
     crate::plot::utilization_over_time(&dir.join("utilization.svg"), &r.outcome.timeseries)?;
     let jcts: Vec<f64> = r

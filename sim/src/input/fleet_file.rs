@@ -125,7 +125,7 @@ impl Fleet {
         let gpu = table.column("gpu")?;
         let model = table.column("model")?;
         let mut nodes = Vec::new();
-        let mut names = std::collections::BTreeSet::new();
+        let mut names = crate::input::csv_rows::NameSet::default();
         let mut unknown_models = Unknowns::default();
         table.for_each_row(|row| {
             let name = row.unique_name(sn, &mut names, "a node name")?;

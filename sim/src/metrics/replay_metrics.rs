@@ -44,8 +44,9 @@ pub struct JobRecord {
     /// Time spent queued, requeues included; for a pending job, until the end of the run.
     pub waited_ms: u64,
     pub preemptions: u32,
-    /// Last node it ran on.
-    pub node: Option<String>,
+    /// Last node it ran on; a gang's nodes joined by `|`, in part order. Shared with the
+    /// other records of the node (one name per node, not per job).
+    pub node: Option<std::sync::Arc<str>>,
     /// `finished`, `running`, `pending`, `skipped` or `unplaceable`.
     pub state: &'static str,
     /// Why an unplaceable job fits no node of the empty fleet (`gpu-models`, ...), why a

@@ -35,7 +35,7 @@ pub fn write_timeseries(out: &mut impl Write, rows: &[TimeRow]) -> std::io::Resu
 pub fn write_jobs(
     out: &mut impl Write,
     jobs: &[JobRecord],
-    names: &[String],
+    names: &[impl AsRef<str>],
 ) -> std::io::Result<()> {
     let mut w = CsvOut::new(out);
     w.header(&[
@@ -55,7 +55,7 @@ pub fn write_jobs(
     ])?;
     for j in jobs {
         csv_record!(w,
-            "{}", names[j.pod];
+            "{}", names[j.pod].as_ref();
             "{}", j.state;
             "{}", Millis(Some(j.arrival_ms));
             "{}", Millis(j.work_ms);

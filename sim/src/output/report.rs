@@ -405,7 +405,7 @@ pub fn write_replay_run(
     dir: &Path,
     summary: &ReplaySummary,
     outcome: &ReplayOutcome,
-    names: &[String],
+    names: &[impl AsRef<str>],
 ) -> std::io::Result<()> {
     let mut ts = std::io::BufWriter::new(std::fs::File::create(dir.join("timeseries.csv"))?);
     replay_csv::write_timeseries(&mut ts, &outcome.timeseries)?;

@@ -66,9 +66,9 @@ impl Engine<'_> {
         j.waited_ms += now - j.enqueued_at;
         j.first_start.get_or_insert(now);
         j.node = node;
-        j.gpus = gpus;
+        j.gpus = gpus.into_boxed_slice();
         j.host = host;
-        j.rest = rest;
+        j.rest = rest.into_boxed_slice();
         j.since = now;
         j.started_at = now;
         j.rate = 0.0;
@@ -111,7 +111,7 @@ impl Engine<'_> {
         j.generation += 1;
         j.rate = 0.0;
         self.refresh_cards(id);
-        self.jobs[id].gpus.clear();
+        self.jobs[id].gpus = Box::default();
     }
 
     pub(super) fn complete(&mut self, id: PodId) {

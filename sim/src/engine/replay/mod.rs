@@ -49,6 +49,7 @@ use crate::model::units::GPU_MILLI;
 use crate::policy::{JobsView, Policy, QueuedJob, RunningJob, Setup, SimRng};
 use rand::SeedableRng;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// What defines one replay besides the inputs and the policy.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,12 +151,12 @@ struct Job {
     since: u64,
     generation: u32,
     node: NodeId,
-    gpus: Vec<u16>,
+    gpus: Box<[u16]>,
     /// The node holding the job's CPU and memory when it runs remotely.
     host: Option<NodeId>,
     /// A gang's parts after the first (`node`, `gpus`), of its current or last placement;
     /// empty for a single-node job.
-    rest: Vec<Placement>,
+    rest: Box<[Placement]>,
     first_start: Option<u64>,
     finish: Option<u64>,
     enqueued_at: u64,
@@ -261,9 +262,9 @@ pub fn run(
             since: 0,
             generation: 0,
             node: 0,
-            gpus: Vec::new(),
+            gpus: Box::default(),
             host: None,
-            rest: Vec::new(),
+            rest: Box::default(),
             first_start: None,
             finish: None,
             enqueued_at: 0,
@@ -525,16 +526,72 @@ impl Engine<'_> {
         })
     }
 
-    /// The name of the node job `id` runs or last ran on; a gang's nodes joined by `|`, in
-    /// part order.
-    fn node_names(&self, id: PodId) -> String {
-        let j = &self.jobs[id];
-        let mut names = self.cluster.node(j.node).name.clone();
-        for p in &j.rest {
-            names.push('|');
-            names.push_str(&self.cluster.node(p.node).name);
+    /// The name of the node job `j` runs or last ran on; a gang's nodes joined by `|`, in
+    /// part order. `names[node]` is the node's name, shared by every single-node job's record.
+    fn node_names(j: &Job, names: &[Arc<str>]) -> Arc<str> {
+        if j.rest.is_empty() {
+            return names[j.node].clone();
         }
-        names
+        let mut joined = String::from(&*names[j.node]);
+        for p in &j.rest {
+            joined.push('|');
+            joined.push_str(&names[p.node]);
+        }
+        Arc::from(joined)
+    }
+
+    /// The record of job `id` (`j`) at the end of the run (`end`).
+    fn record(
+        &self,
+        id: PodId,
+        j: &Job,
+        end: u64,
+        node_names: &[Arc<str>],
+        job_class: &[u32],
+        pending_cache: &mut [Option<PendingReason>],
+    ) -> JobRecord {
+        let p = &self.pods[id];
+        JobRecord {
+            pod: id,
+            arrival_ms: p.arrival_ms,
+            work_ms: p.work_ms,
+            demand: j.demand,
+            first_start_ms: j.first_start,
+            finish_ms: j.finish,
+            waited_ms: j.waited_ms
+                + if matches!(j.state, State::Waiting | State::Unplaceable) {
+                    end - j.enqueued_at
+                } else {
+                    0
+                },
+            preemptions: j.preemptions,
+            node: (j.state == State::Running || j.finish.is_some())
+                .then(|| Self::node_names(j, node_names)),
+            state: match j.state {
+                State::Skipped => "skipped",
+                State::NotArrived | State::Waiting => "pending",
+                State::Running => "running",
+                State::Done => "finished",
+                State::Unplaceable => "unplaceable",
+            },
+            reason: match j.state {
+                State::Skipped => SKIPPED_REASON,
+                State::Unplaceable => {
+                    self.never_fits[self.fit_class[id] as usize].map_or("", Unplaceable::name)
+                }
+                State::NotArrived | State::Waiting => self.pending_reason(id, pending_cache).name(),
+                State::Running | State::Done => "",
+            },
+            latency_sensitive: p.latency_sensitive,
+            class: job_class[id],
+            // attained GPU-ms count a CPU-only job's time once: held time × cards.
+            gpu_milli_ms: u128::from(j.attained_gpu_ms / u64::from(p.num_gpu.max(1)))
+                * u128::from(p.num_gpu)
+                * u128::from(p.gpu_milli),
+            request_milli_ms: u128::from(p.work_ms.unwrap_or(0))
+                * u128::from(p.num_gpu)
+                * u128::from(p.gpu_milli),
+        }
     }
 
     fn finish(mut self) -> ReplayOutcome {
@@ -548,58 +605,38 @@ impl Engine<'_> {
                 waiting: self.waiting_count(),
             },
         );
-        let mut pending_cache = vec![None; self.failed_in_pass.len()];
-        let (classes, job_class) = classes_of(self.pods);
-        let records: Vec<JobRecord> = self
-            .jobs
+        // Free what the run needed and the records do not, before they are built (the peak).
+        self.queue = EventQueue::new();
+        self.running_slot = Vec::new();
+        self.spare_queue = Vec::new();
+        self.card_use = HashMap::new();
+        let node_names: Vec<Arc<str>> = self
+            .cluster
+            .nodes()
             .iter()
-            .enumerate()
-            .map(|(id, j)| {
-                let p = &self.pods[id];
-                JobRecord {
-                    pod: id,
-                    arrival_ms: p.arrival_ms,
-                    work_ms: p.work_ms,
-                    demand: j.demand,
-                    first_start_ms: j.first_start,
-                    finish_ms: j.finish,
-                    waited_ms: j.waited_ms
-                        + if matches!(j.state, State::Waiting | State::Unplaceable) {
-                            end - j.enqueued_at
-                        } else {
-                            0
-                        },
-                    preemptions: j.preemptions,
-                    node: (j.state == State::Running || j.finish.is_some())
-                        .then(|| self.node_names(id)),
-                    state: match j.state {
-                        State::Skipped => "skipped",
-                        State::NotArrived | State::Waiting => "pending",
-                        State::Running => "running",
-                        State::Done => "finished",
-                        State::Unplaceable => "unplaceable",
-                    },
-                    reason: match j.state {
-                        State::Skipped => SKIPPED_REASON,
-                        State::Unplaceable => self.never_fits[self.fit_class[id] as usize]
-                            .map_or("", Unplaceable::name),
-                        State::NotArrived | State::Waiting => {
-                            self.pending_reason(id, &mut pending_cache).name()
-                        }
-                        State::Running | State::Done => "",
-                    },
-                    latency_sensitive: p.latency_sensitive,
-                    class: job_class[id],
-                    // attained GPU-ms count a CPU-only job's time once: held time × cards.
-                    gpu_milli_ms: u128::from(j.attained_gpu_ms / u64::from(p.num_gpu.max(1)))
-                        * u128::from(p.num_gpu)
-                        * u128::from(p.gpu_milli),
-                    request_milli_ms: u128::from(p.work_ms.unwrap_or(0))
-                        * u128::from(p.num_gpu)
-                        * u128::from(p.gpu_milli),
-                }
-            })
+            .map(|n| Arc::from(n.name.as_str()))
             .collect();
+        // A class's pending reason is judged on its first pending job, in job order.
+        let mut pending_cache = vec![None; self.failed_in_pass.len()];
+        for id in 0..self.jobs.len() {
+            if matches!(self.jobs[id].state, State::NotArrived | State::Waiting) {
+                self.pending_reason(id, &mut pending_cache);
+            }
+        }
+        let (classes, job_class) = classes_of(self.pods);
+        // Records are built from the last job back, and the job list shrinks as they are, so
+        // that the two lists never both hold every job (the run's peak memory).
+        const CHUNK: usize = 1 << 16;
+        let mut jobs = std::mem::take(&mut self.jobs);
+        let mut records: Vec<JobRecord> = Vec::with_capacity(jobs.len());
+        while let Some(j) = jobs.pop() {
+            let id = jobs.len();
+            records.push(self.record(id, &j, end, &node_names, &job_class, &mut pending_cache));
+            if id.is_multiple_of(CHUNK) {
+                jobs.shrink_to_fit();
+            }
+        }
+        records.reverse();
         self.metrics
             .into_outcome(end, records, self.events, self.config.slo_slowdown, classes)
     }

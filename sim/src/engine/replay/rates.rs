@@ -60,7 +60,7 @@ impl Engine<'_> {
     fn part(&self, id: PodId, part: usize) -> (NodeId, Vec<u16>) {
         let j = &self.jobs[id];
         match part {
-            0 => (j.node, j.gpus.clone()),
+            0 => (j.node, j.gpus.to_vec()),
             k => (j.rest[k - 1].node, j.rest[k - 1].gpus.clone()),
         }
     }

@@ -111,7 +111,7 @@ pub fn parse_noting(
     let deleted = table.column("deletion_time")?;
     let mut pods = Vec::new();
     let mut times = Vec::new();
-    let mut names = std::collections::BTreeSet::new();
+    let mut names = crate::input::csv_rows::NameSet::default();
     table.for_each_row(|row| {
         let name = row.unique_name(sn, &mut names, "an instance name")?;
         let num_gpu: u32 = row.parse(gpu, "a GPU count as a non-negative integer")?;

@@ -64,11 +64,14 @@ impl TraceFormat {
     /// Reads `path` with this format's reader, pushing what it warns of onto `warnings`.
     pub fn read_noting(self, path: &Path, warnings: &mut Warnings) -> Result<Workload, InputError> {
         let source = crate::input::csv_rows::open(path)?;
-        match self {
+        let mut workload = match self {
             TraceFormat::Native => native::parse_noting(path, source, warnings),
             TraceFormat::Openb => openb::parse_noting(path, source, warnings),
             TraceFormat::Dlrm => dlrm::parse_noting(path, source, warnings),
-        }
+        }?;
+        // The list grew by doubling: give back the unused tail (up to half of it).
+        workload.pods.shrink_to_fit();
+        Ok(workload)
     }
 
     /// "native (name,arrival_s), openb (...), dlrm (...)", for error messages.

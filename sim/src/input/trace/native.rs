@@ -111,7 +111,7 @@ pub fn parse_noting(
     let num_nodes = table.optional_column("num_nodes");
     let per_node_gpus = table.optional_column("gpus_per_node");
     let mut pods = Vec::new();
-    let mut names = std::collections::BTreeSet::new();
+    let mut names = crate::input::csv_rows::NameSet::default();
     let mut unknown_classes = Unknowns::default();
     table.for_each_row(|row| {
         let pod_name = row.unique_name(name, &mut names, "a job name")?;

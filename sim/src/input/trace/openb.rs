@@ -65,7 +65,7 @@ pub fn parse_noting(
     let scheduled = table.optional_column("scheduled_time");
     let deleted = table.optional_column("deletion_time");
     let mut pods = Vec::new();
-    let mut names = std::collections::BTreeSet::new();
+    let mut names = crate::input::csv_rows::NameSet::default();
     let mut unknown_qos = Unknowns::default();
     const SECONDS: &str = "seconds as a non-negative integer up to 9007199254740, or empty";
     let seconds = |row: &crate::input::csv_rows::Row<'_>, col| -> Result<_, InputError> {
