@@ -15,7 +15,7 @@
 //!   not change placement. The queue is kube-scheduler's `PrioritySort`: higher pod priority
 //!   first, then arrival (FIFO). HAMi never preempts.
 //!
-//! Cost per decision: the feasible-node index of [`Greedy`](flexsim_sim::policy::Greedy) (a local
+//! Cost per decision: the feasible-node index of [`Greedy`] (a local
 //! scorer): O(nodes changed since the pod's request shape was last placed × log nodes), plus
 //! the GPU choice on the winner.
 
