@@ -269,32 +269,16 @@ pub fn write_decisions(
     r: &ReplayResult,
     jobs: &flexsim_sim::policy::explain::ExplainJobs,
 ) -> Result<u64> {
-    use flexsim_sim::policy::explain::ExplainJobs;
     let names: Vec<String> = workload.pods.iter().map(|p| p.name.clone()).collect();
-    let wanted = |n: &str| match jobs {
-        ExplainJobs::All => true,
-        ExplainJobs::Named(s) => s.contains(n),
-    };
     let path = dir.join("decisions.csv");
     let file = std::fs::File::create(&path)?;
-    flexsim_sim::output::decisions_csv::write(
+    Ok(flexsim_sim::output::decisions_csv::write(
         std::io::BufWriter::new(file),
         &r.decisions,
         &r.outcome,
-        &wanted,
+        jobs,
         &names,
-    )?;
-    let unplaceable = r
-        .outcome
-        .jobs
-        .iter()
-        .filter(|j| j.state == "unplaceable" && wanted(&names[j.pod]))
-        .count();
-    Ok(r.decisions
-        .iter()
-        .map(|d| d.candidates.len() as u64)
-        .sum::<u64>()
-        + unplaceable as u64)
+    )?)
 }
 
 /// Writes a replay's files and plots into `dir`.

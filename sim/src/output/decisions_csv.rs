@@ -15,17 +15,19 @@
 
 use crate::metrics::replay_metrics::ReplayOutcome;
 use crate::output::csv_out::CsvOut;
-use crate::policy::explain::Decision;
+use crate::policy::explain::{Decision, ExplainJobs};
 use std::io::Write;
 
-/// Writes `decisions.csv` for `decisions`, taking each job's final state from `outcome`.
+/// Writes `decisions.csv` for `decisions`, taking each job's final state from `outcome`; the
+/// number of rows written (header not counted).
 pub fn write<W: Write>(
     out: W,
     decisions: &[Decision],
     outcome: &ReplayOutcome,
-    explained: &dyn Fn(&str) -> bool,
+    explained: &ExplainJobs,
     job_names: &[String],
-) -> std::io::Result<()> {
+) -> std::io::Result<u64> {
+    let mut rows = 0;
     let mut w = CsvOut::new(out);
     w.header(&[
         "job",
@@ -70,11 +72,12 @@ pub fn write<W: Write>(
                 .field(format_args!("{reason}"))?
                 .field(format_args!("{tie_break}"))?;
             w.end()?;
+            rows += 1;
         }
     }
     for r in &outcome.jobs {
         let name = job_names.get(r.pod).map_or("", String::as_str);
-        if r.state == "unplaceable" && explained(name) {
+        if r.state == "unplaceable" && explained.wants(name) {
             for v in [
                 name,
                 "",
@@ -90,7 +93,9 @@ pub fn write<W: Write>(
                 w.field(format_args!("{v}"))?;
             }
             w.end()?;
+            rows += 1;
         }
     }
-    w.flush()
+    w.flush()?;
+    Ok(rows)
 }

@@ -38,10 +38,11 @@ pub enum ExplainJobs {
 }
 
 impl ExplainJobs {
-    fn wants(&self, pod: &Pod) -> bool {
+    /// Whether the job named `name` is explained.
+    pub fn wants(&self, name: &str) -> bool {
         match self {
             ExplainJobs::All => true,
-            ExplainJobs::Named(names) => names.contains(&pod.name),
+            ExplainJobs::Named(names) => names.contains(name),
         }
     }
 }
@@ -182,7 +183,7 @@ impl Observer for Explainer {
         pod: &Pod,
         answer: Answer<'_>,
     ) {
-        if !self.jobs.wants(pod) {
+        if !self.jobs.wants(&pod.name) {
             return;
         }
         let (outcome, chosen): (Outcome, Vec<NodeId>) = match answer {
