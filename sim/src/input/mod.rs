@@ -7,6 +7,7 @@ pub mod fleet_file;
 pub mod names;
 pub mod profile_file;
 pub mod synth;
+pub mod topology_file;
 pub mod trace;
 
 /// The name a trace or fleet goes by in outputs: its file stem.
