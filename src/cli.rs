@@ -91,6 +91,25 @@ enum TraceCommand {
     },
 }
 
+/// Fleet tools.
+#[derive(Subcommand)]
+enum FleetCommand {
+    /// Print a fleet's nodes, device models and topology (network levels, each model's
+    /// board, the speed factor of each tier); --dot writes the graph for Graphviz.
+    Show {
+        /// Fleet file (TOML or openb node list CSV); default: the embedded openb GPU node list.
+        file: Option<PathBuf>,
+        /// Write the topology as Graphviz DOT here (refused if it exists, unless --force).
+        #[arg(long)]
+        dot: Option<PathBuf>,
+        #[arg(long)]
+        force: bool,
+        /// Read a fleet beyond 10,000,000 devices or nodes (refused without it).
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run one policy on one trace (default: the embedded openb trace and fleet, fgd, seed 42).
@@ -225,6 +244,9 @@ enum Command {
     /// Trace tools: `flexsim trace synth ...`.
     #[command(subcommand)]
     Trace(TraceCommand),
+    /// Fleet tools: `flexsim fleet show FILE [--dot OUT]`.
+    #[command(subcommand)]
+    Fleet(FleetCommand),
     /// Print several runs' summaries side by side.
     Compare {
         /// Run directories (or summary.json files).
@@ -312,7 +334,10 @@ fn check_protocol_flags(args: Option<&clap::ArgMatches>, protocol: Protocol) -> 
     let given: Vec<String> = FLAG_PROTOCOL
         .iter()
         .filter(|(id, p)| {
+            // Not every command has every flag (`--explain` is `run`'s): ask only for its own,
+            // as clap's debug builds panic on an id the command does not define.
             p.is_some_and(|p| p != protocol)
+                && matches!(args.try_contains_id(id), Ok(true))
                 && args.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
         })
         .map(|(id, _)| format!("--{}", id.replace('_', "-")))
@@ -455,6 +480,14 @@ fn real_main() -> Result<()> {
             quiet,
         })?,
         Command::Merge { dirs, out, force } => merge::merge(&dirs, &out, force)?,
+        Command::Fleet(FleetCommand::Show {
+            file,
+            dot,
+            force,
+            yes,
+        }) => {
+            crate::fleet_show::show(&inputs::fleet(file.as_deref(), yes)?, dot.as_deref(), force)?
+        }
         Command::Trace(TraceCommand::Synth {
             jobs,
             seed,

@@ -756,7 +756,8 @@ pub fn report_md(exp: &Experiment, kind: Kind, records: &[RunRecord]) -> String 
         seeds.join(", ")
     );
     let _ = writeln!(t, "## Means over seeds (± sample std)\n");
-    let columns = kind.columns();
+    let columns = kind.columns_for(records);
+    let columns = columns.as_slice();
     let _ = write!(t, "| workload | policy | runs |");
     for c in columns {
         let _ = write!(t, " {c} |");

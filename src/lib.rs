@@ -54,6 +54,7 @@ mod claim;
 mod cli;
 mod compare;
 mod experiment;
+mod fleet_show;
 mod inputs;
 mod map;
 mod merge;

@@ -60,6 +60,7 @@ pub fn replay_notes(s: &ReplaySummary) -> Vec<String> {
             .map(|(m, u)| (m, u.slicing.as_str(), u.slicing_from)),
     )];
     lines.extend(s.jobs_unplaceable.line("jobs"));
+    lines.extend(s.topology_note.iter().map(|n| format!("topology: {n}")));
     if s.jobs_pending > 0 {
         let reasons: Vec<String> = s
             .jobs_pending_by_reason
@@ -203,6 +204,14 @@ pub fn replay_run_explained(
         &outcome,
     );
     summary.policy_params = built.params.resolved();
+    if p.uses_topology() && fleet.topology.is_none() {
+        summary.topology_note = Some(format!(
+            "policy {policy} places by the fleet's topology, but fleet {} has none: it ran its \
+             flat rule (add a [topology] table and the groups' racks; traces/README.md \
+             \"Topology\")",
+            fleet.name
+        ));
+    }
     Ok(ReplayResult {
         summary,
         outcome,

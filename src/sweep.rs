@@ -196,7 +196,16 @@ pub struct RunRecord {
     pub busy: Option<u64>,
     /// The run's slicing and unplaceable lines.
     pub notes: Vec<String>,
+    /// Replay on a fleet with a topology: the row ends with [`TIER_COLUMNS`] and `means` with
+    /// the share of multi-device jobs at their best tier.
+    #[serde(default)]
+    pub tiers: bool,
 }
+
+/// The columns `sweep.csv` gains when a run's fleet has a topology (`metrics::tiers`): jobs of
+/// several devices that ran, the share placed at their best tier, and how many spanned more
+/// than one rack.
+pub const TIER_COLUMNS: [&str; 3] = ["multi_device_jobs", "at_best_tier_pct", "beyond_rack_jobs"];
 
 impl RunRecord {
     fn mean(&self, i: usize) -> Option<f64> {
@@ -215,6 +224,16 @@ impl Kind {
             Kind::Inflation => &["alloc@100 %", "alloc@130 %", "frag ratio@100"],
             Kind::Replay => &["util busy %", "util alloc %", "wait p50 s", "JCT p99 s"],
         }
+    }
+
+    /// [`Kind::columns`] for these records: a replay on a fleet with a topology adds the share
+    /// of multi-device jobs placed at their best tier.
+    pub fn columns_for(self, records: &[RunRecord]) -> Vec<&'static str> {
+        let mut c = self.columns().to_vec();
+        if records.iter().any(|r| r.tiers) {
+            c.push("at best tier %");
+        }
+        c
     }
 
     /// The header of `sweep.csv`.
@@ -380,6 +399,23 @@ fn replay_record(index: u64, s: &ReplaySummary) -> Result<RunRecord> {
             "{}", OptFixed(s.jain_jobs_slowdown, 4)
         )
     })?;
+    let mut row = row;
+    let tiers = s.placement_tiers.as_ref();
+    if let Some(t) = tiers {
+        // The row's newline goes after the tier fields.
+        row.pop();
+        let beyond: u64 = t
+            .by_tier
+            .iter()
+            .filter(|(name, _)| !["device", "board", "node", "rack"].contains(&name.as_str()))
+            .map(|(_, n)| n)
+            .sum();
+        row.push_str(&format!(
+            ",{},{},{beyond}\n",
+            t.multi_device_jobs,
+            OptFixed(t.at_best_tier_pct, 3)
+        ));
+    }
     Ok(RunRecord {
         index,
         trace: s.trace.clone(),
@@ -392,10 +428,12 @@ fn replay_record(index: u64, s: &ReplaySummary) -> Result<RunRecord> {
             bits(Some(s.util_alloc_pct)),
             bits(s.wait_p50_s),
             bits(s.jct_p99_s),
+            bits(tiers.and_then(|t| t.at_best_tier_pct)),
         ],
         curve: Vec::new(),
         busy: bits(Some(s.util_busy_pct)),
         notes: crate::run::replay_notes(s),
+        tiers: tiers.is_some(),
     })
 }
 
@@ -436,6 +474,7 @@ fn inflation_record(index: u64, r: &RunResult) -> Result<RunRecord> {
             .collect(),
         busy: None,
         notes: crate::run::inflation_notes(s),
+        tiers: false,
     })
 }
 
@@ -478,9 +517,21 @@ pub fn print_notes(records: &[RunRecord]) {
 
 /// `sweep.csv`: the protocol's header, then one row per run in the records' (grid) order.
 pub fn write_csv(path: &Path, kind: Kind, records: &[RunRecord]) -> Result<()> {
-    let mut text = csv_line(|w| w.header(kind.header()))?;
+    let tiers = records.iter().any(|r| r.tiers);
+    let mut header = kind.header().to_vec();
+    if tiers {
+        header.extend(TIER_COLUMNS);
+    }
+    let mut text = csv_line(|w| w.header(&header))?;
     for r in records {
-        text.push_str(&r.row);
+        if tiers && !r.tiers {
+            // A flat fleet's run in a grid with topology runs: empty tier fields.
+            text.push_str(r.row.trim_end_matches('\n'));
+            text.push_str(&",".repeat(TIER_COLUMNS.len()));
+            text.push('\n');
+        } else {
+            text.push_str(&r.row);
+        }
     }
     std::fs::write(path, text).with_context(|| format!("creating {}", path.display()))
 }
@@ -574,7 +625,8 @@ pub fn means_rows(
 /// each column over its runs.
 pub fn means(kind: Kind, records: &[RunRecord]) -> String {
     use std::fmt::Write as _;
-    let columns = kind.columns();
+    let columns = kind.columns_for(records);
+    let columns = columns.as_slice();
     let mut t = format!("{:<32} {:<16} {:>5}", "trace", "policy", "runs");
     for name in columns {
         let _ = write!(t, "  {name:>16}");

@@ -1359,3 +1359,118 @@ fn explain_records_the_named_jobs_decisions_without_changing_the_run() {
         stderr(&inflation)
     );
 }
+
+/// `flexsim fleet show`: the topology summary and the DOT graph; a flat fleet says it is flat
+/// and refuses `--dot`; a replay on a topology fleet writes the tier columns.
+#[test]
+fn fleet_show_prints_the_topology_and_writes_dot_and_replays_report_tiers() {
+    let d = tmp();
+    let fleet = repo("traces/fleets/topo-64x16.toml");
+    let o = flexsim(&["fleet", "show", &fleet, "--dot", "t.dot"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("1024 nodes, 8192 devices"), "{text}");
+    assert!(
+        text.contains("rack         64 switch(es), 16–16 nodes each"),
+        "{text}"
+    );
+    assert!(text.contains("spine          0.6619"), "{text}");
+    let dot = std::fs::read_to_string(d.path().join("t.dot")).unwrap();
+    assert!(dot.starts_with("graph \"topo-64x16\" {"), "{}", &dot[..80]);
+    assert!(dot.contains("label = \"nvswitch 600 GB/s\""));
+    // Refused over an existing file, and for a flat fleet.
+    let again = flexsim(&["fleet", "show", &fleet, "--dot", "t.dot"], d.path());
+    assert!(!again.status.success() && stderr(&again).contains("--force"));
+    let flat = flexsim(
+        &[
+            "fleet",
+            "show",
+            &repo("traces/fleets/mixed.toml"),
+            "--dot",
+            "m.dot",
+        ],
+        d.path(),
+    );
+    assert!(!flat.status.success());
+    assert!(
+        stderr(&flat).contains("has no topology to draw"),
+        "{}",
+        stderr(&flat)
+    );
+    assert!(String::from_utf8_lossy(&flat.stdout).contains("topology: none"));
+    // A short gang-heavy replay: jobs.csv gets tier and best_tier.
+    let synth = flexsim(
+        &[
+            "trace",
+            "synth",
+            "--jobs",
+            "300",
+            "--set",
+            "share_multi_gpu=1",
+            "--set",
+            "multi_gpu_counts=16:1",
+            "--set",
+            "share_cpu_only=0",
+            "--set",
+            "share_sharing=0",
+            "--out",
+            "g.csv",
+        ],
+        d.path(),
+    );
+    assert!(synth.status.success(), "{}", stderr(&synth));
+    let run = flexsim(
+        &[
+            "run",
+            "--protocol",
+            "replay",
+            "--trace",
+            "g.csv",
+            "--fleet",
+            &fleet,
+            "--policy",
+            "topo-aware",
+            "--out",
+            "r",
+        ],
+        d.path(),
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    let jobs = std::fs::read_to_string(d.path().join("r/jobs.csv")).unwrap();
+    assert!(jobs
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with(",reason,tier,best_tier"));
+    assert!(jobs.contains(",rack,rack"), "16-GPU gangs in one rack");
+    let s = summary(&d.path().join("r"));
+    assert_eq!(s["placement_tiers"]["at_best_tier_pct"], 100.0);
+    assert!(s.get("topology_note").is_none());
+    // On a flat fleet topo-aware is best-fit, and the run says so.
+    let flat = flexsim(
+        &[
+            "run",
+            "--protocol",
+            "replay",
+            "--trace",
+            "g.csv",
+            "--fleet",
+            &repo("traces/fleets/mixed.toml"),
+            "--policy",
+            "topo-aware",
+            "--out",
+            "f",
+        ],
+        d.path(),
+    );
+    assert!(flat.status.success(), "{}", stderr(&flat));
+    assert!(stderr(&flat).contains(
+        "topology: policy topo-aware places by the fleet's topology, but fleet mixed has none"
+    ));
+    let s = summary(&d.path().join("f"));
+    assert!(s["topology_note"]
+        .as_str()
+        .unwrap()
+        .contains("ran its flat rule"));
+    assert!(s.get("placement_tiers").is_none());
+}

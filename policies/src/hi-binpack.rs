@@ -18,13 +18,14 @@
 //! [`HiCore`] is the shared engine of all `hi-*` policies.
 
 use flexsim_sim::model::cluster::{Cluster, Node, NodeId, Placement};
+use flexsim_sim::model::gang::GangPlacement;
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::{
     CapPolicy, FractionalParams, MemoryEnforcement, SliceRequest, SlicingMode,
 };
 use flexsim_sim::model::units::GPU_MILLI;
 use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
-use flexsim_sim::policy::{Policy, SimRng};
+use flexsim_sim::policy::{gang, topology, Policy, SimRng};
 
 use crate::volcano_binpack::{binpack_score, host_terms, BinpackTerm};
 
@@ -118,6 +119,18 @@ impl HiCore {
         if !pod.is_gpu_pod() {
             return Some(Vec::new());
         }
+        let ranked = self.ranked_cards(node, pod)?;
+        let need = pod.num_gpu as usize;
+        if ranked.len() < need {
+            return None;
+        }
+        let mut gpus: Vec<u16> = ranked[..need].to_vec();
+        gpus.sort_unstable();
+        Some(gpus)
+    }
+
+    /// The cards that admit `pod` on `node`, fullest first (binpack's card order).
+    fn ranked_cards(&self, node: &Node, pod: &Pod) -> Option<Vec<u16>> {
         let Some(Ok(slice)) = node.slice_for(pod) else {
             return None;
         };
@@ -130,13 +143,41 @@ impl HiCore {
             })
             .collect();
         scored.sort_unstable();
-        let need = pod.num_gpu as usize;
-        if scored.len() < need {
-            return None;
+        Some(scored.into_iter().map(|(_, g)| g).collect())
+    }
+
+    /// [`HiCore::select`], topology-aware: on a fleet with a topology (Flex:ai registers each
+    /// node's GPU topology, `huawei.com/node-gpu-topology` — slicing-model "Node
+    /// registration"), a multi-device job takes cards of one fabric domain when one holds it
+    /// ([`topology::domain_pick`] over binpack's card order); otherwise, and on a flat fleet,
+    /// binpack's choice.
+    pub fn select_on(&self, cluster: &Cluster, node: NodeId, pod: &Pod) -> Option<Vec<u16>> {
+        let n = cluster.node(node);
+        if pod.num_gpu >= 2 && cluster.topology().is_some() {
+            if let Some(ranked) = self.ranked_cards(n, pod) {
+                if let Some(g) = topology::domain_pick(cluster, node, &ranked, pod.num_gpu as usize)
+                {
+                    return Some(g);
+                }
+            }
         }
-        let mut gpus: Vec<u16> = scored[..need].iter().map(|&(_, g)| g).collect();
-        gpus.sort_unstable();
-        Some(gpus)
+        self.select(n, pod)
+    }
+
+    /// A gang's parts: on a fleet with a topology the tightest gang
+    /// ([`topology::tightest_gang`]: fewest racks, then fewest nodes); on a flat fleet the
+    /// engine's default greedy gang placer, as before.
+    pub fn place_gang(
+        &self,
+        cluster: &Cluster,
+        pod: &Pod,
+        rng: &mut SimRng,
+    ) -> Option<GangPlacement> {
+        if cluster.topology().is_some() {
+            topology::tightest_gang(cluster, pod, &mut gang::Unscored, rng, None)
+        } else {
+            gang::greedy(cluster, pod, &mut gang::Unscored, rng)
+        }
     }
 
     /// Volcano's binpack node score for `pod` on `node`: CPU, memory, vGPU cores and vGPU
@@ -166,7 +207,7 @@ impl HiCore {
         cluster.feasible_nodes(pod, &mut feasible);
         feasible
             .into_iter()
-            .filter_map(|n| self.select(cluster.node(n), pod).map(|g| (n, g)))
+            .filter_map(|n| self.select_on(cluster, n, pod).map(|g| (n, g)))
             .collect()
     }
 
@@ -253,6 +294,17 @@ impl Default for HiBinpack {
 impl Policy for HiBinpack {
     fn name(&self) -> &str {
         "hi-binpack"
+    }
+
+    /// Gangs: the tightest placement on a fleet with a topology ([`HiCore::place_gang`]).
+    fn place_gang(
+        &mut self,
+        cluster: &flexsim_sim::model::cluster::Cluster,
+        _job: flexsim_sim::model::job::PodId,
+        pod: &flexsim_sim::model::job::Pod,
+        rng: &mut flexsim_sim::policy::SimRng,
+    ) -> Option<flexsim_sim::model::gang::GangPlacement> {
+        self.core.place_gang(cluster, pod, rng)
     }
 
     fn preferred_slicing(&self) -> Option<SlicingMode> {

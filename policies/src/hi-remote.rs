@@ -65,6 +65,17 @@ impl Policy for HiRemote {
         "hi-remote"
     }
 
+    /// Gangs: the tightest placement on a fleet with a topology ([`HiCore::place_gang`]).
+    fn place_gang(
+        &mut self,
+        cluster: &flexsim_sim::model::cluster::Cluster,
+        _job: flexsim_sim::model::job::PodId,
+        pod: &flexsim_sim::model::job::Pod,
+        rng: &mut flexsim_sim::policy::SimRng,
+    ) -> Option<flexsim_sim::model::gang::GangPlacement> {
+        self.core.place_gang(cluster, pod, rng)
+    }
+
     fn preferred_slicing(&self) -> Option<SlicingMode> {
         Some(self.core.mode)
     }

@@ -88,6 +88,8 @@ pub mod random;
 pub mod sjf;
 pub mod srtf;
 pub mod tiresias;
+#[path = "topo-aware.rs"]
+pub mod topo_aware;
 #[path = "volcano-binpack.rs"]
 pub mod volcano_binpack;
 
@@ -280,6 +282,13 @@ pub fn registry() -> Vec<PolicyInfo> {
             params: NO_PARAMS,
             make: |_| Ok(Box::new(hi::Hi::default())),
         },
+        PolicyInfo {
+            name: "topo-aware",
+            description: "Volcano network-topology-aware: a gang in the lowest tier that fits \
+                          (mode=soft|hard), multi-device jobs in one fabric domain, else best-fit",
+            params: topo_aware::PARAMS,
+            make: |p| Ok(Box::new(topo_aware::TopoAware::from_params(p)?)),
+        },
     ]
 }
 
@@ -426,7 +435,7 @@ mod tests {
         let e = r.build("my-policy[k=x]").err().unwrap().to_string();
         assert!(e.contains("a number"), "{e}");
         let e = r.build("my-polcy").err().unwrap().to_string();
-        assert!(e.ends_with(", hi, my-policy"), "{e}");
+        assert!(e.ends_with(", hi, topo-aware, my-policy"), "{e}");
     }
 
     #[test]
@@ -453,7 +462,7 @@ mod tests {
             "unknown policy \"fdg\"; known policies: random, dot-product, gpu-clustering, \
              gpu-packing, best-fit, fgd, k8s-default, volcano-binpack, hami, mig-static, \
              tiresias, fifo, fifo-skip, easy-backfill, first-fit, sjf, srtf, las, gittins, \
-             hi-binpack, hi-priority, hi-timeshare, hi-hetero, hi-remote, hi"
+             hi-binpack, hi-priority, hi-timeshare, hi-hetero, hi-remote, hi, topo-aware"
         );
     }
 

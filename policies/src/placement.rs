@@ -10,12 +10,18 @@
 //! placement the Tiresias paper prefers for models with skewed tensor sizes (Gu et al.,
 //! NSDI'19, its profile-based placement; it places other models anywhere). A gang job (more
 //! devices than a node has, or a stated shape) is split as [`Placer::place_gang`] says.
+//!
+//! On a fleet with a topology, `best-fit` consolidates by the graph too
+//! ([`flexsim_sim::policy::topology`]): a multi-device job's cards in one fabric domain (an
+//! NVSwitch board, an HCCS ring) when the chosen node has one that holds it, and a gang in the
+//! fewest racks, then the fewest nodes (the tightest gang). `first-fit` stays YARN's. On a flat
+//! fleet both are unchanged.
 
 use flexsim_sim::model::cluster::{Cluster, Placement};
 use flexsim_sim::model::gang::GangPlacement;
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
-use flexsim_sim::policy::{gang, Greedy, Policy, SimRng};
+use flexsim_sim::policy::{gang, topology, Greedy, Policy, SimRng};
 
 use crate::best_fit::BestFit;
 use crate::first_fit::first_fit;
@@ -55,7 +61,14 @@ impl Placer {
         rng: &mut SimRng,
     ) -> Option<Placement> {
         match self {
-            Placer::BestFit(g) => g.place(cluster, job, pod, rng),
+            Placer::BestFit(g) => {
+                let mut p = g.place(cluster, job, pod, rng)?;
+                // Consolidated on a fleet with a topology: one fabric domain if one holds it.
+                if let Some(gpus) = topology::tightest_cards(cluster, p.node, pod) {
+                    p.gpus = gpus;
+                }
+                Some(p)
+            }
             Placer::FirstFit => first_fit(cluster, pod),
         }
     }
@@ -71,6 +84,9 @@ impl Placer {
         rng: &mut SimRng,
     ) -> Option<GangPlacement> {
         match self {
+            Placer::BestFit(_) if cluster.topology().is_some() => {
+                topology::tightest_gang(cluster, pod, &mut BestFit, rng, None)
+            }
             Placer::BestFit(g) => g.place_gang(cluster, job, pod, rng),
             Placer::FirstFit => gang::yarn(cluster, pod),
         }

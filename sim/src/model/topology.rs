@@ -5,7 +5,7 @@
 //! **Where it comes from.** A fleet file's `[topology]` table and its groups' switch names
 //! (`rack = "r{i/16}"`; `traces/README.md` "Topology"), read by `input::fleet_file`; every
 //! device model's in-node links are a catalog preset ([`Board`], `catalog/board_table.rs`).
-//! A fleet with no topology has none ([`Fleet::topology`] is `None`) and runs the flat model,
+//! A fleet with no topology has none ([`Fleet::topology`](crate::model::fleet::Fleet::topology) is `None`) and runs the flat model,
 //! unchanged: in-node links free, every gang spanning nodes at `cross_node_factor`.
 //!
 //! **The graph.** [`Topology::graph`] builds a petgraph graph of it — devices, in-node
@@ -441,9 +441,9 @@ impl Topology {
     /// The topology as a petgraph graph over `nodes` (the fleet's, in order): one vertex per
     /// device, fabric domain, PCIe switch, host and network switch; an edge per link. Fabric
     /// domains are drawn as one switch vertex joined to each member (all-to-all within it).
-    pub fn graph(&self, nodes: &[GraphNode<'_>]) -> petgraph::Graph<Vertex, Link> {
+    pub fn graph(&self, nodes: &[GraphNode<'_>]) -> petgraph::graph::UnGraph<Vertex, Link> {
         use petgraph::graph::NodeIndex;
-        let mut g = petgraph::Graph::new();
+        let mut g = petgraph::graph::UnGraph::new_undirected();
         let mut switch_ix: Vec<Vec<NodeIndex>> = Vec::new();
         for (level, names) in self.switches.iter().enumerate() {
             let ix = (0..names.len())
@@ -544,7 +544,7 @@ impl Topology {
     pub fn label(&self, v: &Vertex, nodes: &[GraphNode<'_>]) -> String {
         let node = |n: usize| nodes.get(n).map_or("?", |x| x.name);
         match v {
-            Vertex::Device { node: n, index } => format!("{}/{}{index}", node(*n), nodes[*n].model),
+            Vertex::Device { node: n, index } => format!("{}/dev{index}", node(*n)),
             Vertex::Fabric { node: n, domain } => format!(
                 "{}/{}{domain}",
                 node(*n),

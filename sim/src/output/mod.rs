@@ -6,3 +6,4 @@ pub mod decisions_csv;
 pub mod regress;
 pub mod replay_csv;
 pub mod report;
+pub mod topology_dot;

@@ -176,6 +176,10 @@ pub struct ReplaySummary {
     pub placement_tiers: Option<crate::metrics::tiers::TierFigures>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub topology_comm_share: Option<f64>,
+    /// A policy that places by topology ran on a flat fleet (set by the caller that knows the
+    /// policy; `flexsim run` / `sweep`): what it means for the figures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topology_note: Option<String>,
     pub slo_slowdown: f64,
     pub demand: String,
     pub start_s: f64,
@@ -369,6 +373,7 @@ impl ReplaySummary {
             cross_node_factor: (f.gang_jobs > 0 || outcome.tiers.is_some())
                 .then_some(run.config.perf.cross_node_factor),
             placement_tiers: outcome.tiers.clone(),
+            topology_note: None,
             topology_comm_share: outcome
                 .tiers
                 .as_ref()

@@ -67,6 +67,18 @@ pub fn greedy<S: NodeScorer + ?Sized>(
 ) -> Option<GangPlacement> {
     let mut cands = Vec::new();
     gang_candidates(cluster, pod, &mut cands);
+    greedy_among(cluster, pod, cands, scorer, rng)
+}
+
+/// [`greedy`] over the candidate nodes `cands` only (in priority order; e.g. the nodes of one
+/// rack, [`crate::policy::topology::tightest_gang`]).
+pub fn greedy_among<S: NodeScorer + ?Sized>(
+    cluster: &Cluster,
+    pod: &Pod,
+    mut cands: Vec<GangCandidate>,
+    scorer: &mut S,
+    rng: &mut SimRng,
+) -> Option<GangPlacement> {
     let held: u64 = cands.iter().map(|c| u64::from(c.max_gpus)).sum();
     let enough = match pod.gang {
         Some(s) => cands.len() >= s.num_nodes as usize,

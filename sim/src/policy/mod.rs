@@ -19,6 +19,7 @@ mod greedy;
 mod index;
 pub mod observe;
 pub mod params;
+pub mod topology;
 
 use crate::model::cluster::{Cluster, NodeId, Placement};
 use crate::model::fragmentation::TypicalPods;
@@ -53,6 +54,14 @@ pub trait Policy: Send {
     /// unless the user chose one; `None` keeps the fleet's modes.
     fn preferred_slicing(&self) -> Option<crate::model::slicing::SlicingMode> {
         None
+    }
+
+    /// Whether the policy's rule is about the fleet's topology ([`topology`]), so that on a
+    /// fleet without one it is just its fallback: the run then says so (summary
+    /// `topology_note`, and on stderr) instead of reporting a topology policy's figures that no
+    /// topology shaped. Default `false`: the policy means the same on any fleet.
+    fn uses_topology(&self) -> bool {
+        false
     }
 
     /// Where job `job` (its request: `pod`) should go now, or `None` if the policy finds no

@@ -63,6 +63,10 @@ impl<O: Observer + Send> Policy for Observed<'_, O> {
     fn preferred_slicing(&self) -> Option<SlicingMode> {
         self.inner.preferred_slicing()
     }
+
+    fn uses_topology(&self) -> bool {
+        self.inner.uses_topology()
+    }
     fn place(
         &mut self,
         cluster: &Cluster,
