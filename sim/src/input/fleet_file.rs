@@ -107,8 +107,10 @@ impl Fleet {
         if crate::input::trace::k8s::starts_as_json(&mut source).map_err(io)? {
             return crate::input::k8s_nodes::parse_noting(path, source, warnings).map(Some);
         }
-        let mut first = String::new();
-        std::io::BufRead::read_line(&mut source, &mut first).map_err(io)?;
+        // Bytes, not a String: a file that is not UTF-8 gets the CSV reader's own message.
+        let mut first = Vec::new();
+        std::io::BufRead::read_until(&mut source, b'\n', &mut first).map_err(io)?;
+        let first = String::from_utf8_lossy(&first);
         let header: Vec<&str> = first.trim_end().split(',').map(str::trim).collect();
         if crate::input::spot_gpu_nodes::SIGNATURE
             .iter()

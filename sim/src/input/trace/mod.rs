@@ -222,6 +222,16 @@ mod tests {
         assert_eq!(detect(&native).unwrap(), TraceFormat::Native);
         let dlrm = "instance_sn,role,app_name,cpu_request\n";
         assert_eq!(detect(dlrm).unwrap(), TraceFormat::Dlrm);
+        let spot = "job_name,organization,gpu_model,cpu_request,gpu_request,worker_num,\
+                    submit_time,duration,job_type\n";
+        assert_eq!(detect(spot).unwrap(), TraceFormat::SpotGpu);
+        // JSON after blanks and a byte-order mark: a Kubernetes snapshot.
+        assert_eq!(
+            detect("\u{feff}\n  {\"kind\": \"List\"}").unwrap(),
+            TraceFormat::K8s
+        );
+        // The headerless formats are never matched by a header.
+        assert_eq!(TraceFormat::detect::<&str>(&[]), None);
     }
 
     #[test]
@@ -237,6 +247,12 @@ mod tests {
         );
         assert!(
             e.contains("openb (name,cpu_milli,memory_mib,num_gpu,gpu_milli)"),
+            "{e}"
+        );
+        assert!(
+            e.contains("pai (no header line: a file named pai_task_table*.csv")
+                && e.contains("spot-gpu (job_name,worker_num,job_type)")
+                && e.contains("k8s (JSON: a List of Node and Pod objects"),
             "{e}"
         );
     }

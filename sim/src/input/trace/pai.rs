@@ -40,7 +40,8 @@
 //! present and shows every instance of the task on one machine: then it is a one-node job of
 //! `inst_num` × the instance's cards (its instances shared a machine in the trace). A CPU-only
 //! task of several instances becomes one job per instance, `JOB/TASK/I`, as nothing ties CPU
-//! instances together on a GPU cluster.
+//! instances together on a GPU cluster (at most [`MAX_CPU_INSTANCES`] of them; more is an
+//! error).
 //!
 //! **Demand.** With the sensor table present, each GPU task's demand is the mean of its
 //! instances' `gpu_wrk_util` (percent of a GPU an instance kept busy), per card of the
@@ -260,6 +261,14 @@ pub fn parse_noting(
             no_work += 1;
         }
         let too_big = || row.error(inst, "an instance count whose request fits in 64 bits");
+        if cards == 0 && instances > MAX_CPU_INSTANCES {
+            return Err(row.error(
+                inst,
+                &format!(
+                    "at most {MAX_CPU_INSTANCES} instances for a CPU-only task (each becomes a job)"
+                ),
+            ));
+        }
         let copies = if cards == 0 { 1 } else { instances };
         let cpu_total = cpu_one.checked_mul(u64::from(copies)).ok_or_else(too_big)?;
         let mem_total = mem_one.checked_mul(u64::from(copies)).ok_or_else(too_big)?;
@@ -332,6 +341,10 @@ pub fn parse_noting(
         pods,
     })
 }
+
+/// The most instances of a CPU-only task, each of which becomes a job: a bound on what one
+/// row can make the reader allocate (a typo of `inst_num` must not mean 10^9 jobs).
+pub const MAX_CPU_INSTANCES: u32 = 1024;
 
 const INSTANCES: &str = "an instance count as a positive whole number, or empty";
 const SECONDS: &str = "seconds as a non-negative number, or empty";
