@@ -250,7 +250,8 @@ impl Quantity {
 
     /// Whole units, if the quantity is a whole number that fits.
     fn whole(self) -> Option<u64> {
-        (self.nano % NANO == 0)
+        self.nano
+            .is_multiple_of(NANO)
             .then(|| u64::try_from(self.nano / NANO).ok())
             .flatten()
     }
