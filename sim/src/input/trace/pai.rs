@@ -40,8 +40,8 @@
 //! present and shows every instance of the task on one machine: then it is a one-node job of
 //! `inst_num` × the instance's cards (its instances shared a machine in the trace). A CPU-only
 //! task of several instances becomes one job per instance, `JOB/TASK/I`, as nothing ties CPU
-//! instances together on a GPU cluster (at most [`MAX_CPU_INSTANCES`] of them; more is an
-//! error).
+//! instances together on a GPU cluster. A CPU-only task of more than [`MAX_CPU_INSTANCES`]
+//! instances is left out, and counted in a warning.
 //!
 //! **Demand.** With the sensor table present, each GPU task's demand is the mean of its
 //! instances' `gpu_wrk_util` (percent of a GPU an instance kept busy), per card of the
@@ -209,6 +209,7 @@ pub fn parse_noting(
     let mut tasks: Vec<Task> = Vec::new();
     let mut names = crate::input::csv_rows::NameSet::default();
     let mut no_work = 0usize;
+    let mut too_many = 0usize;
     table.for_each_row(|row| {
         if header_line(row, &TASK_COLUMNS)? {
             return Ok(());
@@ -262,12 +263,8 @@ pub fn parse_noting(
         }
         let too_big = || row.error(inst, "an instance count whose request fits in 64 bits");
         if cards == 0 && instances > MAX_CPU_INSTANCES {
-            return Err(row.error(
-                inst,
-                &format!(
-                    "at most {MAX_CPU_INSTANCES} instances for a CPU-only task (each becomes a job)"
-                ),
-            ));
+            too_many += 1;
+            return Ok(());
         }
         let copies = if cards == 0 { 1 } else { instances };
         let cpu_total = cpu_one.checked_mul(u64::from(copies)).ok_or_else(too_big)?;
@@ -296,6 +293,13 @@ pub fn parse_noting(
             file: path.to_owned(),
             message: "the trace has no tasks".to_owned(),
         });
+    }
+    if too_many > 0 {
+        warnings.push(format!(
+            "{}: leaving out {too_many} CPU-only tasks of more than {MAX_CPU_INSTANCES} instances \
+             (each instance would be a job)",
+            path.display()
+        ));
     }
     let mut read = Vec::new();
     if submissions(path, &mut tasks)? {
@@ -343,7 +347,9 @@ pub fn parse_noting(
 }
 
 /// The most instances of a CPU-only task, each of which becomes a job: a bound on what one
-/// row can make the reader allocate (a typo of `inst_num` must not mean 10^9 jobs).
+/// row can make the reader allocate (a typo of `inst_num` must not mean 10^9 jobs). The
+/// NSDI'22 analysis (`cluster-trace-gpu-v2020/analysis/utils.py`) counts tasks of up to 512
+/// instances and more; CPU-only ones beyond this bound are left out and counted.
 pub const MAX_CPU_INSTANCES: u32 = 1024;
 
 const INSTANCES: &str = "an instance count as a positive whole number, or empty";
@@ -601,6 +607,25 @@ mod tests {
         assert!(
             warnings[0].ends_with("beside the task table: none"),
             "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn huge_cpu_only_tasks_are_left_out_and_counted() {
+        let text =
+            "j,ps,2000.0,Terminated,1,2,600.0,1.0,,\nj,w,1.0,Terminated,1,2,600.0,1.0,50.0,T4\n";
+        let mut warnings = Warnings::new();
+        let w = parse_noting(
+            Path::new("d/pai_task_table.csv"),
+            text.as_bytes(),
+            &mut warnings,
+        )
+        .unwrap();
+        assert_eq!(w.pods.len(), 1);
+        assert_eq!(
+            warnings[0],
+            "d/pai_task_table.csv: leaving out 1 CPU-only tasks of more than 1024 instances \
+             (each instance would be a job)"
         );
     }
 
