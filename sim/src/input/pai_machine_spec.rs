@@ -95,17 +95,40 @@ mod tests {
     fn reads_the_fixture_as_a_fleet() {
         let f = Fleet::read(&fixture()).unwrap();
         assert_eq!(f.name, "pai_machine_spec");
-        assert_eq!(f.nodes.len(), 5);
+        assert_eq!(f.nodes.len(), 7);
         // The README's example machine: T4, 96 cores, 512 GB, 2 GPUs.
         let t4 = &f.nodes[0];
         assert_eq!(t4.name, "82e5af3cd5c4af3f56c62c54");
         assert_eq!((t4.model.as_str(), t4.gpus), ("T4", 2));
         assert_eq!((t4.cpu_milli, t4.memory_mib), (96_000, 512 * 1024));
         let models: Vec<&str> = f.nodes.iter().map(|n| n.model.as_str()).collect();
-        assert_eq!(models, ["T4", "V100M16", "V100M32", "K80", "P100"]);
-        assert_eq!(f.gpu_count(), 24);
+        assert_eq!(
+            models,
+            ["T4", "P100", "T4", "K80", "V100M16", "V100M32", ""]
+        );
+        assert_eq!(f.gpu_count(), 2 + 2 + 2 + 8 + 8 + 8);
+        assert_eq!(f.nodes[5].memory_mib, 384 * 1024);
         // Trace-replay conventions: speed 1.0 on every card.
         assert_eq!(f.devices["K80"].model.speed.get("default"), Some(&1.0));
+    }
+
+    #[test]
+    fn reads_the_shipped_machine_table() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../traces/alibaba-pai-2020/pai_machine_spec.csv");
+        let f = Fleet::read(&path).unwrap();
+        assert_eq!(f.nodes.len(), 1897);
+        // The upstream README: "over 6,500 GPUs (on ~1800 machines)".
+        assert_eq!(f.gpu_count(), 798 * 2 + 497 * 2 + (280 + 135 + 104) * 8);
+        let models: Vec<&str> = f.devices.keys().map(String::as_str).collect();
+        assert_eq!(models, ["K80", "P100", "T4", "V100M16", "V100M32"]);
+        // Its first rows are CPU machines: gpu_type "CPU", no GPUs.
+        let first = &f.nodes[0];
+        assert_eq!(
+            (first.name.as_str(), first.gpus, first.model.as_str()),
+            ("7399a758eb02bae1a3621236", 0, "")
+        );
+        assert_eq!((first.cpu_milli, first.memory_mib), (96_000, 512 * 1024));
     }
 
     #[test]
@@ -120,18 +143,18 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "pai_machine_spec.csv:2: column cap_gpu: expected a GPU count as a non-negative \
+            "pai_machine_spec.csv:5: column cap_gpu: expected a GPU count as a non-negative \
              integer, got \"eight\""
         );
-        let bad = text.replacen("MISC", "A100", 1).replacen("P100", "K40m", 1);
+        let bad = text.replacen("P100", "A100", 1).replacen("MISC", "K40m", 1);
         let e = parse_noting(Path::new("m.csv"), bad.as_bytes(), &mut Vec::new()).unwrap_err();
         let e = e.to_string();
         assert!(
-            e.starts_with("m.csv:4: column gpu_type: expected a GPU name of the trace-name table"),
+            e.starts_with("m.csv:2: column gpu_type: expected a GPU name of the trace-name table"),
             "{e}"
         );
         assert!(
-            e.ends_with("got \"A100\" (did you mean \"V100\"?); also unknown: \"K40m\" (line 5)"),
+            e.ends_with("got \"A100\" (did you mean \"V100\"?); also unknown: \"K40m\" (line 4)"),
             "{e}"
         );
     }
