@@ -11,6 +11,7 @@ pub mod pai_machine_spec;
 pub mod profile_file;
 pub mod spot_gpu_nodes;
 pub mod synth;
+pub mod topology_file;
 pub mod trace;
 
 /// The name a trace or fleet goes by in outputs: its file stem.
