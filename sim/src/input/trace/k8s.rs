@@ -382,6 +382,8 @@ pub(crate) struct Snapshot {
     unread: BTreeSet<String>,
     other_kinds: BTreeMap<String, usize>,
     want: Option<Want>,
+    /// Names taken so far, of pods or nodes (what `want` converts).
+    names: crate::input::csv_rows::NameSet,
 }
 
 impl Snapshot {
@@ -422,6 +424,9 @@ impl Snapshot {
         };
         if item.metadata.name.is_empty() {
             return Err("a Pod without metadata.name".to_owned());
+        }
+        if !self.names.insert(&name) {
+            return Err(format!("{what}: listed twice"));
         }
         // Effective request per resource: Σ containers, or the largest init container.
         let mut request: BTreeMap<&str, u128> = BTreeMap::new();
@@ -549,6 +554,9 @@ impl Snapshot {
         if name.is_empty() {
             return Err("a Node without metadata.name".to_owned());
         }
+        if !self.names.insert(&name) {
+            return Err(format!("Node {name}: listed twice"));
+        }
         if item.spec.unschedulable {
             self.cordoned += 1;
             return Ok(());
@@ -570,7 +578,11 @@ impl Snapshot {
         for f in &FAMILIES {
             let count = f.count.iter().filter_map(|r| get(r)).next();
             let vgpu_only = count.is_none() && f.cores.iter().any(|r| get(r).is_some());
-            let n = if f.model.is_none() && (count.is_some() || vgpu_only) {
+            let n = if count.is_some_and(|c| c.nano == 0) {
+                // The device plugin advertises none (GPUs unhealthy or not yet registered),
+                // whatever the labels say.
+                0
+            } else if f.model.is_none() && (count.is_some() || vgpu_only) {
                 // NVIDIA-side families: the physical count from GPU feature discovery when it
                 // labels the node (HAMi, Volcano and Flex:ai advertise vGPUs, not cards).
                 match labels.get(COUNT_LABEL) {
@@ -972,6 +984,26 @@ mod tests {
             "p.json:1: column 15: kind \"Pod\": expected a List of Nodes and Pods (kubectl get \
              nodes,pods -o json)"
         );
+    }
+
+    #[test]
+    fn items_listed_twice_are_errors_naming_them() {
+        let pod = r#"{"kind":"Pod","metadata":{"name":"p","namespace":"n"},"status":{"phase":"Pending"}}"#;
+        let text = format!(r#"{{"kind":"List","items":[{pod},{pod}]}}"#);
+        let e = parse(Path::new("s.json"), text.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("s.json:1: column ") && e.ends_with("Pod n/p: listed twice"),
+            "{e}"
+        );
+        let node =
+            r#"{"kind":"Node","metadata":{"name":"a"},"status":{"allocatable":{"cpu":"4"}}}"#;
+        let text = format!(r#"{{"kind":"List","items":[{node},{node}]}}"#);
+        let e = nodes_noting(Path::new("s.json"), text.as_bytes(), &mut Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(e.ends_with("Node a: listed twice"), "{e}");
     }
 
     #[test]
