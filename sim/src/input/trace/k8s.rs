@@ -41,7 +41,8 @@
 //! | `huawei.com/Ascend310P`, `Ascend310P3` | the same | whole NPUs, `gpu_spec = Ascend310P3` |
 //!
 //! A pod asking for compute or memory of a family without its count asks for one device (HAMi's
-//! `defaultGPUNum`). A pod asking for two families is an error. Sources: HAMi
+//! `defaultGPUNum`). A pod asking for two families is an error, as is a pod (or node) listed
+//! twice. Sources: HAMi
 //! `docs/config.md` and `examples/nvidia/` (Project-HAMi/HAMi), Volcano's vGPU user guide
 //! (`volcano-sh/devices`), Flex:ai `GPU-device-plugin/pkg/plugin/xpu/gpu.go` (the resource
 //! names registered, `ModelEngine-Group/flexai`), HAMi `docs/ascend910b-support.md`; the
