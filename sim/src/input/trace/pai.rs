@@ -410,23 +410,31 @@ fn index(tasks: &[Task], keep: impl Fn(&Task) -> bool) -> HashMap<&str, usize> {
         .collect()
 }
 
-/// Arrival from the job table's submission times; false without a job table.
+/// Arrival from the job table's submission times; false without a job table. Only the jobs
+/// of the task table are looked up as the table streams by: nothing of the others is kept.
 fn submissions(path: &Path, tasks: &mut [Task]) -> Result<bool, InputError> {
-    let mut submitted: HashMap<String, u64> = HashMap::new();
+    let mut submitted: Vec<(usize, u64)> = Vec::new();
     let start = JOB_COLUMNS
         .iter()
         .position(|c| *c == "start_time")
         .unwrap_or(0);
-    let found = each_sibling_row(path, "pai_job_table", &JOB_COLUMNS, |row| {
-        if let Some(ms) = time_ms(row, start)? {
-            submitted.insert(row.text(0).to_owned(), ms);
+    let found = {
+        let mut by_job: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, t) in tasks.iter().enumerate() {
+            by_job.entry(&t.pod.name[..t.job_len]).or_default().push(i);
         }
-        Ok(())
-    })?;
-    for t in tasks.iter_mut() {
-        if let Some(&s) = submitted.get(&t.pod.name[..t.job_len]) {
-            t.pod.arrival_ms = t.start_ms.map_or(s, |start| s.min(start));
-        }
+        each_sibling_row(path, "pai_job_table", &JOB_COLUMNS, |row| {
+            if let Some(indices) = by_job.get(row.text(0)) {
+                if let Some(ms) = time_ms(row, start)? {
+                    submitted.extend(indices.iter().map(|&i| (i, ms)));
+                }
+            }
+            Ok(())
+        })?
+    };
+    for (i, s) in submitted {
+        let t = &mut tasks[i];
+        t.pod.arrival_ms = t.start_ms.map_or(s, |start| s.min(start));
     }
     Ok(found)
 }
