@@ -166,7 +166,7 @@ pub fn parse_noting(
     })
 }
 
-const GPUS: &str = "GPUs per worker as a non-negative number (a fraction only below 1)";
+const GPUS: &str = "GPUs per worker as a non-negative number";
 const SECONDS: &str = "seconds as a non-negative number";
 
 fn set_priority(row: &Row<'_>, col: usize, pod: &mut Pod) -> Result<(), InputError> {
