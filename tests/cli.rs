@@ -1474,3 +1474,96 @@ fn fleet_show_prints_the_topology_and_writes_dot_and_replays_report_tiers() {
         .contains("ran its flat rule"));
     assert!(s.get("placement_tiers").is_none());
 }
+
+#[test]
+fn replay_my_cluster_from_one_kubernetes_snapshot() {
+    // "Replay my cluster": `kubectl get nodes,pods -A -o json` given as trace and fleet.
+    let d = tmp();
+    let snap = repo("traces/fixtures/k8s/snapshot.json");
+    let o = flexsim(
+        &[
+            "run",
+            "--protocol",
+            "replay",
+            "--trace",
+            &snap,
+            "--fleet",
+            &snap,
+            "--policy",
+            "best-fit",
+            "--out",
+            "r",
+        ],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("running pods arrive at t=0 and are placed by the policy"),
+        "{e}"
+    );
+    assert!(
+        e.contains("skipping 1 unschedulable (cordoned) nodes"),
+        "{e}"
+    );
+    let s = summary(&d.path().join("r"));
+    assert_eq!(s["jobs_total"].as_u64(), Some(5), "{s}");
+    assert_eq!(s["jobs_finished"].as_u64(), Some(5), "{s}");
+    let jobs = std::fs::read_to_string(d.path().join("r/jobs.csv")).unwrap();
+    assert!(
+        jobs.contains("ml/train-0") && jobs.contains("npu/llm-0"),
+        "{jobs}"
+    );
+}
+
+#[test]
+fn pai_and_spot_gpu_traces_replay_on_their_fleets() {
+    let d = tmp();
+    let cases = [
+        (
+            "traces/fixtures/pai/pai_task_table.csv",
+            "traces/fixtures/pai/pai_machine_spec.csv",
+        ),
+        (
+            "traces/fixtures/spot-gpu/job_info_df.csv",
+            "traces/alibaba-spot-gpu-2026/node_info_df.csv",
+        ),
+    ];
+    for (i, (trace, fleet)) in cases.iter().enumerate() {
+        let out = format!("r{i}");
+        let o = flexsim(
+            &[
+                "run",
+                "--protocol",
+                "replay",
+                "--trace",
+                &repo(trace),
+                "--fleet",
+                &repo(fleet),
+                "--policy",
+                "best-fit",
+                "--out",
+                &out,
+            ],
+            d.path(),
+        );
+        assert!(o.status.success(), "{trace}: {}", stderr(&o));
+        let s = summary(&d.path().join(&out));
+        assert_eq!(s["jobs_skipped"].as_u64(), Some(1), "{trace}: {s}");
+    }
+    // A PAI table other than the task table points at it.
+    let o = flexsim(
+        &[
+            "run",
+            "--protocol",
+            "replay",
+            "--trace",
+            &repo("traces/fixtures/pai/pai_sensor_table.csv"),
+            "--out",
+            "x",
+        ],
+        d.path(),
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("the trace is"), "{}", stderr(&o));
+}

@@ -8,7 +8,7 @@
 
 pub mod mutate;
 
-use flexsim_sim::input::trace::{detect_source, dlrm, native, openb};
+use flexsim_sim::input::trace::{detect_source, dlrm, k8s, native, openb, pai, spot_gpu};
 use flexsim_sim::model::catalog::Catalog;
 use flexsim_sim::model::cluster::Cluster;
 use flexsim_sim::model::fleet::{Fleet, FleetDevice};
@@ -32,6 +32,12 @@ pub enum Target {
     Openb,
     /// `input::trace::dlrm::parse`
     Dlrm,
+    /// `input::trace::pai::parse` (the task table alone: no sibling tables beside it)
+    Pai,
+    /// `input::trace::spot_gpu::parse` and the spot-GPU node list as a fleet
+    SpotGpu,
+    /// `input::trace::k8s::parse` and the snapshot's nodes as a fleet
+    K8s,
     /// `Fleet::parse_toml`
     FleetToml,
     /// `Fleet::parse_openb_csv`
@@ -54,10 +60,13 @@ pub enum Verdict {
 }
 
 impl Target {
-    pub const ALL: [Target; 7] = [
+    pub const ALL: [Target; 10] = [
         Target::Native,
         Target::Openb,
         Target::Dlrm,
+        Target::Pai,
+        Target::SpotGpu,
+        Target::K8s,
         Target::FleetToml,
         Target::FleetCsv,
         Target::ProfileToml,
@@ -70,6 +79,9 @@ impl Target {
             Target::Native => "native",
             Target::Openb => "openb",
             Target::Dlrm => "dlrm",
+            Target::Pai => "pai",
+            Target::SpotGpu => "spot_gpu",
+            Target::K8s => "k8s",
             Target::FleetToml => "fleet_toml",
             Target::FleetCsv => "fleet_csv",
             Target::ProfileToml => "profile_toml",
@@ -87,6 +99,9 @@ impl Target {
             Target::Native => native_trace(data),
             Target::Openb => openb_trace(data),
             Target::Dlrm => dlrm_trace(data),
+            Target::Pai => pai_trace(data),
+            Target::SpotGpu => spot_gpu_trace(data),
+            Target::K8s => k8s_snapshot(data),
             Target::FleetToml => fleet_toml(data),
             Target::FleetCsv => fleet_csv(data),
             Target::ProfileToml => profile_toml(data),
@@ -236,6 +251,104 @@ pub fn dlrm_trace(data: &[u8]) -> Verdict {
         }
     }
     verdict(&r)
+}
+
+/// PAI 2020 task tables. Oracles: [`check_workload`]; a gang's devices are its parts' product.
+pub fn pai_trace(data: &[u8]) -> Verdict {
+    // A directory with no sibling tables: the fuzzer must not read the machine's files.
+    let path = Path::new("fuzz/no-such-dir/pai_task_table.csv");
+    let _ = detect_source(path, data);
+    let r = pai::parse(path, data);
+    if let Ok(w) = &r {
+        check_workload(w);
+        check_gangs(w);
+    }
+    verdict(&r)
+}
+
+/// Spot-GPU job files, and the same bytes as a node list. Oracles: [`check_workload`]; gangs
+/// multiply out; HP jobs are latency-sensitive at priority 3, Spot jobs at 0.
+pub fn spot_gpu_trace(data: &[u8]) -> Verdict {
+    let path = Path::new("fuzz/job_info_df.csv");
+    let _ = detect_source(path, data);
+    let nodes = flexsim_sim::input::spot_gpu_nodes::parse_noting(path, data, &mut Vec::new());
+    if let Ok(n) = &nodes {
+        check_nodes(n);
+    }
+    let r = spot_gpu::parse(path, data);
+    if let Ok(w) = &r {
+        check_workload(w);
+        check_gangs(w);
+        for p in &w.pods {
+            let hp = p.qos.as_deref() == Some("HP");
+            assert_eq!(p.latency_sensitive, hp, "{}", p.name);
+            assert_eq!(p.priority, if hp { 3 } else { 0 }, "{}", p.name);
+        }
+    }
+    // The corpus holds both files of the format: either reader accepting is acceptance.
+    match (verdict(&r), verdict(&nodes)) {
+        (Verdict::Refused, Verdict::Refused) => Verdict::Refused,
+        _ => Verdict::Accepted,
+    }
+}
+
+/// Kubernetes snapshots: the pods as a trace, the nodes as a fleet. Oracles:
+/// [`check_workload`] on the pods; every node with devices names a catalog model; what the
+/// pods reader accepts, the nodes reader parses the same way (both read one stream).
+pub fn k8s_snapshot(data: &[u8]) -> Verdict {
+    let path = Path::new("fuzz/snapshot.json");
+    let _ = detect_source(path, data);
+    let nodes = flexsim_sim::input::k8s_nodes::parse_noting(path, data, &mut Vec::new());
+    if let Ok(n) = &nodes {
+        check_nodes(n);
+    }
+    let r = k8s::parse(path, data);
+    if let Ok(w) = &r {
+        check_workload(w);
+        for p in &w.pods {
+            assert!(
+                p.work_ms.is_some(),
+                "{}: every snapshot pod has work",
+                p.name
+            );
+        }
+    }
+    verdict(&r)
+}
+
+fn check_gangs(w: &Workload) {
+    for p in &w.pods {
+        if let Some(g) = p.gang {
+            assert!(
+                g.num_nodes >= 2 && g.gpus_per_node >= 1,
+                "{}: {g:?}",
+                p.name
+            );
+            assert_eq!(
+                u64::from(g.num_nodes) * u64::from(g.gpus_per_node),
+                u64::from(p.num_gpu),
+                "{}: gang shape",
+                p.name
+            );
+        }
+    }
+}
+
+/// Nodes read from a trace's machine list: unique names; a node with devices names a catalog
+/// model.
+fn check_nodes(nodes: &[flexsim_sim::model::fleet::NodeSpec]) {
+    let mut names = BTreeSet::new();
+    for n in nodes {
+        assert!(names.insert(n.name.as_str()), "{}: node twice", n.name);
+        if n.gpus > 0 {
+            assert!(
+                Catalog::preset(&n.model).is_some(),
+                "{}: {}",
+                n.name,
+                n.model
+            );
+        }
+    }
 }
 
 /// At most this many nodes in a fleet the harness hands to the TOML reader: `count` is a u32

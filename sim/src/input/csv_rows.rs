@@ -22,6 +22,8 @@ pub struct CsvTable<R: std::io::Read> {
     file: PathBuf,
     reader: csv::Reader<R>,
     header: Vec<String>,
+    /// The header is the format's published one, not a line of the file ([`CsvTable::headless`]).
+    headless: bool,
 }
 
 /// What a reader does with a header column its format does not have.
@@ -116,7 +118,26 @@ impl<R: std::io::Read> CsvTable<R> {
             file: file.to_owned(),
             reader,
             header,
+            headless: false,
         })
+    }
+
+    /// A CSV source with no header line, whose columns are `columns`: formats whose header is
+    /// published apart from the data (Alibaba PAI 2020 ships `pai_task_table.header` beside
+    /// `pai_task_table.csv`). Line numbers are the file's own (the first row is line 1); a row
+    /// with another number of fields than `columns` is an error naming the published columns.
+    pub fn headless(file: &Path, columns: &[&str], source: R) -> Self {
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(source);
+        CsvTable {
+            file: file.to_owned(),
+            reader,
+            header: columns.iter().map(|c| (*c).to_owned()).collect(),
+            headless: true,
+        }
     }
 
     /// The position of `name` in the header, or an error listing the header.
@@ -208,6 +229,18 @@ impl<R: std::io::Read> CsvTable<R> {
                 Ok(false) => return Ok(()),
                 Ok(true) => {
                     let line = record.position().map_or(0, |p| p.line());
+                    if self.headless && record.len() != self.header.len() {
+                        return Err(InputError::Row {
+                            file: self.file.clone(),
+                            line,
+                            message: format!(
+                                "expected {} fields ({}), got {}",
+                                self.header.len(),
+                                self.header.join(","),
+                                record.len()
+                            ),
+                        });
+                    }
                     let row = Row {
                         file: &self.file,
                         header: &self.header,
@@ -237,6 +270,18 @@ impl Row<'_> {
     pub fn parse<T: FromStr>(&self, col: usize, expected: &str) -> Result<T, InputError> {
         let text = self.text(col);
         text.parse().map_err(|_| self.error(col, expected))
+    }
+
+    /// A non-negative decimal in column `col` times `factor`, rounded to an integer (vCPUs to
+    /// milli-CPU, GB to MiB, seconds to ms). Beyond 2^53 the rounding is no longer exact, so
+    /// that is refused as out of range, as are negative numbers, NaN and infinities.
+    pub fn scaled(&self, col: usize, factor: f64, expected: &str) -> Result<u64, InputError> {
+        let x: f64 = self.parse(col, expected)?;
+        let v = (x * factor).round();
+        if !(0.0..=9.007_199_254_740_992e15).contains(&v) {
+            return Err(self.error(col, expected));
+        }
+        Ok(v as u64)
     }
 
     /// Parses an optional column: empty text or an absent column gives `None`.

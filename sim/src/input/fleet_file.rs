@@ -2,6 +2,10 @@
 //!
 //! * the openb node list CSV (`sn,cpu_milli,memory_mib,gpu,model`, fgd-protocol §2.1), read
 //!   into a fleet with the openb conventions of [`Fleet::new`];
+//! * fleets from the published traces' machine lists and from a cluster: Alibaba PAI 2020's
+//!   `pai_machine_spec` ([`crate::input::pai_machine_spec`], by file name: it has no header),
+//!   the spot-GPU 2026 node list ([`crate::input::spot_gpu_nodes`], by its header), and a
+//!   Kubernetes snapshot's nodes ([`crate::input::k8s_nodes`], JSON);
 //! * flexsim's TOML fleet file ([`Fleet::read_toml`], documented in `traces/README.md`): node
 //!   groups, device models from the catalog with overrides, a slicing mode per device model,
 //!   and optional calibration profiles.
@@ -35,7 +39,10 @@ use std::path::{Path, PathBuf};
 pub const FLEET_LIMIT: u64 = 10_000_000;
 
 impl Fleet {
-    /// Reads a fleet file: TOML if the name ends in `.toml`, else the openb node CSV. A fleet
+    /// Reads a fleet file: TOML if the name ends in `.toml`; PAI 2020's machine table if the
+    /// name starts with `pai_machine_spec`; a Kubernetes snapshot if the text is JSON; the
+    /// spot-GPU node list if the header has `gpu_capacity_num,node_name`; else the openb node
+    /// CSV. A fleet
     /// beyond [`FLEET_LIMIT`] devices or nodes is refused ([`Fleet::read_limited`] opts out).
     /// Warnings (columns the openb node list does not have) are dropped: see
     /// [`Fleet::read_noting`].
@@ -65,6 +72,16 @@ impl Fleet {
                 source,
             })?;
             Fleet::parse_toml_limited(path, &text, limit)
+        } else if let Some(nodes) = Fleet::read_trace_nodes(path, warnings)? {
+            let devices = nodes.iter().map(|n| u64::from(n.gpus)).sum();
+            Fleet::check_size(path, devices, nodes.len() as u64, limit)?;
+            if nodes.is_empty() {
+                return Err(InputError::Invalid {
+                    file: path.to_owned(),
+                    message: "the fleet has no nodes".to_owned(),
+                });
+            }
+            Ok(Fleet::new(crate::input::file_stem(path), nodes))
         } else {
             Fleet::parse_openb_csv_limited(
                 path,
@@ -73,6 +90,38 @@ impl Fleet {
                 warnings,
             )
         }
+    }
+
+    /// The nodes of a fleet read from a trace's machine list or a cluster snapshot, when `path`
+    /// is one (see [`Fleet::read_limited_noting`]); `None` for any other file.
+    fn read_trace_nodes(
+        path: &Path,
+        warnings: &mut Warnings,
+    ) -> Result<Option<Vec<NodeSpec>>, InputError> {
+        let open = || crate::input::csv_rows::open(path);
+        if crate::input::pai_machine_spec::is_machine_spec(path) {
+            return crate::input::pai_machine_spec::parse_noting(path, open()?, warnings).map(Some);
+        }
+        let io = |source| InputError::Io {
+            file: path.to_owned(),
+            source,
+        };
+        let mut source = open()?;
+        if crate::input::trace::k8s::starts_as_json(&mut source).map_err(io)? {
+            return crate::input::k8s_nodes::parse_noting(path, source, warnings).map(Some);
+        }
+        // Bytes, not a String: a file that is not UTF-8 gets the CSV reader's own message.
+        let mut first = Vec::new();
+        std::io::BufRead::read_until(&mut source, b'\n', &mut first).map_err(io)?;
+        let first = String::from_utf8_lossy(&first);
+        let header: Vec<&str> = first.trim_end().split(',').map(str::trim).collect();
+        if crate::input::spot_gpu_nodes::SIGNATURE
+            .iter()
+            .all(|c| header.contains(c))
+        {
+            return crate::input::spot_gpu_nodes::parse_noting(path, open()?, warnings).map(Some);
+        }
+        Ok(None)
     }
 
     /// Reads an openb node CSV from `path`.

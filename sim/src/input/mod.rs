@@ -4,8 +4,12 @@
 
 pub mod csv_rows;
 pub mod fleet_file;
+pub mod gpu_names;
+pub mod k8s_nodes;
 pub mod names;
+pub mod pai_machine_spec;
 pub mod profile_file;
+pub mod spot_gpu_nodes;
 pub mod synth;
 pub mod topology_file;
 pub mod trace;

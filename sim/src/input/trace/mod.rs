@@ -1,11 +1,16 @@
 //! Trace readers: one module per format, each turning a file into a [`Workload`], and
-//! [`read_any`], which picks the reader from the file's header.
+//! [`read_any`], which picks the reader from the file's header line — or, for the formats
+//! that have none, from the file's name (Alibaba PAI 2020) or its first byte (a Kubernetes
+//! JSON snapshot).
 //!
 //! [`Workload`]: crate::model::job::Workload
 
 pub mod dlrm;
+pub mod k8s;
 pub mod native;
 pub mod openb;
+pub mod pai;
+pub mod spot_gpu;
 
 use crate::error::InputError;
 use crate::input::Warnings;
@@ -23,10 +28,25 @@ pub enum TraceFormat {
     Openb,
     /// Alibaba cluster-trace-gpu-v2025 DLRM instances ([`dlrm`]): has `instance_sn,role`.
     Dlrm,
+    /// Alibaba cluster-trace-gpu-v2020 (PAI) tasks ([`pai`]): no header line; a file named
+    /// `pai_task_table*.csv`, its sibling tables found by name.
+    Pai,
+    /// Alibaba cluster-trace-v2026-spot-gpu jobs ([`spot_gpu`]): has `job_name,worker_num,
+    /// job_type`.
+    SpotGpu,
+    /// A Kubernetes snapshot, `kubectl get nodes,pods -o json` ([`k8s`]): JSON, not CSV.
+    K8s,
 }
 
 impl TraceFormat {
-    pub const ALL: [TraceFormat; 3] = [TraceFormat::Native, TraceFormat::Openb, TraceFormat::Dlrm];
+    pub const ALL: [TraceFormat; 6] = [
+        TraceFormat::Native,
+        TraceFormat::Openb,
+        TraceFormat::Dlrm,
+        TraceFormat::Pai,
+        TraceFormat::SpotGpu,
+        TraceFormat::K8s,
+    ];
 
     /// The name used on the command line and in messages.
     pub fn name(self) -> &'static str {
@@ -34,15 +54,38 @@ impl TraceFormat {
             TraceFormat::Native => "native",
             TraceFormat::Openb => "openb",
             TraceFormat::Dlrm => "dlrm",
+            TraceFormat::Pai => "pai",
+            TraceFormat::SpotGpu => "spot-gpu",
+            TraceFormat::K8s => "k8s",
         }
     }
 
-    /// The header columns that identify the format (all must be present).
+    /// The header columns that identify the format (all must be present); empty for the
+    /// formats without a header line, which [`TraceFormat::detect`] never picks.
     pub fn signature(self) -> &'static [&'static str] {
         match self {
             TraceFormat::Native => &["name", "arrival_s"],
             TraceFormat::Openb => &["name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli"],
             TraceFormat::Dlrm => &["instance_sn", "role"],
+            TraceFormat::SpotGpu => &["job_name", "worker_num", "job_type"],
+            TraceFormat::Pai | TraceFormat::K8s => &[],
+        }
+    }
+
+    /// What identifies the format, for messages: its signature columns, or how a headerless
+    /// format is recognised.
+    pub fn identified_by(self) -> String {
+        match self {
+            TraceFormat::Pai => format!(
+                "no header line: a file named {}*.csv, its header published as {}",
+                pai::TASK_TABLE,
+                pai::TASK_COLUMNS.join(",")
+            ),
+            TraceFormat::K8s => {
+                "JSON: a List of Node and Pod objects, as `kubectl get nodes,pods -o json` writes"
+                    .to_owned()
+            }
+            f => f.signature().join(","),
         }
     }
 
@@ -50,9 +93,10 @@ impl TraceFormat {
     /// include openb's.
     pub fn detect<S: AsRef<str>>(header: &[S]) -> Option<TraceFormat> {
         TraceFormat::ALL.into_iter().find(|f| {
-            f.signature()
-                .iter()
-                .all(|col| header.iter().any(|h| h.as_ref().trim() == *col))
+            !f.signature().is_empty()
+                && f.signature()
+                    .iter()
+                    .all(|col| header.iter().any(|h| h.as_ref().trim() == *col))
         })
     }
 
@@ -68,6 +112,9 @@ impl TraceFormat {
             TraceFormat::Native => native::parse_noting(path, source, warnings),
             TraceFormat::Openb => openb::parse_noting(path, source, warnings),
             TraceFormat::Dlrm => dlrm::parse_noting(path, source, warnings),
+            TraceFormat::Pai => pai::parse_noting(path, source, warnings),
+            TraceFormat::SpotGpu => spot_gpu::parse_noting(path, source, warnings),
+            TraceFormat::K8s => k8s::parse_noting(path, source, warnings),
         }?;
         // The list grew by doubling: give back the unused tail (up to half of it).
         workload.pods.shrink_to_fit();
@@ -78,7 +125,7 @@ impl TraceFormat {
     pub fn known() -> String {
         TraceFormat::ALL
             .iter()
-            .map(|f| format!("{} ({})", f.name(), f.signature().join(",")))
+            .map(|f| format!("{} ({})", f.name(), f.identified_by()))
             .collect::<Vec<_>>()
             .join("; ")
     }
@@ -106,13 +153,26 @@ impl FromStr for TraceFormat {
     }
 }
 
-/// The format of the trace at `path`, from its header line.
+/// The format of the trace at `path`: from its name for PAI 2020's headerless tables, else
+/// from its content ([`detect_source`]).
 pub fn detect_file(path: &Path) -> Result<TraceFormat, InputError> {
+    if let Some(f) = pai::detect_name(path)? {
+        return Ok(f);
+    }
     detect_source(path, crate::input::csv_rows::open(path)?)
 }
 
-/// The format of a trace whose text is `source`; `path` names it in messages.
+/// The format of a trace whose text is `source`; `path` names it in messages. A text whose
+/// first non-blank byte opens a JSON object is a Kubernetes snapshot; any other is CSV,
+/// recognised by its header line.
 pub fn detect_source(path: &Path, source: impl std::io::Read) -> Result<TraceFormat, InputError> {
+    let mut source = std::io::BufReader::new(source);
+    if k8s::starts_as_json(&mut source).map_err(|e| InputError::Io {
+        file: path.to_owned(),
+        source: e,
+    })? {
+        return Ok(TraceFormat::K8s);
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -162,6 +222,16 @@ mod tests {
         assert_eq!(detect(&native).unwrap(), TraceFormat::Native);
         let dlrm = "instance_sn,role,app_name,cpu_request\n";
         assert_eq!(detect(dlrm).unwrap(), TraceFormat::Dlrm);
+        let spot = "job_name,organization,gpu_model,cpu_request,gpu_request,worker_num,\
+                    submit_time,duration,job_type\n";
+        assert_eq!(detect(spot).unwrap(), TraceFormat::SpotGpu);
+        // JSON after blanks and a byte-order mark: a Kubernetes snapshot.
+        assert_eq!(
+            detect("\u{feff}\n  {\"kind\": \"List\"}").unwrap(),
+            TraceFormat::K8s
+        );
+        // The headerless formats are never matched by a header.
+        assert_eq!(TraceFormat::detect::<&str>(&[]), None);
     }
 
     #[test]
@@ -177,6 +247,12 @@ mod tests {
         );
         assert!(
             e.contains("openb (name,cpu_milli,memory_mib,num_gpu,gpu_milli)"),
+            "{e}"
+        );
+        assert!(
+            e.contains("pai (no header line: a file named pai_task_table*.csv")
+                && e.contains("spot-gpu (job_name,worker_num,job_type)")
+                && e.contains("k8s (JSON: a List of Node and Pod objects"),
             "{e}"
         );
     }
