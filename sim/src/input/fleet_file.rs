@@ -32,7 +32,8 @@ use std::path::{Path, PathBuf};
 pub const FLEET_LIMIT: u64 = 10_000_000;
 
 impl Fleet {
-    /// Reads a fleet file: TOML if the name ends in `.toml`, else the openb node CSV. A fleet
+    /// Reads a fleet file: TOML if the name ends in `.toml`, a Philly machine list if its name or
+    /// header says so ([`crate::input::philly_machines`]), else the openb node CSV. A fleet
     /// beyond [`FLEET_LIMIT`] devices or nodes is refused ([`Fleet::read_limited`] opts out).
     /// Warnings (columns the openb node list does not have) are dropped: see
     /// [`Fleet::read_noting`].
@@ -62,6 +63,11 @@ impl Fleet {
                 source,
             })?;
             Fleet::parse_toml_limited(path, &text, limit)
+        } else if crate::input::philly_machines::is_machine_list(path) {
+            let source = crate::input::csv_rows::open(path)?;
+            let fleet = crate::input::philly_machines::parse_noting(path, source, warnings)?;
+            Fleet::check_size(path, fleet.gpu_count(), fleet.nodes.len() as u64, limit)?;
+            Ok(fleet)
         } else {
             Fleet::parse_openb_csv_limited(
                 path,

@@ -3,8 +3,10 @@
 //! `FILE:LINE: column NAME: expected ..., got "..."`.
 
 pub mod csv_rows;
+pub mod datetime;
 pub mod fleet_file;
 pub mod names;
+pub mod philly_machines;
 pub mod profile_file;
 pub mod synth;
 pub mod trace;

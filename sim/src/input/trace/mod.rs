@@ -1,11 +1,18 @@
 //! Trace readers: one module per format, each turning a file into a [`Workload`], and
-//! [`read_any`], which picks the reader from the file's header.
+//! [`read_any`], which picks the reader from the file's header (or, for the one JSON format,
+//! its first character). [`info`] computes a trace's shape for `flexsim trace info`.
 //!
 //! [`Workload`]: crate::model::job::Workload
 
+pub mod acme;
 pub mod dlrm;
+pub mod helios;
+pub mod info;
+pub mod jobs;
 pub mod native;
 pub mod openb;
+pub mod philly;
+pub mod tiresias;
 
 use crate::error::InputError;
 use crate::input::Warnings;
@@ -23,10 +30,26 @@ pub enum TraceFormat {
     Openb,
     /// Alibaba cluster-trace-gpu-v2025 DLRM instances ([`dlrm`]): has `instance_sn,role`.
     Dlrm,
+    /// The Tiresias simulator's job CSV ([`tiresias`]): `job_id,num_gpu,submit_time,duration`.
+    Tiresias,
+    /// Microsoft Philly's `cluster_job_log` ([`philly`]): a JSON array, the only non-CSV format.
+    Philly,
+    /// SenseTime Helios `cluster_log.csv` ([`helios`]): Slurm jobs with a `vc`.
+    Helios,
+    /// Shanghai AI Lab Acme (Seren, Kalos) job traces ([`acme`]): Slurm jobs with a `type`.
+    Acme,
 }
 
 impl TraceFormat {
-    pub const ALL: [TraceFormat; 3] = [TraceFormat::Native, TraceFormat::Openb, TraceFormat::Dlrm];
+    pub const ALL: [TraceFormat; 7] = [
+        TraceFormat::Native,
+        TraceFormat::Openb,
+        TraceFormat::Dlrm,
+        TraceFormat::Tiresias,
+        TraceFormat::Philly,
+        TraceFormat::Helios,
+        TraceFormat::Acme,
+    ];
 
     /// The name used on the command line and in messages.
     pub fn name(self) -> &'static str {
@@ -34,7 +57,17 @@ impl TraceFormat {
             TraceFormat::Native => "native",
             TraceFormat::Openb => "openb",
             TraceFormat::Dlrm => "dlrm",
+            TraceFormat::Tiresias => "tiresias",
+            TraceFormat::Philly => "philly",
+            TraceFormat::Helios => "helios",
+            TraceFormat::Acme => "acme",
         }
+    }
+
+    /// Whether the format is JSON (Philly), told by its first character rather than a CSV
+    /// header; its [`signature`](TraceFormat::signature) lists keys of each job instead.
+    pub fn is_json(self) -> bool {
+        self == TraceFormat::Philly
     }
 
     /// The header columns that identify the format (all must be present).
@@ -43,13 +76,34 @@ impl TraceFormat {
             TraceFormat::Native => &["name", "arrival_s"],
             TraceFormat::Openb => &["name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli"],
             TraceFormat::Dlrm => &["instance_sn", "role"],
+            TraceFormat::Tiresias => &["job_id", "num_gpu", "submit_time", "duration"],
+            TraceFormat::Philly => &["jobid", "attempts"],
+            TraceFormat::Helios => &[
+                "job_id",
+                "vc",
+                "gpu_num",
+                "node_num",
+                "submit_time",
+                "start_time",
+                "end_time",
+            ],
+            TraceFormat::Acme => &[
+                "job_id",
+                "type",
+                "gpu_num",
+                "node_num",
+                "submit_time",
+                "start_time",
+                "end_time",
+            ],
         }
     }
 
-    /// The format whose signature the header has. Native is tried first: its required columns
-    /// include openb's.
+    /// The CSV format whose signature the header has. Native is tried first: its required
+    /// columns include openb's. (Helios and Acme differ in `vc` / `type`; Tiresias writes
+    /// `num_gpu` where they write `gpu_num`.)
     pub fn detect<S: AsRef<str>>(header: &[S]) -> Option<TraceFormat> {
-        TraceFormat::ALL.into_iter().find(|f| {
+        TraceFormat::ALL.into_iter().filter(|f| !f.is_json()).find(|f| {
             f.signature()
                 .iter()
                 .all(|col| header.iter().any(|h| h.as_ref().trim() == *col))
@@ -68,6 +122,10 @@ impl TraceFormat {
             TraceFormat::Native => native::parse_noting(path, source, warnings),
             TraceFormat::Openb => openb::parse_noting(path, source, warnings),
             TraceFormat::Dlrm => dlrm::parse_noting(path, source, warnings),
+            TraceFormat::Tiresias => tiresias::parse_noting(path, source, warnings),
+            TraceFormat::Philly => philly::parse_noting(path, source, warnings),
+            TraceFormat::Helios => helios::parse_noting(path, source, warnings),
+            TraceFormat::Acme => acme::parse_noting(path, source, warnings),
         }?;
         // The list grew by doubling: give back the unused tail (up to half of it).
         workload.pods.shrink_to_fit();
@@ -78,7 +136,14 @@ impl TraceFormat {
     pub fn known() -> String {
         TraceFormat::ALL
             .iter()
-            .map(|f| format!("{} ({})", f.name(), f.signature().join(",")))
+            .map(|f| match f.is_json() {
+                true => format!(
+                    "{} (a JSON array of jobs with {})",
+                    f.name(),
+                    f.signature().join(",")
+                ),
+                false => format!("{} ({})", f.name(), f.signature().join(",")),
+            })
             .collect::<Vec<_>>()
             .join("; ")
     }
@@ -111,8 +176,18 @@ pub fn detect_file(path: &Path) -> Result<TraceFormat, InputError> {
     detect_source(path, crate::input::csv_rows::open(path)?)
 }
 
-/// The format of a trace whose text is `source`; `path` names it in messages.
+/// The format of a trace whose text is `source`; `path` names it in messages. Text starting
+/// with `[` is a JSON job log (Philly); anything else is a CSV file told by its header.
 pub fn detect_source(path: &Path, source: impl std::io::Read) -> Result<TraceFormat, InputError> {
+    use std::io::BufRead;
+    let mut source = std::io::BufReader::new(source);
+    let head = source.fill_buf().map_err(|e| InputError::Io {
+        file: path.to_owned(),
+        source: e,
+    })?;
+    if philly::looks_like_job_log(head) {
+        return Ok(TraceFormat::Philly);
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -162,6 +237,31 @@ mod tests {
         assert_eq!(detect(&native).unwrap(), TraceFormat::Native);
         let dlrm = "instance_sn,role,app_name,cpu_request\n";
         assert_eq!(detect(dlrm).unwrap(), TraceFormat::Dlrm);
+        let tiresias = "job_id,num_gpu,submit_time,iterations,model_name,duration,interval\n";
+        assert_eq!(detect(tiresias).unwrap(), TraceFormat::Tiresias);
+        let helios = format!("{}\n", helios::COLUMNS.join(","));
+        assert_eq!(detect(&helios).unwrap(), TraceFormat::Helios);
+        let seren = "job_id,user,node_num,gpu_num,cpu_num,type,state,submit_time,start_time,\
+                     end_time,duration,queue,gpu_time\n";
+        assert_eq!(detect(seren).unwrap(), TraceFormat::Acme);
+        let kalos = format!("{}\n", acme::COLUMNS.join(","));
+        assert_eq!(detect(&kalos).unwrap(), TraceFormat::Acme);
+        assert_eq!(detect(" \n[{\"jobid\": 1}]").unwrap(), TraceFormat::Philly);
+    }
+
+    #[test]
+    fn every_fixture_is_detected_as_its_format() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../traces/fixtures");
+        for (file, format) in [
+            ("tiresias/tiresias_job.csv", TraceFormat::Tiresias),
+            ("philly/cluster_job_log", TraceFormat::Philly),
+            ("helios/cluster_log.csv", TraceFormat::Helios),
+            ("acme/trace_seren.csv", TraceFormat::Acme),
+            ("acme/trace_kalos.csv", TraceFormat::Acme),
+        ] {
+            assert_eq!(detect_file(&root.join(file)).unwrap(), format, "{file}");
+            assert!(read_any(&root.join(file)).is_ok(), "{file}");
+        }
     }
 
     #[test]
