@@ -48,8 +48,7 @@ pub fn parse_seconds(text: &str) -> Option<i64> {
                 _ => return None,
             };
             let digits: String = tail[1..].chars().filter(|c| *c != ':').collect();
-            if digits.len() != 4 || !digits.bytes().all(|c| c.is_ascii_digit()) || tail.len() > 6
-            {
+            if digits.len() != 4 || !digits.bytes().all(|c| c.is_ascii_digit()) || tail.len() > 6 {
                 return None;
             }
             let (h, m): (i64, i64) = (digits[..2].parse().ok()?, digits[2..].parse().ok()?);
@@ -98,8 +97,14 @@ mod tests {
         assert_eq!(parse_seconds("2017-10-07 01:12:09"), Some(1_507_338_729));
         assert_eq!(parse_seconds("2017-10-07T01:12:09Z"), Some(1_507_338_729));
         // 2023-03-01 00:18:22+08:00 is 2023-02-28 16:18:22 UTC.
-        assert_eq!(parse_seconds("2023-03-01 00:18:22+08:00"), Some(1_677_601_102));
-        assert_eq!(parse_seconds("2023-02-28 16:18:22+00:00"), Some(1_677_601_102));
+        assert_eq!(
+            parse_seconds("2023-03-01 00:18:22+08:00"),
+            Some(1_677_601_102)
+        );
+        assert_eq!(
+            parse_seconds("2023-02-28 16:18:22+00:00"),
+            Some(1_677_601_102)
+        );
         assert_eq!(parse_seconds("2020-02-29 00:00:00"), Some(1_582_934_400));
     }
 

@@ -52,13 +52,21 @@ pub fn is_machine_list(path: &Path) -> bool {
     };
     let mut line = String::new();
     use std::io::{BufRead, Read};
-    let _ = std::io::BufReader::new(file).take(4096).read_line(&mut line);
-    line.trim_start_matches('\u{feff}').trim_start().starts_with("machineId")
+    let _ = std::io::BufReader::new(file)
+        .take(4096)
+        .read_line(&mut line);
+    line.trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with("machineId")
 }
 
 /// Reads a Philly machine list from `path`.
 pub fn read(path: &Path) -> Result<Fleet, InputError> {
-    parse_noting(path, crate::input::csv_rows::open(path)?, &mut Warnings::new())
+    parse_noting(
+        path,
+        crate::input::csv_rows::open(path)?,
+        &mut Warnings::new(),
+    )
 }
 
 /// Parses a Philly machine list, pushing a warning for columns it does not have onto

@@ -97,13 +97,24 @@ mod tests {
     #[test]
     fn parses_the_seren_fixture() {
         let path = fixture("trace_seren.csv");
-        assert_eq!(crate::input::trace::detect_file(&path).unwrap(), TraceFormat::Acme);
+        assert_eq!(
+            crate::input::trace::detect_file(&path).unwrap(),
+            TraceFormat::Acme
+        );
         let mut warnings = Warnings::new();
         let w = read_noting(&path, &mut warnings);
         let got: Vec<_> = w
             .pods
             .iter()
-            .map(|p| (p.name.as_str(), p.num_gpu, p.arrival_ms, p.work_ms, p.class.as_str()))
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.num_gpu,
+                    p.arrival_ms,
+                    p.work_ms,
+                    p.class.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -116,7 +127,10 @@ mod tests {
         );
         let gang = w.pods[2].gang.unwrap();
         assert_eq!((gang.num_nodes, gang.gpus_per_node), (32, 8));
-        assert_eq!((w.pods[0].cpu_milli, w.pods[0].memory_mib), (128_000, 128 * 4096));
+        assert_eq!(
+            (w.pods[0].cpu_milli, w.pods[0].memory_mib),
+            (128_000, 128 * 4096)
+        );
         assert_eq!(
             warnings,
             [format!(
@@ -129,12 +143,23 @@ mod tests {
     #[test]
     fn parses_the_kalos_fixture() {
         let path = fixture("trace_kalos.csv");
-        assert_eq!(crate::input::trace::detect_file(&path).unwrap(), TraceFormat::Acme);
+        assert_eq!(
+            crate::input::trace::detect_file(&path).unwrap(),
+            TraceFormat::Acme
+        );
         let w = read_noting(&path, &mut Warnings::new());
         let got: Vec<_> = w
             .pods
             .iter()
-            .map(|p| (p.num_gpu, p.arrival_ms, p.work_ms, p.memory_mib, p.gang.map(|g| g.num_nodes)))
+            .map(|p| {
+                (
+                    p.num_gpu,
+                    p.arrival_ms,
+                    p.work_ms,
+                    p.memory_mib,
+                    p.gang.map(|g| g.num_nodes),
+                )
+            })
             .collect();
         assert_eq!(
             got,

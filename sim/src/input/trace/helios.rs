@@ -4,7 +4,10 @@
 //!
 //! One row per Slurm job: `job_id,user,vc,gpu_num,cpu_num,node_num,state,submit_time,
 //! start_time,end_time,duration,queue` (the repository's README, "Schema"). `job_id`, `vc`,
-//! `gpu_num`, `node_num`, `submit_time`, `start_time` and `end_time` identify the format.
+//! `gpu_num`, `submit_time`, `start_time` and `end_time` identify the format and are required;
+//! `cpu_num` and `node_num` may be absent (as in logs converted to this layout from other
+//! clusters, e.g. HeliosArtifact's Philly comparison): then CPU and memory are the per-GPU
+//! defaults of [`jobs`] and no job has a gang shape.
 //!
 //! ## Mapping to [`Pod`](crate::model::job::Pod)
 //!
@@ -100,14 +103,16 @@ pub(crate) fn parse_slurm(
     table.check_columns(layout.format, layout.columns, Extra::Warn, warnings)?;
     let id = table.column("job_id")?;
     let gpus = table.column("gpu_num")?;
-    let cpus = table.column("cpu_num")?;
-    let nodes = table.column("node_num")?;
+    let cpus = table.optional_column("cpu_num");
+    let nodes = table.optional_column("node_num");
     let submit = table.column("submit_time")?;
     let start = table.column("start_time")?;
     let end = table.column("end_time")?;
     let app = layout.app.map(|c| table.column(c)).transpose()?;
     let kind = layout.kind.and_then(|c| table.optional_column(c));
-    let memory = layout.memory_per_pod_gb.and_then(|c| table.optional_column(c));
+    let memory = layout
+        .memory_per_pod_gb
+        .and_then(|c| table.optional_column(c));
     let mut pods = Vec::new();
     let mut spans = Vec::new();
     let mut names = NameSet::default();
@@ -115,13 +120,20 @@ pub(crate) fn parse_slurm(
     table.for_each_row(|row| {
         let name = row.unique_name(id, &mut names, "a job id")?;
         let num_gpu = jobs::count(row, gpus, COUNT)?;
-        let cpu_milli = u64::from(jobs::count(row, cpus, COUNT)?) * 1000;
-        let num_nodes = jobs::count(row, nodes, COUNT)?;
+        let cpu_milli = match cpus {
+            Some(c) => Some(u64::from(jobs::count(row, c, COUNT)?) * 1000),
+            None => None,
+        };
+        let num_nodes = match nodes {
+            Some(c) => jobs::count(row, c, COUNT)?,
+            None => 1,
+        };
         let memory_mib = memory
             .map(|c| memory_mib(row, c, num_nodes))
             .transpose()?
             .flatten();
-        let submit_s = jobs::calendar_s(row, submit)?.ok_or_else(|| row.error(submit, jobs::CALENDAR))?;
+        let submit_s =
+            jobs::calendar_s(row, submit)?.ok_or_else(|| row.error(submit, jobs::CALENDAR))?;
         let (start_s, end_s) = (jobs::calendar_s(row, start)?, jobs::calendar_s(row, end)?);
         let span = match (start_s, end_s) {
             (Some(start_s), Some(end_s)) if submit_s <= start_s && start_s < end_s => Span {
@@ -144,10 +156,12 @@ pub(crate) fn parse_slurm(
         if work_ms > jobs::MAX_MS {
             return Err(row.error(end, "an end time within 2^53 ms of the start"));
         }
-        let mut pod = jobs::training_job(&name, num_gpu, Some(cpu_milli), memory_mib);
+        let mut pod = jobs::training_job(&name, num_gpu, cpu_milli, memory_mib);
         pod.work_ms = Some(work_ms);
         pod.gang = jobs::gang(num_nodes, num_gpu);
-        pod.app = app.map(|c| row.text(c).to_owned()).filter(|a| !a.is_empty());
+        pod.app = app
+            .map(|c| row.text(c).to_owned())
+            .filter(|a| !a.is_empty());
         if kind.is_some_and(|c| row.text(c) == "Evaluation") {
             pod.class = CLASS_INFERENCE.to_owned();
         }
@@ -199,7 +213,15 @@ mod tests {
         let got: Vec<_> = w
             .pods
             .iter()
-            .map(|p| (p.name.as_str(), p.num_gpu, p.cpu_milli, p.arrival_ms, p.work_ms))
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.num_gpu,
+                    p.cpu_milli,
+                    p.arrival_ms,
+                    p.work_ms,
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -213,7 +235,11 @@ mod tests {
         );
         let gang = w.pods[3].gang.unwrap();
         assert_eq!((gang.num_nodes, gang.gpus_per_node), (2, 8));
-        assert!(w.pods.iter().filter(|p| p.name != "1425515").all(|p| p.gang.is_none()));
+        assert!(w
+            .pods
+            .iter()
+            .filter(|p| p.name != "1425515")
+            .all(|p| p.gang.is_none()));
         assert_eq!(w.pods[1].memory_mib, 16 * 4096);
         assert_eq!(w.pods[1].app.as_deref(), Some("vchbv"));
         assert_eq!(
@@ -223,6 +249,23 @@ mod tests {
                 path.display()
             )]
         );
+    }
+
+    #[test]
+    fn cpu_and_node_counts_may_be_absent() {
+        let text = "job_id,user,vc,gpu_num,state,submit_time,start_time,end_time\n\
+                    7,u1,vc1,16,COMPLETED,2017-10-03 00:00:00,2017-10-03 00:01:00,2017-10-03 01:01:00\n";
+        assert_eq!(
+            crate::input::trace::detect_source(Path::new("p.csv"), text.as_bytes()).unwrap(),
+            crate::input::trace::TraceFormat::Helios
+        );
+        let w = parse(Path::new("p.csv"), text.as_bytes()).unwrap();
+        let p = &w.pods[0];
+        assert_eq!(
+            (p.cpu_milli, p.memory_mib, p.gang),
+            (160_000, 655_360, None)
+        );
+        assert_eq!((p.arrival_ms, p.work_ms), (0, Some(3_600_000)));
     }
 
     #[test]

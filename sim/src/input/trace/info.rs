@@ -78,7 +78,10 @@ impl TraceShape {
         };
         for p in &workload.pods {
             shape.jobs += 1;
-            *shape.sizes.entry(Size::of(p.num_gpu, p.gpu_milli)).or_default() += 1;
+            *shape
+                .sizes
+                .entry(Size::of(p.num_gpu, p.gpu_milli))
+                .or_default() += 1;
             shape.gangs += u64::from(p.gang.is_some());
             match p.work_ms {
                 Some(w) => shape.gpu_milli_ms += u128::from(p.total_gpu_milli()) * u128::from(w),

@@ -67,7 +67,7 @@ pub fn training_job(
 /// two nodes; otherwise none (one node, or a split the trace does not pin down: the placer
 /// splits it if no node holds it).
 pub fn gang(num_nodes: u32, num_gpu: u32) -> Option<GangShape> {
-    (num_nodes >= 2 && num_gpu > 0 && num_gpu % num_nodes == 0).then_some(GangShape {
+    (num_nodes >= 2 && num_gpu > 0 && num_gpu.is_multiple_of(num_nodes)).then_some(GangShape {
         num_nodes,
         gpus_per_node: num_gpu / num_nodes,
     })
@@ -201,7 +201,10 @@ mod tests {
     #[test]
     fn defaults_follow_synth_and_gangs_need_an_even_split() {
         let p = training_job("j", 4, None, None);
-        assert_eq!((p.cpu_milli, p.memory_mib, p.total_gpu_milli()), (40_000, 163_840, 4000));
+        assert_eq!(
+            (p.cpu_milli, p.memory_mib, p.total_gpu_milli()),
+            (40_000, 163_840, 4000)
+        );
         let p = training_job("j", 1, Some(16_000), None);
         assert_eq!((p.cpu_milli, p.memory_mib), (16_000, 65_536));
         let p = training_job("j", 0, None, None);
@@ -229,6 +232,10 @@ mod tests {
             ["t.csv: skipped 3 of 8 jobs that cannot be replayed: 2 never started, 1 still running"]
         );
         let e = s.finish(Path::new("t.csv"), 0, &mut w).unwrap_err();
-        assert!(e.to_string().contains("no job that can be replayed (skipped 3"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("no job that can be replayed (skipped 3"),
+            "{e}"
+        );
     }
 }

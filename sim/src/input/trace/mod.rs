@@ -82,7 +82,6 @@ impl TraceFormat {
                 "job_id",
                 "vc",
                 "gpu_num",
-                "node_num",
                 "submit_time",
                 "start_time",
                 "end_time",
@@ -103,11 +102,14 @@ impl TraceFormat {
     /// columns include openb's. (Helios and Acme differ in `vc` / `type`; Tiresias writes
     /// `num_gpu` where they write `gpu_num`.)
     pub fn detect<S: AsRef<str>>(header: &[S]) -> Option<TraceFormat> {
-        TraceFormat::ALL.into_iter().filter(|f| !f.is_json()).find(|f| {
-            f.signature()
-                .iter()
-                .all(|col| header.iter().any(|h| h.as_ref().trim() == *col))
-        })
+        TraceFormat::ALL
+            .into_iter()
+            .filter(|f| !f.is_json())
+            .find(|f| {
+                f.signature()
+                    .iter()
+                    .all(|col| header.iter().any(|h| h.as_ref().trim() == *col))
+            })
     }
 
     /// Reads `path` with this format's reader.

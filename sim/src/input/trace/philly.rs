@@ -45,7 +45,14 @@ use std::path::Path;
 use std::rc::Rc;
 
 /// The keys of a job, of an attempt and of a machine entry in the published log.
-pub const JOB_KEYS: [&str; 6] = ["status", "vc", "jobid", "attempts", "submitted_time", "user"];
+pub const JOB_KEYS: [&str; 6] = [
+    "status",
+    "vc",
+    "jobid",
+    "attempts",
+    "submitted_time",
+    "user",
+];
 pub const ATTEMPT_KEYS: [&str; 3] = ["start_time", "end_time", "detail"];
 pub const DETAIL_KEYS: [&str; 2] = ["ip", "gpus"];
 
@@ -106,11 +113,13 @@ fn time<'de, D: de::Deserializer<'de>>(d: D, key: &str) -> Result<Option<i64>, D
     let text: Option<String> = Option::deserialize(d)?;
     match text.as_deref() {
         None | Some("" | "None") => Ok(None),
-        Some(t) => crate::input::datetime::parse_seconds(t).map(Some).ok_or_else(|| {
-            de::Error::custom(format!(
-                "{FIELD}{key}: expected a time as YYYY-MM-DD HH:MM:SS, or null, got {t:?}"
-            ))
-        }),
+        Some(t) => crate::input::datetime::parse_seconds(t)
+            .map(Some)
+            .ok_or_else(|| {
+                de::Error::custom(format!(
+                    "{FIELD}{key}: expected a time as YYYY-MM-DD HH:MM:SS, or null, got {t:?}"
+                ))
+            }),
     }
 }
 
@@ -176,7 +185,12 @@ impl Jobs<'_> {
         // `other` holds the keys not mapped: those the format has (`status`, `user`, `ip`) are
         // read by nobody; the rest are worth a warning.
         let keys = |other: &BTreeMap<String, IgnoredAny>, known: &[&str], set: &mut BTreeSet<_>| {
-            set.extend(other.keys().filter(|k| !known.contains(&k.as_str())).cloned());
+            set.extend(
+                other
+                    .keys()
+                    .filter(|k| !known.contains(&k.as_str()))
+                    .cloned(),
+            );
         };
         keys(&job.other, &JOB_KEYS, &mut self.unknown_keys);
         for a in &job.attempts {
@@ -349,29 +363,72 @@ mod tests {
     #[test]
     fn parses_the_fixture() {
         let path = fixture("cluster_job_log");
-        assert_eq!(crate::input::trace::detect_file(&path).unwrap(), TraceFormat::Philly);
+        assert_eq!(
+            crate::input::trace::detect_file(&path).unwrap(),
+            TraceFormat::Philly
+        );
         let mut warnings = Warnings::new();
-        let w = TraceFormat::Philly.read_noting(&path, &mut warnings).unwrap();
+        let w = TraceFormat::Philly
+            .read_noting(&path, &mut warnings)
+            .unwrap();
         assert_eq!(w.name, "cluster_job_log");
         let got: Vec<_> = w
             .pods
             .iter()
-            .map(|p| (p.name.as_str(), p.num_gpu, p.arrival_ms, p.work_ms, p.app.as_deref()))
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.num_gpu,
+                    p.arrival_ms,
+                    p.work_ms,
+                    p.app.as_deref(),
+                )
+            })
             .collect();
         assert_eq!(
             got,
             [
                 // Two attempts: 74 s + 193,182 s of GPU time.
-                ("application_1506638472019_14199", 8, 0, Some(193_256_000), Some("ee9e8c")),
-                ("application_1506638472019_14200", 1, 21_000, Some(600_000), Some("ee9e8c")),
-                ("application_1506638472019_14201", 16, 81_000, Some(3_600_000), Some("b436b2")),
-                ("application_1506638472019_14202", 3, 141_000, Some(120_000), Some("b436b2")),
+                (
+                    "application_1506638472019_14199",
+                    8,
+                    0,
+                    Some(193_256_000),
+                    Some("ee9e8c")
+                ),
+                (
+                    "application_1506638472019_14200",
+                    1,
+                    21_000,
+                    Some(600_000),
+                    Some("ee9e8c")
+                ),
+                (
+                    "application_1506638472019_14201",
+                    16,
+                    81_000,
+                    Some(3_600_000),
+                    Some("b436b2")
+                ),
+                (
+                    "application_1506638472019_14202",
+                    3,
+                    141_000,
+                    Some(120_000),
+                    Some("b436b2")
+                ),
             ]
         );
         let gang = w.pods[2].gang.unwrap();
         assert_eq!((gang.num_nodes, gang.gpus_per_node), (2, 8));
-        assert_eq!(w.pods[3].gang, None, "2 + 1 GPUs: an uneven split pins no shape");
-        assert_eq!((w.pods[1].cpu_milli, w.pods[1].memory_mib), (10_000, 40_960));
+        assert_eq!(
+            w.pods[3].gang, None,
+            "2 + 1 GPUs: an uneven split pins no shape"
+        );
+        assert_eq!(
+            (w.pods[1].cpu_milli, w.pods[1].memory_mib),
+            (10_000, 40_960)
+        );
         assert_eq!(
             warnings,
             [format!(
@@ -395,12 +452,20 @@ mod tests {
                 path.display()
             )
         );
-        let e = parse(Path::new("j.json"), "[{\"jobid\": \"a\", \"attempts\": 3}]".as_bytes())
+        let e = parse(
+            Path::new("j.json"),
+            "[{\"jobid\": \"a\", \"attempts\": 3}]".as_bytes(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("j.json:1: invalid type: integer `3`, expected a sequence"),
+            "{e}"
+        );
+        let twice = "[{\"jobid\": \"a\"},\n{\"jobid\": \"a\"}]";
+        let e = parse(Path::new("j.json"), twice.as_bytes())
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("j.json:1: invalid type: integer `3`, expected a sequence"), "{e}");
-        let twice = "[{\"jobid\": \"a\"},\n{\"jobid\": \"a\"}]";
-        let e = parse(Path::new("j.json"), twice.as_bytes()).unwrap_err().to_string();
         assert_eq!(
             e,
             "j.json:2: column jobid: expected a job id not used by an earlier job, got \"a\""

@@ -95,7 +95,9 @@ pub fn parse_noting(
         pod.arrival_ms = arrival_ms;
         pod.work_ms = Some(work_ms);
         pod.creation_time_s = Some(arrival_ms / 1000);
-        pod.app = model.map(|c| row.text(c).to_owned()).filter(|m| !m.is_empty());
+        pod.app = model
+            .map(|c| row.text(c).to_owned())
+            .filter(|m| !m.is_empty());
         pods.push(pod);
         Ok(())
     })?;
@@ -119,7 +121,9 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> std::path::PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../traces/fixtures/tiresias").join(name)
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../traces/fixtures/tiresias")
+            .join(name)
     }
 
     #[test]
@@ -145,13 +149,25 @@ mod tests {
             ]
         );
         let p = &w.pods[1];
-        assert_eq!((p.cpu_milli, p.memory_mib, p.gpu_milli), (80_000, 327_680, 1000));
-        assert_eq!((p.app.as_deref(), p.class.as_str()), (Some("vgg11"), "training"));
+        assert_eq!(
+            (p.cpu_milli, p.memory_mib, p.gpu_milli),
+            (80_000, 327_680, 1000)
+        );
+        assert_eq!(
+            (p.app.as_deref(), p.class.as_str()),
+            (Some("vgg11"), "training")
+        );
         assert_eq!(
             warnings,
             [
-                format!("{}: 1 job ids repeat an earlier line's; those jobs are named ID@LINE", fixture("tiresias_job.csv").display()),
-                format!("{}: skipped 1 of 6 jobs that cannot be replayed: 1 ran for 0 s", fixture("tiresias_job.csv").display()),
+                format!(
+                    "{}: 1 job ids repeat an earlier line's; those jobs are named ID@LINE",
+                    fixture("tiresias_job.csv").display()
+                ),
+                format!(
+                    "{}: skipped 1 of 6 jobs that cannot be replayed: 1 ran for 0 s",
+                    fixture("tiresias_job.csv").display()
+                ),
             ]
         );
     }
@@ -167,8 +183,11 @@ mod tests {
                 path.display()
             )
         );
-        let e = parse(Path::new("t.csv"), "job_id,num_gpu,submit_time,duration\n0,two,0,1\n".as_bytes())
-            .unwrap_err();
+        let e = parse(
+            Path::new("t.csv"),
+            "job_id,num_gpu,submit_time,duration\n0,two,0,1\n".as_bytes(),
+        )
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
             "t.csv:2: column num_gpu: expected a GPU count as a non-negative integer, got \"two\""
