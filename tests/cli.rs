@@ -1393,7 +1393,10 @@ fn trace_info_prints_the_shape_of_every_format() {
     // Every other format, against the default fleet (the embedded openb GPU node list).
     for (file, format) in [
         ("traces/openb/openb_pod_list_default.csv", "openb"),
-        ("traces/alibaba-dlrm-2025/disaggregated_DLRM_trace.csv", "dlrm"),
+        (
+            "traces/alibaba-dlrm-2025/disaggregated_DLRM_trace.csv",
+            "dlrm",
+        ),
         ("traces/fixtures/tiresias/tiresias_job.csv", "tiresias"),
         ("traces/fixtures/helios/cluster_log.csv", "helios"),
         ("traces/fixtures/acme/trace_seren.csv", "acme"),
@@ -1405,11 +1408,26 @@ fn trace_info_prints_the_shape_of_every_format() {
         assert!(out.contains("6212 GPUs on 1213 nodes"), "{out}");
         assert!(out.contains("offered load  "), "{out}");
     }
-    let o = flexsim(&["trace", "info", &repo("traces/openb/openb_pod_list_default.csv")], d.path());
-    assert!(stdout(&o).contains("jobs          8152 (897 without work"), "{}", stdout(&o));
+    let o = flexsim(
+        &[
+            "trace",
+            "info",
+            &repo("traces/openb/openb_pod_list_default.csv"),
+        ],
+        d.path(),
+    );
+    assert!(
+        stdout(&o).contains("jobs          8152 (897 without work"),
+        "{}",
+        stdout(&o)
+    );
     // A malformed trace is an error naming file, line and column.
     let o = flexsim(
-        &["trace", "info", &repo("traces/fixtures/helios/cluster_log_bad.csv")],
+        &[
+            "trace",
+            "info",
+            &repo("traces/fixtures/helios/cluster_log_bad.csv"),
+        ],
         d.path(),
     );
     assert!(!o.status.success());
