@@ -9,7 +9,7 @@
 //! read streaming: serde visits the array one job at a time, and only the mapped jobs stay in
 //! memory. A file whose first non-blank character is `[` is taken as this format.
 //!
-//! ## Mapping to [`Pod`](crate::model::job::Pod)
+//! ## Mapping to [`Pod`]
 //!
 //! | Philly key | pod field | rule |
 //! |---|---|---|
