@@ -67,7 +67,9 @@ pub fn training_job(
 /// two nodes; otherwise none (one node, or a split the trace does not pin down: the placer
 /// splits it if no node holds it).
 pub fn gang(num_nodes: u32, num_gpu: u32) -> Option<GangShape> {
-    (num_nodes >= 2 && num_gpu > 0 && num_gpu.is_multiple_of(num_nodes)).then_some(GangShape {
+    // `then`, not `then_some`: the division must not run when `num_nodes` is 0 (found by
+    // fuzzing, fuzz/crashes/README.md).
+    (num_nodes >= 2 && num_gpu > 0 && num_gpu.is_multiple_of(num_nodes)).then(|| GangShape {
         num_nodes,
         gpus_per_node: num_gpu / num_nodes,
     })
@@ -217,6 +219,11 @@ mod tests {
             })
         );
         assert_eq!((gang(1, 8), gang(3, 8), gang(2, 0)), (None, None, None));
+        assert_eq!(
+            gang(0, 8),
+            None,
+            "no node count is no gang, not a division by zero"
+        );
     }
 
     #[test]
