@@ -190,7 +190,10 @@ fn memory_mib(row: &Row<'_>, col: usize, num_nodes: u32) -> Result<Option<u64>, 
     if !(0.0..=1e12).contains(&mib) {
         return Err(row.error(col, GB));
     }
-    Ok(Some(mib as u64 * u64::from(num_nodes.max(1))))
+    (mib as u64)
+        .checked_mul(u64::from(num_nodes.max(1)))
+        .map(Some)
+        .ok_or_else(|| row.error(col, "memory per pod that, times node_num, fits in 64 bits"))
 }
 
 #[cfg(test)]

@@ -238,7 +238,7 @@ fn mapped(job: &RawJob) -> Result<(Pod, Span), &'static str> {
             if e < s {
                 return Err("with an attempt that ends before it starts");
             }
-            work_s += e - s;
+            work_s = work_s.saturating_add(e - s);
         }
     }
     if work_s == 0 {
