@@ -14,7 +14,7 @@
 //! | Philly key | pod field | rule |
 //! |---|---|---|
 //! | `jobid` | `name` | required, unique |
-//! | `attempts[-1].detail` | `num_gpu`, `gpu_milli` | the GPUs of the last attempt (the one that ran to the job's end), summed over its machines; whole GPUs, 1000 milli each |
+//! | `attempts[-1].detail` | `num_gpu`, `gpu_milli` | the GPUs of the last attempt (the one that ran to the job's end, as Blox's parser takes them; the repository's notebook counts the first attempt's — they differ only for jobs whose retries changed size), summed over its machines; whole GPUs, 1000 milli each |
 //! | `attempts[-1].detail` | `gang` | more than one machine, each with the same number of GPUs ⇒ a gang of (machines × GPUs per machine); uneven machines ⇒ no shape (the placer splits the job if no node holds it) |
 //! | `submitted_time` | `arrival_ms` | `YYYY-MM-DD HH:MM:SS` as written (the cluster's local time; no zone in the log); time 0 = the earliest submission of the file |
 //! | `attempts[*]` | `work_ms` | the sum over attempts of `end_time − start_time`: the GPU time the job really held, retries included — each retry restarts the job's work, and the trace does not say how much of a failed attempt survived, so the replay offers the same GPU time the cluster served (Blox's `helpers/parse_philly_jobs.py` with `sum_attempts` does the same). Attempts lacking a time (`null`, or the string `"None"` the log also writes) are left out of the sum |
