@@ -31,7 +31,8 @@
 //! trace gives no host resources: CPU and memory are [`jobs::CPU_MILLI_PER_GPU`] /
 //! [`jobs::MEMORY_MIB_PER_GPU`] per GPU. Class training (Philly ran DNN training), priority 0,
 //! demand drawn. A bad value is reported as `FILE:LINE: column KEY: expected ..., got "..."`,
-//! the line being the JSON text's.
+//! the line being the JSON text's where the value ends (for a repeated `jobid`: where its job
+//! ends); malformed JSON as serde_json words it, with its line and character.
 
 use crate::error::InputError;
 use crate::input::trace::jobs::{self, Skipped, Span};
