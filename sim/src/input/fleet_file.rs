@@ -12,14 +12,17 @@
 use crate::error::InputError;
 use crate::input::csv_rows::{CsvTable, Extra};
 use crate::input::names::Unknowns;
+use crate::input::topology_file::{expand, GroupSwitches, TopologyEntry};
 use crate::input::trace::native::CLASSES;
 use crate::input::Warnings;
 use crate::model::catalog::Catalog;
+use crate::model::catalog::{catalog_board, named_board, BOARD_NAMES};
 use crate::model::fleet::{default_mode, Fleet, FleetDevice, NodeSpec};
 use crate::model::perf::PerfParams;
 use crate::model::power::{PowerSource, PowerSpec};
 use crate::model::profile::DeviceProfile;
 use crate::model::slicing::SlicingMode;
+use crate::model::topology::{NetworkSpec, Topology, DEFAULT_NIC_GBPS};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -246,12 +249,86 @@ impl Fleet {
                 n.name
             )));
         }
+        let topology = read_topology(&file)
+            .map_err(invalid)?
+            .map(std::sync::Arc::new);
         Ok(Fleet {
             name: file.name.unwrap_or_else(|| crate::input::file_stem(path)),
             nodes,
             devices,
+            topology,
         })
     }
+}
+
+/// The fleet's topology, if its file describes one: a `[topology]` table or a group naming a
+/// switch. Every group then names its switches (a node outside the network would be a guess).
+fn read_topology(file: &FleetFile) -> Result<Option<Topology>, String> {
+    let named = file.groups.iter().any(|g| g.switches().any());
+    if file.topology.is_none() && !named {
+        if let Some((m, _)) = file.models.iter().find(|(_, m)| m.board.is_some()) {
+            return Err(format!(
+                "models.{m}.board: a board matters only in a fleet with a topology; add a \
+                 [topology] table and the groups' racks, or drop the board"
+            ));
+        }
+        return Ok(None);
+    }
+    let entry = file.topology.as_ref();
+    let levels = match entry.and_then(|t| t.levels.clone()) {
+        Some(l) => l,
+        None if file.groups.iter().any(|g| g.spine.is_some()) => {
+            vec!["rack".to_owned(), "spine".to_owned()]
+        }
+        None => vec!["rack".to_owned()],
+    };
+    if levels.is_empty() || levels.iter().any(|l| l.trim().is_empty()) {
+        return Err("[topology] levels: expected level names, lowest first (\"rack\",                     \"spine\"), none empty"
+            .into());
+    }
+    let mut switch_of = Vec::new();
+    let mut n = 0u64;
+    for g in &file.groups {
+        let templates = g.switches().templates(&g.name, &levels)?;
+        for i in 0..u64::from(g.count) {
+            let names = templates
+                .iter()
+                .map(|t| expand(t, i, n))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("group {}: {e}", g.name))?;
+            switch_of.push(names);
+            n += 1;
+        }
+    }
+    let mut boards = BTreeMap::new();
+    for g in file.groups.iter().filter(|g| g.devices > 0) {
+        let entry = file.models.get(&g.model);
+        let board = match entry.and_then(|m| m.board.as_deref()) {
+            Some(b) => named_board(b).ok_or_else(|| {
+                format!(
+                    "models.{}.board: unknown board {b:?}{}; known: {}",
+                    g.model,
+                    crate::input::names::did_you_mean(b, BOARD_NAMES),
+                    BOARD_NAMES.join(", ")
+                )
+            })?,
+            None => catalog_board(
+                entry
+                    .and_then(|m| m.preset.as_deref())
+                    .unwrap_or(g.model.as_str()),
+            ),
+        };
+        boards.insert(g.model.clone(), board);
+    }
+    let spec = NetworkSpec {
+        levels,
+        switch_of,
+        nic_gbps: entry.and_then(|t| t.nic_gbps).unwrap_or(DEFAULT_NIC_GBPS),
+        oversubscription: entry
+            .map(|t| t.oversubscription.clone())
+            .unwrap_or_default(),
+    };
+    Topology::new(spec, boards).map(Some)
 }
 
 /// The columns of the published openb node lists.
@@ -351,6 +428,9 @@ struct FleetFile {
     models: BTreeMap<String, ModelEntry>,
     #[serde(default)]
     groups: Vec<GroupEntry>,
+    /// The network above the nodes (`input::topology_file`); absent, with no group naming a
+    /// switch: no topology, the flat model.
+    topology: Option<TopologyEntry>,
 }
 
 #[derive(Deserialize)]
@@ -371,6 +451,9 @@ struct ModelEntry {
     /// neither; a profile's measured power replaces these in turn).
     power_idle_w: Option<f64>,
     power_full_w: Option<f64>,
+    /// In-node topology, one of `catalog::BOARD_NAMES`, replacing the preset's (a PCIe A100:
+    /// `board = "pcie-gen4"`). Used only when the fleet has a topology.
+    board: Option<String>,
 }
 
 impl ModelEntry {
@@ -476,6 +559,22 @@ struct GroupEntry {
     #[serde(default)]
     labels: BTreeMap<String, String>,
     rdma_pct: Option<u32>,
+    /// The rack switch above each node, a template (`"r{i/16}"`; `input::topology_file`).
+    rack: Option<String>,
+    /// The spine switch above each node's rack, a template.
+    spine: Option<String>,
+    /// The switch at each network level, lowest first, for topologies of any depth.
+    switches: Option<Vec<String>>,
+}
+
+impl GroupEntry {
+    fn switches(&self) -> GroupSwitches {
+        GroupSwitches {
+            rack: self.rack.clone(),
+            spine: self.spine.clone(),
+            switches: self.switches.clone(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -694,6 +793,61 @@ rdma_pct = 100
             n += 1;
         }
         assert!(n >= 12, "{n}");
+    }
+
+    #[test]
+    fn a_topology_names_every_node_switch_and_board() {
+        let topo = format!("{TOML}\n[topology]\nnic_gbps = 400\n")
+            .replace(
+                "labels = { zone = \"a\" }",
+                "labels = { zone = \"a\" }\nrack = \"r{i}\"",
+            )
+            .replace("devices = 2\n", "devices = 2\nrack = \"r{i/2}\"\n")
+            .replace("rdma_pct = 100\n", "rdma_pct = 100\nrack = \"r0\"\n")
+            .replace(
+                "slicing = \"flexai\"",
+                "slicing = \"flexai\"\nboard = \"pcie-gen4\"",
+            );
+        let f = Fleet::parse_toml(Path::new("f.toml"), &topo).unwrap();
+        let t = f.topology.as_ref().unwrap();
+        // a100: r0, r1; t4: r0, r0, r1; cpu: r0 — two racks, so a spine above them.
+        assert_eq!(t.levels, ["rack", "spine"]);
+        assert_eq!(t.switches[0], ["r0", "r1"]);
+        assert_eq!(
+            (t.switch_of(1, 0), t.switch_of(4, 0), t.switch_of(5, 0)),
+            (1, 1, 0)
+        );
+        assert_eq!(t.nic_gb_s, 50.0);
+        assert_eq!(t.boards["A100-80"].domain, 8, "the catalog's HGX board");
+        assert_eq!(t.boards["T4"].pcie_gb_s, 64.0, "the entry's board");
+        // A group without a switch, a board without a topology, an unknown board.
+        let e = Fleet::parse_toml(
+            Path::new("f.toml"),
+            &topo.replacen("rack = \"r0\"\n", "", 1),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("group cpu: the fleet has a topology"), "{e}");
+        let e = toml_error(
+            "slicing = \"flexai\"",
+            "slicing = \"flexai\"\nboard = \"pcie-gen4\"",
+        );
+        assert!(
+            e.contains("models.T4.board: a board matters only in a fleet with a topology"),
+            "{e}"
+        );
+        let e = Fleet::parse_toml(Path::new("f.toml"), &topo.replace("pcie-gen4", "pcie4"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("unknown board \"pcie4\"") && e.contains("pcie-gen4"),
+            "{e}"
+        );
+        // No topology: none.
+        assert!(Fleet::parse_toml(Path::new("f.toml"), TOML)
+            .unwrap()
+            .topology
+            .is_none());
     }
 
     fn toml_error(from: &str, to: &str) -> String {

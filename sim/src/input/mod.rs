@@ -9,6 +9,7 @@ pub mod names;
 pub mod philly_machines;
 pub mod profile_file;
 pub mod synth;
+pub mod topology_file;
 pub mod trace;
 
 /// The name a trace or fleet goes by in outputs: its file stem.

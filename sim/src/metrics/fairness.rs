@@ -218,6 +218,8 @@ mod tests {
             class,
             gpu_milli_ms: got,
             request_milli_ms: u128::from(work) * 1000,
+            tier: None,
+            best_tier: None,
         }
     }
 

@@ -7,3 +7,4 @@ pub mod energy;
 pub mod fairness;
 pub mod frag_tracker;
 pub mod replay_metrics;
+pub mod tiers;

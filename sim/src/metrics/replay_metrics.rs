@@ -61,6 +61,11 @@ pub struct JobRecord {
     pub gpu_milli_ms: u128,
     /// GPU time asked for: requested milli × cards × solo work time, milli-card-ms.
     pub request_milli_ms: u128,
+    /// On a fleet with a topology, the tier its (last) placement spanned; `None` on a flat
+    /// fleet or for a job that never ran ([`crate::metrics::tiers`]).
+    pub tier: Option<crate::model::topology::Tier>,
+    /// On a fleet with a topology, the tightest tier a job of its shape can span there.
+    pub best_tier: Option<crate::model::topology::Tier>,
 }
 
 impl JobRecord {
@@ -165,6 +170,8 @@ pub struct ReplayOutcome {
     pub fairness: Fairness,
     /// Class names, indexed by [`JobRecord::class`].
     pub classes: Vec<String>,
+    /// Where multi-device jobs landed, on a fleet with a topology; `None` on a flat one.
+    pub tiers: Option<crate::metrics::tiers::TierFigures>,
 }
 
 /// Accumulates utilization and samples while a replay runs.
@@ -436,6 +443,7 @@ impl Metrics {
             energy,
             fairness,
             classes,
+            tiers: None,
         }
     }
 }

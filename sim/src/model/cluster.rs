@@ -12,6 +12,7 @@ use crate::error::PlacementError;
 use crate::model::fleet::{Fleet, FleetDevice};
 use crate::model::job::{Pod, PodId};
 use crate::model::slicing::{self, CardRequest, CardState, SliceRequest, SlicingMode};
+use crate::model::topology::{Tier, Topology};
 use crate::model::units::GPU_MILLI;
 use std::sync::Arc;
 
@@ -152,6 +153,7 @@ impl Node {
             log_start: self.generation,
             changes: Vec::new(),
             uid: fresh_uid(),
+            topology: None,
         };
         let placement = Placement {
             node: 0,
@@ -593,6 +595,8 @@ pub struct Cluster {
     /// This instance's identity (fresh for every new cluster, clone and priority change), so
     /// an index built against one cluster is never consulted for another.
     uid: u64,
+    /// The fleet's topology, if it has one ([`crate::model::topology`]).
+    topology: Option<Arc<Topology>>,
 }
 
 /// A process-wide fresh identity for [`Cluster::uid`]. Only ever compared for equality, so
@@ -615,6 +619,7 @@ impl Clone for Cluster {
             log_start: self.log_start,
             changes: self.changes.clone(),
             uid: fresh_uid(),
+            topology: self.topology.clone(),
         }
     }
 }
@@ -663,7 +668,24 @@ impl Cluster {
             log_start: 0,
             changes: Vec::new(),
             uid: fresh_uid(),
+            topology: fleet.topology.clone(),
         }
+    }
+
+    /// The fleet's topology; `None` for a flat fleet (no `[topology]` in its file).
+    pub fn topology(&self) -> Option<&Topology> {
+        self.topology.as_deref()
+    }
+
+    /// The tier and slowest bandwidth a placement spans (`parts`: node and cards), or `None`
+    /// on a flat fleet ([`Topology::spread`]).
+    pub fn spread(&self, parts: &[(NodeId, &[u16])]) -> Option<(Tier, f64)> {
+        let t = self.topology()?;
+        let parts: Vec<(usize, &str, &[u16])> = parts
+            .iter()
+            .map(|&(n, cards)| (n, self.nodes[n].model.as_str(), cards))
+            .collect();
+        Some(t.spread(&parts))
     }
 
     /// Identity of this cluster instance: equal only for the same instance with the same

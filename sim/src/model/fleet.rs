@@ -13,6 +13,7 @@ use crate::model::perf::PerfParams;
 use crate::model::power::{PowerSource, PowerSpec};
 use crate::model::profile::DeviceProfile;
 use crate::model::slicing::SlicingMode;
+use crate::model::topology::Topology;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -169,6 +170,8 @@ pub struct Fleet {
     pub nodes: Vec<NodeSpec>,
     /// Every device model a node names, by name.
     pub devices: BTreeMap<String, FleetDevice>,
+    /// The network and in-node links ([`crate::model::topology`]); `None`: the flat model.
+    pub topology: Option<std::sync::Arc<Topology>>,
 }
 
 impl Fleet {
@@ -186,6 +189,7 @@ impl Fleet {
             name,
             nodes,
             devices,
+            topology: None,
         }
     }
 

@@ -14,4 +14,5 @@ pub mod power;
 pub mod profile;
 pub mod rng;
 pub mod slicing;
+pub mod topology;
 pub mod units;

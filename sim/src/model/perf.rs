@@ -102,6 +102,10 @@ pub struct PerfTenant {
     pub priority_class: u8,
     /// Runs on a remote device (pays ρ).
     pub remote: bool,
+    /// ρ for this tenant's path when the fleet has a topology
+    /// ([`crate::model::topology::remote_penalty_for_hops`]); `None`: the parameters' ρ.
+    #[serde(default)]
+    pub remote_penalty: Option<f64>,
     /// Solo speed `S` on this device for the job's class (work units/s on a whole card).
     pub speed: f64,
 }
@@ -120,6 +124,7 @@ impl PerfTenant {
             weight: f64::from(share.weight_milli) / 1000.0,
             priority_class: share.priority_class,
             remote: false,
+            remote_penalty: None,
             speed,
         }
     }
@@ -288,7 +293,11 @@ pub fn card_rates_into(
                 })
                 .sum(),
         };
-        let rho = if t.remote { params.remote_penalty } else { 1.0 };
+        let rho = if t.remote {
+            t.remote_penalty.unwrap_or(params.remote_penalty)
+        } else {
+            1.0
+        };
         out[i].rate = t.speed * progress * (1.0 - interference).max(0.0) * rho;
     }
     card
@@ -388,6 +397,7 @@ mod tests {
             weight: alloc,
             priority_class: 0,
             remote: false,
+            remote_penalty: None,
             speed: S,
         }
     }

@@ -4,6 +4,7 @@
 
 use crate::csv_record;
 use crate::metrics::replay_metrics::{JobRecord, TimeRow};
+use crate::metrics::tiers::TierFigures;
 use crate::output::csv_out::{CsvOut, Millis, OptFixed};
 use std::io::Write;
 
@@ -31,14 +32,17 @@ pub fn write_timeseries(out: &mut impl Write, rows: &[TimeRow]) -> std::io::Resu
     w.flush()
 }
 
-/// Writes `jobs.csv`; `names[pod]` is the job's name.
+/// Writes `jobs.csv`; `names[pod]` is the job's name. On a fleet with a topology (`tiers`),
+/// two more columns: `tier`, the tier the job's last placement spanned, and `best_tier`, the
+/// tightest its shape can span on the fleet ([`crate::metrics::tiers`]).
 pub fn write_jobs(
     out: &mut impl Write,
     jobs: &[JobRecord],
     names: &[impl AsRef<str>],
+    tiers: Option<&TierFigures>,
 ) -> std::io::Result<()> {
     let mut w = CsvOut::new(out);
-    w.header(&[
+    let mut header = vec![
         "name",
         "state",
         "arrival_s",
@@ -52,23 +56,30 @@ pub fn write_jobs(
         "preemptions",
         "node",
         "reason",
-    ])?;
+    ];
+    if tiers.is_some() {
+        header.extend(["tier", "best_tier"]);
+    }
+    w.header(&header)?;
     for j in jobs {
-        csv_record!(w,
-            "{}", names[j.pod].as_ref();
-            "{}", j.state;
-            "{}", Millis(Some(j.arrival_ms));
-            "{}", Millis(j.work_ms);
-            "{:.3}", j.demand;
-            "{}", Millis(j.first_start_ms);
-            "{}", Millis(j.finish_ms);
-            "{}", Millis(Some(j.waited_ms));
-            "{}", Millis(j.jct_ms());
-            "{}", OptFixed(j.slowdown(), 4);
-            "{}", j.preemptions;
-            "{}", j.node.as_deref().unwrap_or("");
-            "{}", j.reason
-        )?;
+        w.field(format_args!("{}", names[j.pod].as_ref()))?
+            .field(format_args!("{}", j.state))?
+            .field(format_args!("{}", Millis(Some(j.arrival_ms))))?
+            .field(format_args!("{}", Millis(j.work_ms)))?
+            .field(format_args!("{:.3}", j.demand))?
+            .field(format_args!("{}", Millis(j.first_start_ms)))?
+            .field(format_args!("{}", Millis(j.finish_ms)))?
+            .field(format_args!("{}", Millis(Some(j.waited_ms))))?
+            .field(format_args!("{}", Millis(j.jct_ms())))?
+            .field(format_args!("{}", OptFixed(j.slowdown(), 4)))?
+            .field(format_args!("{}", j.preemptions))?
+            .field(format_args!("{}", j.node.as_deref().unwrap_or("")))?
+            .field(format_args!("{}", j.reason))?;
+        if let Some(t) = tiers {
+            w.field(format_args!("{}", j.tier.map_or("", |x| t.name(x))))?
+                .field(format_args!("{}", j.best_tier.map_or("", |x| t.name(x))))?;
+        }
+        w.end()?;
     }
     w.flush()
 }
@@ -95,9 +106,11 @@ mod tests {
             class: 0,
             gpu_milli_ms: 0,
             request_milli_ms: 0,
+            tier: None,
+            best_tier: None,
         }];
         let mut out = Vec::new();
-        write_jobs(&mut out, &rows, &["a,\"b\"".to_owned()]).unwrap();
+        write_jobs(&mut out, &rows, &["a,\"b\"".to_owned()], None).unwrap();
         let text = String::from_utf8(out).unwrap();
         let mut r = csv::Reader::from_reader(text.as_bytes());
         let row = r.records().next().unwrap().unwrap();

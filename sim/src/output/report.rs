@@ -170,6 +170,12 @@ pub struct ReplaySummary {
     pub gang_jobs: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cross_node_factor: Option<f64>,
+    /// On a fleet with a topology: where multi-device jobs landed ([`crate::metrics::tiers`])
+    /// and the communication share the link factors used ([`crate::model::topology`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placement_tiers: Option<crate::metrics::tiers::TierFigures>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topology_comm_share: Option<f64>,
     pub slo_slowdown: f64,
     pub demand: String,
     pub start_s: f64,
@@ -360,7 +366,13 @@ impl ReplaySummary {
             jain_jobs_slowdown: fair.jain_jobs_slowdown,
             restart_cost_s: run.config.restart_cost_ms as f64 / 1000.0,
             gang_jobs: (f.gang_jobs > 0).then_some(f.gang_jobs),
-            cross_node_factor: (f.gang_jobs > 0).then_some(run.config.perf.cross_node_factor),
+            cross_node_factor: (f.gang_jobs > 0 || outcome.tiers.is_some())
+                .then_some(run.config.perf.cross_node_factor),
+            placement_tiers: outcome.tiers.clone(),
+            topology_comm_share: outcome
+                .tiers
+                .as_ref()
+                .map(|_| crate::model::topology::comm_share(run.config.perf.cross_node_factor)),
             slo_slowdown: run.config.slo_slowdown,
             demand: run.demand.to_owned(),
             start_s: f.start_s,
@@ -411,7 +423,7 @@ pub fn write_replay_run(
     replay_csv::write_timeseries(&mut ts, &outcome.timeseries)?;
     ts.flush()?;
     let mut jobs = std::io::BufWriter::new(std::fs::File::create(dir.join("jobs.csv"))?);
-    replay_csv::write_jobs(&mut jobs, &outcome.jobs, names)?;
+    replay_csv::write_jobs(&mut jobs, &outcome.jobs, names, outcome.tiers.as_ref())?;
     jobs.flush()?;
     let json = serde_json::to_string_pretty(summary).map_err(std::io::Error::other)?;
     std::fs::write(dir.join("summary.json"), json + "\n")

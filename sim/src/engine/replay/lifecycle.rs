@@ -72,6 +72,7 @@ impl Engine<'_> {
         j.since = now;
         j.started_at = now;
         j.rate = 0.0;
+
         self.running_slot[id] = self.running.len();
         self.running.push(RunningJob {
             pod: id,
@@ -79,6 +80,14 @@ impl Engine<'_> {
             started_ms: now,
             attained_gpu_ms: j.attained_gpu_ms,
         });
+        if !self.spread.is_empty() {
+            let j = &self.jobs[id];
+            let mut parts: Vec<(NodeId, &[u16])> = vec![(j.node, &j.gpus[..])];
+            parts.extend(j.rest.iter().map(|p| (p.node, &p.gpus[..])));
+            let (tier, gb_s) = self.cluster.spread(&parts).expect("a topology");
+            let factor = crate::model::topology::speed_factor(gb_s, self.comm_share);
+            self.spread[id] = (tier, factor);
+        }
         self.refresh(id);
     }
 

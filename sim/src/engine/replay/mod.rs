@@ -39,12 +39,14 @@ use crate::metrics::energy::EnergyMeter;
 use crate::metrics::fairness::classes_of;
 use crate::metrics::frag_tracker::FragTracker;
 use crate::metrics::replay_metrics::{JobRecord, Metrics, ReplayOutcome, TimePoint};
+use crate::metrics::tiers::TierFigures;
 use crate::model::cluster::{Cluster, NodeId, Placement, Unplaceable};
 use crate::model::demand::DemandDistribution;
 use crate::model::fleet::Fleet;
 use crate::model::fragmentation::TypicalPods;
 use crate::model::job::{Pod, PodId, Workload};
 use crate::model::perf::{PerfParams, PerfTenant, TenantRate};
+use crate::model::topology::Tier;
 use crate::model::units::GPU_MILLI;
 use crate::policy::{JobsView, Policy, QueuedJob, RunningJob, Setup, SimRng};
 use rand::SeedableRng;
@@ -209,6 +211,13 @@ struct Engine<'a> {
     /// The policy's pending wake-up, and the generation that marks older ones stale.
     wake_at: Option<u64>,
     wake_generation: u32,
+    /// On a fleet with a topology, per job: the tier its current or last placement spans and
+    /// the speed factor that placement costs ([`crate::model::topology`]); empty on a flat
+    /// fleet, whose gangs pay `cross_node_factor` as before.
+    spread: Vec<(Tier, f64)>,
+    /// The communication share the topology's speed factors use
+    /// ([`crate::model::topology::comm_share`] of `cross_node_factor`).
+    comm_share: f64,
 }
 
 /// Runs the replay protocol for one policy and seed, on the fleet in the policy's preferred
@@ -378,6 +387,12 @@ pub fn run(
         events: 0,
         wake_at: None,
         wake_generation: 0,
+        spread: if fleet.topology.is_some() {
+            vec![(Tier::Device, 1.0); pods.len()]
+        } else {
+            Vec::new()
+        },
+        comm_share: crate::model::topology::comm_share(config.perf.cross_node_factor),
     };
     engine.run(policy, &mut rng)?;
     let mut outcome = engine.finish();
@@ -548,10 +563,19 @@ impl Engine<'_> {
         end: u64,
         node_names: &[Arc<str>],
         job_class: &[u32],
-        pending_cache: &mut [Option<PendingReason>],
+        (pending_cache, best_cache): (&mut [Option<PendingReason>], &mut [Option<Option<Tier>>]),
     ) -> JobRecord {
         let p = &self.pods[id];
+        let (tier, best_tier) = if self.spread.is_empty() {
+            (None, None)
+        } else {
+            let class = self.fit_class[id] as usize;
+            let best = *best_cache[class].get_or_insert_with(|| self.best_tier(p));
+            (j.first_start.map(|_| self.spread[id].0), best)
+        };
         JobRecord {
+            tier,
+            best_tier,
             pod: id,
             arrival_ms: p.arrival_ms,
             work_ms: p.work_ms,
@@ -624,6 +648,7 @@ impl Engine<'_> {
             }
         }
         let (classes, job_class) = classes_of(self.pods);
+        let mut best_cache = vec![None; self.failed_in_pass.len()];
         // Records are built from the last job back, and the job list shrinks as they are, so
         // that the two lists never both hold every job (the run's peak memory).
         const CHUNK: usize = 1 << 16;
@@ -631,13 +656,49 @@ impl Engine<'_> {
         let mut records: Vec<JobRecord> = Vec::with_capacity(jobs.len());
         while let Some(j) = jobs.pop() {
             let id = jobs.len();
-            records.push(self.record(id, &j, end, &node_names, &job_class, &mut pending_cache));
+            records.push(self.record(
+                id,
+                &j,
+                end,
+                &node_names,
+                &job_class,
+                (&mut pending_cache, &mut best_cache),
+            ));
             if id.is_multiple_of(CHUNK) {
                 jobs.shrink_to_fit();
             }
         }
         records.reverse();
-        self.metrics
-            .into_outcome(end, records, self.events, self.config.slo_slowdown, classes)
+        let mut outcome =
+            self.metrics
+                .into_outcome(end, records, self.events, self.config.slo_slowdown, classes);
+        outcome.tiers = self
+            .cluster
+            .topology()
+            .map(|t| TierFigures::of(&outcome.jobs, t));
+        outcome
+    }
+
+    /// The tightest tier a job of `pod`'s shape can span on this fleet (the best over the
+    /// device models it accepts), `None` if no node takes it.
+    fn best_tier(&self, pod: &Pod) -> Option<Tier> {
+        let topo = self.cluster.topology()?;
+        let mut per_model: BTreeMap<&str, u32> = BTreeMap::new();
+        for n in self.cluster.nodes() {
+            if n.gpu_count() > 0 && pod.gpu_spec.accepts(&n.model) {
+                let e = per_model.entry(n.model.as_str()).or_insert(0);
+                *e = (*e).max(n.gpu_count() as u32);
+            }
+        }
+        per_model
+            .into_iter()
+            .map(|(model, per_node)| {
+                let per_node = match pod.gang {
+                    Some(s) if s.num_nodes >= 2 => per_node.min(s.gpus_per_node),
+                    _ => per_node,
+                };
+                topo.best_tier(pod.num_gpu, topo.boards.get(model), per_node)
+            })
+            .min()
     }
 }

@@ -93,7 +93,10 @@ impl Engine<'_> {
                 rate = rate.min(self.perf_out[at].rate);
             }
         }
-        if !self.jobs[id].rest.is_empty() {
+        if let Some(&(_, factor)) = self.spread.get(id) {
+            // A fleet with a topology: the slowest link the placement spans.
+            rate *= factor;
+        } else if !self.jobs[id].rest.is_empty() {
             rate *= self.config.perf.cross_node_factor;
         }
         if rate.is_finite() {
@@ -117,6 +120,14 @@ impl Engine<'_> {
             let job = &self.jobs[t.tenant_id as PodId];
             let mut tenant = PerfTenant::from_share(&share, job.demand, speed);
             tenant.remote = job.host.is_some();
+            if let (Some(host), Some(topo)) = (job.host, self.cluster.topology()) {
+                // Remote pooling pays by the path between host and device node.
+                let params = device.perf.as_ref().unwrap_or(&self.config.perf);
+                tenant.remote_penalty = Some(crate::model::topology::remote_penalty_for_hops(
+                    params.remote_penalty,
+                    topo.hops(host, node),
+                ));
+            }
             self.perf_in.push(tenant);
         }
         let params = device.perf.as_ref().unwrap_or(&self.config.perf);

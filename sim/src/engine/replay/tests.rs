@@ -818,3 +818,222 @@ mod gangs {
         assert_eq!(o.figures.gang_jobs, 0);
     }
 }
+
+/// Topology costs (issue 10 acceptance): a 4-GPU job on an HGX board and on a PCIe box, a
+/// 16-GPU gang within one rack and across two, remote pooling by path; every figure by hand
+/// from the model in `crate::model::topology`.
+mod topology {
+    use super::super::*;
+    use crate::model::cluster::Placement;
+    use crate::model::gang::GangPlacement;
+    use std::path::Path;
+
+    /// Four HGX A100 nodes, two a rack; one A10 PCIe box and one CPU node in rack r0. Every
+    /// model at speed 1.0 so that only the link factor shows.
+    const FLEET: &str = r#"
+[topology]
+nic_gbps = 200
+
+[models.A100-80]
+speed = { default = 1.0 }
+
+[models.A10]
+speed = { default = 1.0 }
+
+[[groups]]
+name = "hgx"
+count = 4
+cpu_milli = 128000
+memory_mib = 1048576
+model = "A100-80"
+devices = 8
+rack = "r{i/2}"
+
+[[groups]]
+name = "pcie"
+count = 1
+cpu_milli = 64000
+memory_mib = 262144
+model = "A10"
+devices = 4
+rack = "r0"
+
+[[groups]]
+name = "cpu"
+count = 1
+cpu_milli = 64000
+memory_mib = 262144
+rack = "r1"
+"#;
+
+    fn fleet() -> Fleet {
+        Fleet::parse_toml(Path::new("topo.toml"), FLEET).unwrap()
+    }
+
+    fn job(name: &str, gpus: u32, model: &str) -> Pod {
+        let mut p = Pod::new(name, 8_000, 1024, gpus, 1000);
+        p.work_ms = Some(100_000);
+        p.demand_milli = Some(1000);
+        p.gpu_spec = crate::model::job::GpuSpec::parse(model);
+        p
+    }
+
+    /// Places each job on the nodes it names (by index) from card 0; gangs split evenly.
+    struct Pinned(Vec<Vec<usize>>);
+    impl Policy for Pinned {
+        fn name(&self) -> &str {
+            "pinned"
+        }
+        fn place(&mut self, c: &Cluster, job: PodId, p: &Pod, _: &mut SimRng) -> Option<Placement> {
+            if p.name.starts_with("remote") {
+                return None;
+            }
+            let node = self.0[job][0];
+            let gpus = (0..p.num_gpu as u16).collect();
+            c.node(node).fits(p).then_some(Placement { node, gpus })
+        }
+        fn place_gang(
+            &mut self,
+            c: &Cluster,
+            job: PodId,
+            p: &Pod,
+            _: &mut SimRng,
+        ) -> Option<GangPlacement> {
+            let per = p.num_gpu as usize / self.0[job].len();
+            let parts = self.0[job]
+                .iter()
+                .map(|&node| Placement {
+                    node,
+                    gpus: (0..per as u16).collect(),
+                })
+                .collect();
+            let g = GangPlacement { parts };
+            c.check_gang(p, &g).is_ok().then_some(g)
+        }
+        /// Jobs named `remote*`: host part on the first node named, devices on the second.
+        fn place_remote(
+            &mut self,
+            _: &Cluster,
+            job: PodId,
+            p: &Pod,
+            _: &mut SimRng,
+        ) -> Option<crate::policy::RemotePlacement> {
+            let nodes = &self.0[job];
+            Some(crate::policy::RemotePlacement {
+                host: nodes[0],
+                device: Placement {
+                    node: nodes[1],
+                    gpus: (0..p.num_gpu as u16).collect(),
+                },
+            })
+        }
+    }
+
+    fn replay(pods: Vec<Pod>, nodes: Vec<Vec<usize>>) -> ReplayOutcome {
+        let w = Workload {
+            name: "w".into(),
+            pods,
+        };
+        run(&fleet(), &w, &mut Pinned(nodes), &ReplayConfig::default()).unwrap()
+    }
+
+    /// c = (1/0.8 − 1) / (600/25 − 1), the communication share of the default model.
+    fn c() -> f64 {
+        0.25 / 23.0
+    }
+
+    /// ms to do 100 s of work at `factor` (the engine rounds finish times up to the ms).
+    fn finish(factor: f64) -> Option<u64> {
+        Some((100_000.0 / factor).ceil() as u64)
+    }
+
+    #[test]
+    fn a_four_gpu_job_runs_at_full_speed_on_an_hgx_board_and_slower_over_pcie() {
+        let o = replay(
+            vec![job("hgx", 4, "A100-80"), job("pcie", 4, "A10")],
+            vec![vec![0], vec![4]],
+        );
+        // NVSwitch 600 GB/s is the reference: factor 1, 100 s.
+        assert_eq!(o.jobs[0].finish_ms, Some(100_000));
+        // PCIe Gen4 64 GB/s: f = 1 / (1 + c (600/64 − 1)) = 0.91656: 109.104 s.
+        let f = 1.0 / (1.0 + c() * (600.0 / 64.0 - 1.0));
+        assert!((f - 0.916_56).abs() < 1e-5);
+        assert_eq!(o.jobs[1].finish_ms, finish(f));
+        assert_eq!(o.jobs[1].finish_ms, Some(109_104));
+        assert_eq!(
+            (o.jobs[0].tier, o.jobs[1].tier),
+            (Some(Tier::Board), Some(Tier::Node))
+        );
+        let t = o.tiers.as_ref().unwrap();
+        // The A10 box has no fabric: across PCIe is the best a 4-GPU job gets there.
+        assert_eq!((t.multi_device_jobs, t.at_best_tier), (2, 2));
+        assert_eq!(o.jobs[1].best_tier, Some(Tier::Node));
+    }
+
+    #[test]
+    fn a_sixteen_gpu_gang_within_one_rack_and_across_two() {
+        let o = replay(
+            vec![job("rack", 16, "A100-80"), job("spine", 16, "A100-80")],
+            vec![vec![0, 1], vec![2, 0]],
+        );
+        // Second gang waits for the first (node 0 is busy): it starts when the first ends.
+        // One rack, 200 Gb/s NICs (25 GB/s): f = 1 / (1 + 23c) = 0.8 — the flat model's
+        // cross-node factor, exactly: 125 s.
+        assert_eq!(o.jobs[0].finish_ms, finish(0.8));
+        assert_eq!(o.jobs[0].finish_ms, Some(125_000));
+        assert_eq!(o.jobs[0].tier, Some(Tier::Net(0)));
+        // Across racks through the 2:1 spine (12.5 GB/s): f = 1 / (1 + 47c) = 0.66187,
+        // 100 s × (1 + 47c) = 151.087 s after its start at 125 s.
+        let f = 1.0 / (1.0 + c() * 47.0);
+        let spine = o.jobs[1].finish_ms.unwrap() - o.jobs[1].first_start_ms.unwrap();
+        assert_eq!(Some(spine), finish(f));
+        assert_eq!(spine, 151_087);
+        assert_eq!(o.jobs[1].tier, Some(Tier::Net(1)));
+        let t = o.tiers.as_ref().unwrap();
+        assert_eq!((t.multi_device_jobs, t.at_best_tier), (2, 1));
+        assert_eq!(t.by_tier["rack"], 1);
+        assert_eq!(t.by_tier["spine"], 1);
+    }
+
+    #[test]
+    fn remote_pooling_pays_by_path() {
+        // Host part on the CPU node (rack r1, node 5); devices on hgx-0002 (r1: 2 links,
+        // ρ = 0.9) and on hgx-0000 (r0: 4 links through the spine,
+        // ρ = 1 / (1 + (1/0.9 − 1) · 2) = 0.81818).
+        let o = replay(
+            vec![
+                job("remote-rack", 1, "A100-80"),
+                job("remote-spine", 1, "A100-80"),
+            ],
+            vec![vec![5, 2], vec![5, 0]],
+        );
+        assert_eq!(o.jobs[0].finish_ms, finish(0.9));
+        let rho = 1.0 / (1.0 + (1.0 / 0.9 - 1.0) * 2.0);
+        assert_eq!(o.jobs[1].finish_ms, finish(rho));
+        assert_eq!(o.jobs[1].finish_ms, Some(122_223));
+    }
+
+    #[test]
+    fn without_a_topology_the_same_gangs_pay_the_flat_factor() {
+        let flat = FLEET
+            .replace("[topology]\nnic_gbps = 200\n", "")
+            .replace("rack = \"r{i/2}\"\n", "")
+            .replace("rack = \"r0\"\n", "")
+            .replace("rack = \"r1\"\n", "");
+        let fleet = Fleet::parse_toml(Path::new("flat.toml"), &flat).unwrap();
+        assert!(fleet.topology.is_none());
+        let w = Workload {
+            name: "w".into(),
+            pods: vec![job("spine", 16, "A100-80"), job("pcie", 4, "A10")],
+        };
+        let mut p = Pinned(vec![vec![2, 0], vec![4]]);
+        let o = run(&fleet, &w, &mut p, &ReplayConfig::default()).unwrap();
+        assert_eq!(
+            o.jobs[0].finish_ms,
+            Some(125_000),
+            "0.8 wherever the nodes are"
+        );
+        assert_eq!(o.jobs[1].finish_ms, Some(100_000), "in-node links are free");
+        assert!(o.tiers.is_none() && o.jobs[0].tier.is_none());
+    }
+}

@@ -14,10 +14,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::power::PowerSpec;
 
+mod board_table;
 mod mig_table;
 mod power_table;
 mod vnpu_table;
 
+pub use board_table::{catalog_board, named_board, BOARD_NAMES};
 pub use mig_table::{a100_40gb, a100_80gb, h100_80gb, h200_141gb, MigProfile, MigTable};
 pub use power_table::{catalog_power, IDLE_PCT_OF_FULL};
 pub use vnpu_table::{ascend_310p3, ascend_910b3, VnpuTable, VnpuTemplate};
