@@ -1,7 +1,7 @@
 //! The command line: its arguments (clap) and what each command does. [`crate::Cli`] is the
 //! entry point that runs it.
 
-use crate::{compare, experiment, inputs, merge, registry, run, seeds, stdout, sweep};
+use crate::{compare, experiment, inputs, merge, registry, run, seeds, stdout, sweep, trace_info};
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use flexsim_sim::engine::inflation::InflationConfig;
@@ -88,6 +88,17 @@ enum TraceCommand {
         out: PathBuf,
         #[arg(long)]
         force: bool,
+    },
+    /// Print a trace's shape: its format, jobs (and those the reader skipped, with reasons),
+    /// GPU-hours, size mix, arrival span, gangs, and the offered load on a fleet — whether it
+    /// will contend there.
+    Info {
+        /// Trace file in any format flexsim reads (told by its header).
+        file: PathBuf,
+        /// Fleet for the offered load (any fleet file); default: the embedded openb GPU node
+        /// list, as `run` uses.
+        #[arg(long)]
+        nodes: Option<PathBuf>,
     },
 }
 
@@ -524,6 +535,9 @@ fn real_main() -> Result<()> {
                 .with_context(|| format!("writing {}", staged.path().display()))?;
             staged.commit()?;
             outln!("wrote {} jobs to {}", w.pods.len(), out.display());
+        }
+        Command::Trace(TraceCommand::Info { file, nodes }) => {
+            trace_info::print(&file, nodes.as_deref())?
         }
         Command::Policies { verbose } => {
             for p in registry::get().infos() {

@@ -65,6 +65,7 @@ mod run;
 mod seeds;
 mod shard;
 mod sweep;
+mod trace_info;
 
 pub use flexsim_policies::{PolicyInfo, Registry};
 pub use flexsim_sim as sim;

@@ -1567,3 +1567,81 @@ fn pai_and_spot_gpu_traces_replay_on_their_fleets() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("the trace is"), "{}", stderr(&o));
 }
+
+#[test]
+fn trace_info_prints_the_shape_of_every_format() {
+    let d = tmp();
+    let stdout = |o: &Output| String::from_utf8_lossy(&o.stdout).into_owned();
+    // Philly on its own machine list: format, skipped jobs with reasons, sizes, gangs, load.
+    let o = flexsim(
+        &[
+            "trace",
+            "info",
+            &repo("traces/fixtures/philly/cluster_job_log"),
+            "--nodes",
+            &repo("traces/fixtures/philly/cluster_machine_list"),
+        ],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for want in [
+        "(philly)",
+        "jobs          4 (0 without work",
+        "skipped 3 of 7 jobs that cannot be replayed: 1 never scheduled (no attempts)",
+        "  9-16 GPUs           1   25.0%",
+        "gangs         1 (25.0%)",
+        "arrivals      0 .. 141 s, span 2 min",
+        ": 30 GPUs on 5 nodes",
+        // 445.7 GPU-hours over 141 s on 30 GPUs.
+        "offered load  379.",
+    ] {
+        assert!(out.contains(want), "{want:?} not in\n{out}");
+    }
+    // Every other format, against the default fleet (the embedded openb GPU node list).
+    for (file, format) in [
+        ("traces/openb/openb_pod_list_default.csv", "openb"),
+        (
+            "traces/alibaba-dlrm-2025/disaggregated_DLRM_trace.csv",
+            "dlrm",
+        ),
+        ("traces/fixtures/tiresias/tiresias_job.csv", "tiresias"),
+        ("traces/fixtures/helios/cluster_log.csv", "helios"),
+        ("traces/fixtures/acme/trace_seren.csv", "acme"),
+    ] {
+        let o = flexsim(&["trace", "info", &repo(file)], d.path());
+        assert!(o.status.success(), "{file}: {}", stderr(&o));
+        let out = stdout(&o);
+        assert!(out.contains(&format!("({format})")), "{out}");
+        assert!(out.contains("6212 GPUs on 1213 nodes"), "{out}");
+        assert!(out.contains("offered load  "), "{out}");
+    }
+    let o = flexsim(
+        &[
+            "trace",
+            "info",
+            &repo("traces/openb/openb_pod_list_default.csv"),
+        ],
+        d.path(),
+    );
+    assert!(
+        stdout(&o).contains("jobs          8152 (897 without work"),
+        "{}",
+        stdout(&o)
+    );
+    // A malformed trace is an error naming file, line and column.
+    let o = flexsim(
+        &[
+            "trace",
+            "info",
+            &repo("traces/fixtures/helios/cluster_log_bad.csv"),
+        ],
+        d.path(),
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("cluster_log_bad.csv:3: column start_time: expected a time"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -8,7 +8,9 @@
 
 pub mod mutate;
 
-use flexsim_sim::input::trace::{detect_source, dlrm, k8s, native, openb, pai, spot_gpu};
+use flexsim_sim::input::trace::{
+    acme, detect_source, dlrm, helios, k8s, native, openb, pai, philly, spot_gpu, tiresias,
+};
 use flexsim_sim::model::catalog::Catalog;
 use flexsim_sim::model::cluster::Cluster;
 use flexsim_sim::model::fleet::{Fleet, FleetDevice};
@@ -46,6 +48,16 @@ pub enum Target {
     ProfileToml,
     /// a golden summary: JSON parse, then `output::regress::compare` against a fixed run
     Golden,
+    /// `input::trace::tiresias::parse`
+    Tiresias,
+    /// `input::trace::philly::parse` (JSON)
+    Philly,
+    /// `input::trace::helios::parse`
+    Helios,
+    /// `input::trace::acme::parse`
+    Acme,
+    /// `input::philly_machines::parse_noting` (a fleet)
+    PhillyMachines,
 }
 
 /// What a target made of one input.
@@ -60,7 +72,7 @@ pub enum Verdict {
 }
 
 impl Target {
-    pub const ALL: [Target; 10] = [
+    pub const ALL: [Target; 15] = [
         Target::Native,
         Target::Openb,
         Target::Dlrm,
@@ -71,6 +83,11 @@ impl Target {
         Target::FleetCsv,
         Target::ProfileToml,
         Target::Golden,
+        Target::Tiresias,
+        Target::Philly,
+        Target::Helios,
+        Target::Acme,
+        Target::PhillyMachines,
     ];
 
     /// The target's name: its corpus folder and the `afl` binary's argument.
@@ -86,6 +103,11 @@ impl Target {
             Target::FleetCsv => "fleet_csv",
             Target::ProfileToml => "profile_toml",
             Target::Golden => "golden",
+            Target::Tiresias => "tiresias",
+            Target::Philly => "philly",
+            Target::Helios => "helios",
+            Target::Acme => "acme",
+            Target::PhillyMachines => "philly_machines",
         }
     }
 
@@ -106,6 +128,26 @@ impl Target {
             Target::FleetCsv => fleet_csv(data),
             Target::ProfileToml => profile_toml(data),
             Target::Golden => golden(data),
+            Target::Tiresias => job_trace(
+                data,
+                "fuzz/tiresias.csv",
+                |p, d| tiresias::parse(p, d),
+                false,
+            ),
+            Target::Philly => job_trace(
+                data,
+                "fuzz/cluster_job_log",
+                |p, d| philly::parse(p, d),
+                true,
+            ),
+            Target::Helios => job_trace(
+                data,
+                "fuzz/cluster_log.csv",
+                |p, d| helios::parse(p, d),
+                true,
+            ),
+            Target::Acme => job_trace(data, "fuzz/trace_seren.csv", |p, d| acme::parse(p, d), true),
+            Target::PhillyMachines => philly_machines(data),
         }
     }
 }
@@ -248,6 +290,60 @@ pub fn dlrm_trace(data: &[u8]) -> Verdict {
         for p in &w.pods {
             assert!(p.num_gpu == 0 || p.gpu_milli == GPU_MILLI, "{}", p.name);
             assert!(p.latency_sensitive && p.priority == dlrm::DLRM_PRIORITY);
+        }
+    }
+    verdict(&r)
+}
+
+/// The published job traces (Tiresias, Philly, Helios, Acme). Oracles: [`check_workload`];
+/// every job kept has work (the readers skip, and count, those without); a stated gang has at
+/// least two parts whose GPUs make up the job's; where the reader puts time 0 at the earliest
+/// submission (`rebased`), some job arrives at 0 and its trace times are on that clock.
+pub fn job_trace(
+    data: &[u8],
+    name: &str,
+    parse: fn(&Path, &[u8]) -> Result<Workload, flexsim_sim::error::InputError>,
+    rebased: bool,
+) -> Verdict {
+    let path = Path::new(name);
+    let _ = detect_source(path, data);
+    let r = parse(path, data);
+    if let Ok(w) = &r {
+        check_workload(w);
+        for p in &w.pods {
+            assert!(p.work_ms.is_some_and(|w| w > 0), "{}: no work", p.name);
+            if let Some(g) = p.gang {
+                assert!(
+                    g.num_nodes >= 2 && g.gpus_per_node >= 1,
+                    "{}: {g:?}",
+                    p.name
+                );
+                assert_eq!(g.num_nodes * g.gpus_per_node, p.num_gpu, "{}: gang", p.name);
+            }
+            if rebased {
+                assert_eq!(p.creation_time_s.map(|s| s * 1000), Some(p.arrival_ms));
+                assert!(p.scheduled_time_s >= p.creation_time_s, "{}: start", p.name);
+            }
+        }
+        if rebased {
+            assert_eq!(w.pods.iter().map(|p| p.arrival_ms).min(), Some(0));
+        }
+    }
+    verdict(&r)
+}
+
+/// Philly machine lists. Oracles as for [`fleet_toml`]; every GPU model is one of the
+/// mapping's, with its memory.
+pub fn philly_machines(data: &[u8]) -> Verdict {
+    let path = Path::new("fuzz/cluster_machine_list");
+    let r = flexsim_sim::input::philly_machines::parse_noting(path, data, &mut Vec::new());
+    if let Ok(f) = &r {
+        check_fleet(f);
+        for (name, d) in &f.devices {
+            let mapped = flexsim_sim::input::philly_machines::MODELS
+                .iter()
+                .find(|(_, m, _)| m == name);
+            assert_eq!(mapped.map(|m| m.2), Some(d.model.memory_mib), "{name}");
         }
     }
     verdict(&r)

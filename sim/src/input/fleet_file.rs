@@ -39,7 +39,8 @@ use std::path::{Path, PathBuf};
 pub const FLEET_LIMIT: u64 = 10_000_000;
 
 impl Fleet {
-    /// Reads a fleet file: TOML if the name ends in `.toml`; PAI 2020's machine table if the
+    /// Reads a fleet file: TOML if the name ends in `.toml`; a Philly machine list if its name
+    /// or header says so ([`crate::input::philly_machines`]); PAI 2020's machine table if the
     /// name starts with `pai_machine_spec`; a Kubernetes snapshot if the text is JSON; the
     /// spot-GPU node list if the header has `gpu_capacity_num,node_name`; else the openb node
     /// CSV. A fleet
@@ -72,6 +73,11 @@ impl Fleet {
                 source,
             })?;
             Fleet::parse_toml_limited(path, &text, limit)
+        } else if crate::input::philly_machines::is_machine_list(path) {
+            let source = crate::input::csv_rows::open(path)?;
+            let fleet = crate::input::philly_machines::parse_noting(path, source, warnings)?;
+            Fleet::check_size(path, fleet.gpu_count(), fleet.nodes.len() as u64, limit)?;
+            Ok(fleet)
         } else if let Some(nodes) = Fleet::read_trace_nodes(path, warnings)? {
             let devices = nodes.iter().map(|n| u64::from(n.gpus)).sum();
             Fleet::check_size(path, devices, nodes.len() as u64, limit)?;

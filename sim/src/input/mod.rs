@@ -3,11 +3,13 @@
 //! `FILE:LINE: column NAME: expected ..., got "..."`.
 
 pub mod csv_rows;
+pub mod datetime;
 pub mod fleet_file;
 pub mod gpu_names;
 pub mod k8s_nodes;
 pub mod names;
 pub mod pai_machine_spec;
+pub mod philly_machines;
 pub mod profile_file;
 pub mod spot_gpu_nodes;
 pub mod synth;

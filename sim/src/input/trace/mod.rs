@@ -1,16 +1,23 @@
 //! Trace readers: one module per format, each turning a file into a [`Workload`], and
 //! [`read_any`], which picks the reader from the file's header line — or, for the formats
-//! that have none, from the file's name (Alibaba PAI 2020) or its first byte (a Kubernetes
-//! JSON snapshot).
+//! that have none, from the file's name (Alibaba PAI 2020) or its first character (a JSON
+//! object: a Kubernetes snapshot; a JSON array: Philly's job log). [`info`] computes a trace's
+//! shape for `flexsim trace info`.
 //!
 //! [`Workload`]: crate::model::job::Workload
 
+pub mod acme;
 pub mod dlrm;
+pub mod helios;
+pub mod info;
+pub mod jobs;
 pub mod k8s;
 pub mod native;
 pub mod openb;
 pub mod pai;
+pub mod philly;
 pub mod spot_gpu;
+pub mod tiresias;
 
 use crate::error::InputError;
 use crate::input::Warnings;
@@ -36,16 +43,28 @@ pub enum TraceFormat {
     SpotGpu,
     /// A Kubernetes snapshot, `kubectl get nodes,pods -o json` ([`k8s`]): JSON, not CSV.
     K8s,
+    /// The Tiresias simulator's job CSV ([`tiresias`]): `job_id,num_gpu,submit_time,duration`.
+    Tiresias,
+    /// Microsoft Philly's `cluster_job_log` ([`philly`]): a JSON array, the only non-CSV format.
+    Philly,
+    /// SenseTime Helios `cluster_log.csv` ([`helios`]): Slurm jobs with a `vc`.
+    Helios,
+    /// Shanghai AI Lab Acme (Seren, Kalos) job traces ([`acme`]): Slurm jobs with a `type`.
+    Acme,
 }
 
 impl TraceFormat {
-    pub const ALL: [TraceFormat; 6] = [
+    pub const ALL: [TraceFormat; 10] = [
         TraceFormat::Native,
         TraceFormat::Openb,
         TraceFormat::Dlrm,
         TraceFormat::Pai,
         TraceFormat::SpotGpu,
         TraceFormat::K8s,
+        TraceFormat::Tiresias,
+        TraceFormat::Philly,
+        TraceFormat::Helios,
+        TraceFormat::Acme,
     ];
 
     /// The name used on the command line and in messages.
@@ -57,16 +76,46 @@ impl TraceFormat {
             TraceFormat::Pai => "pai",
             TraceFormat::SpotGpu => "spot-gpu",
             TraceFormat::K8s => "k8s",
+            TraceFormat::Tiresias => "tiresias",
+            TraceFormat::Philly => "philly",
+            TraceFormat::Helios => "helios",
+            TraceFormat::Acme => "acme",
         }
     }
 
-    /// The header columns that identify the format (all must be present); empty for the
-    /// formats without a header line, which [`TraceFormat::detect`] never picks.
+    /// Whether the format is JSON (Philly's job log, a Kubernetes snapshot), told by its first
+    /// character rather than a CSV header.
+    pub fn is_json(self) -> bool {
+        matches!(self, TraceFormat::Philly | TraceFormat::K8s)
+    }
+
+    /// The header columns that identify the format (all must be present); for Philly the keys
+    /// of each job; empty for the formats without a header line, which
+    /// [`TraceFormat::detect`] never picks.
     pub fn signature(self) -> &'static [&'static str] {
         match self {
             TraceFormat::Native => &["name", "arrival_s"],
             TraceFormat::Openb => &["name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli"],
             TraceFormat::Dlrm => &["instance_sn", "role"],
+            TraceFormat::Tiresias => &["job_id", "num_gpu", "submit_time", "duration"],
+            TraceFormat::Philly => &["jobid", "attempts"],
+            TraceFormat::Helios => &[
+                "job_id",
+                "vc",
+                "gpu_num",
+                "submit_time",
+                "start_time",
+                "end_time",
+            ],
+            TraceFormat::Acme => &[
+                "job_id",
+                "type",
+                "gpu_num",
+                "node_num",
+                "submit_time",
+                "start_time",
+                "end_time",
+            ],
             TraceFormat::SpotGpu => &["job_name", "worker_num", "job_type"],
             TraceFormat::Pai | TraceFormat::K8s => &[],
         }
@@ -85,15 +134,20 @@ impl TraceFormat {
                 "JSON: a List of Node and Pod objects, as `kubectl get nodes,pods -o json` writes"
                     .to_owned()
             }
+            TraceFormat::Philly => {
+                format!("a JSON array of jobs with {}", self.signature().join(","))
+            }
             f => f.signature().join(","),
         }
     }
 
-    /// The format whose signature the header has. Native is tried first: its required columns
-    /// include openb's.
+    /// The CSV format whose signature the header has. Native is tried first: its required
+    /// columns include openb's. (Helios and Acme differ in `vc` / `type`; Tiresias writes
+    /// `num_gpu` where they write `gpu_num`.)
     pub fn detect<S: AsRef<str>>(header: &[S]) -> Option<TraceFormat> {
         TraceFormat::ALL.into_iter().find(|f| {
-            !f.signature().is_empty()
+            !f.is_json()
+                && !f.signature().is_empty()
                 && f.signature()
                     .iter()
                     .all(|col| header.iter().any(|h| h.as_ref().trim() == *col))
@@ -115,6 +169,10 @@ impl TraceFormat {
             TraceFormat::Pai => pai::parse_noting(path, source, warnings),
             TraceFormat::SpotGpu => spot_gpu::parse_noting(path, source, warnings),
             TraceFormat::K8s => k8s::parse_noting(path, source, warnings),
+            TraceFormat::Tiresias => tiresias::parse_noting(path, source, warnings),
+            TraceFormat::Philly => philly::parse_noting(path, source, warnings),
+            TraceFormat::Helios => helios::parse_noting(path, source, warnings),
+            TraceFormat::Acme => acme::parse_noting(path, source, warnings),
         }?;
         // The list grew by doubling: give back the unused tail (up to half of it).
         workload.pods.shrink_to_fit();
@@ -163,15 +221,20 @@ pub fn detect_file(path: &Path) -> Result<TraceFormat, InputError> {
 }
 
 /// The format of a trace whose text is `source`; `path` names it in messages. A text whose
-/// first non-blank byte opens a JSON object is a Kubernetes snapshot; any other is CSV,
-/// recognised by its header line.
+/// first non-blank byte opens a JSON object is a Kubernetes snapshot, one that opens a JSON
+/// array Philly's job log; any other is CSV, recognised by its header line.
 pub fn detect_source(path: &Path, source: impl std::io::Read) -> Result<TraceFormat, InputError> {
+    use std::io::BufRead;
     let mut source = std::io::BufReader::new(source);
-    if k8s::starts_as_json(&mut source).map_err(|e| InputError::Io {
+    let io = |e| InputError::Io {
         file: path.to_owned(),
         source: e,
-    })? {
+    };
+    if k8s::starts_as_json(&mut source).map_err(io)? {
         return Ok(TraceFormat::K8s);
+    }
+    if philly::looks_like_job_log(source.fill_buf().map_err(io)?) {
+        return Ok(TraceFormat::Philly);
     }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -232,6 +295,32 @@ mod tests {
         );
         // The headerless formats are never matched by a header.
         assert_eq!(TraceFormat::detect::<&str>(&[]), None);
+
+        let tiresias = "job_id,num_gpu,submit_time,iterations,model_name,duration,interval\n";
+        assert_eq!(detect(tiresias).unwrap(), TraceFormat::Tiresias);
+        let helios = format!("{}\n", helios::COLUMNS.join(","));
+        assert_eq!(detect(&helios).unwrap(), TraceFormat::Helios);
+        let seren = "job_id,user,node_num,gpu_num,cpu_num,type,state,submit_time,start_time,\
+                     end_time,duration,queue,gpu_time\n";
+        assert_eq!(detect(seren).unwrap(), TraceFormat::Acme);
+        let kalos = format!("{}\n", acme::COLUMNS.join(","));
+        assert_eq!(detect(&kalos).unwrap(), TraceFormat::Acme);
+        assert_eq!(detect(" \n[{\"jobid\": 1}]").unwrap(), TraceFormat::Philly);
+    }
+
+    #[test]
+    fn every_fixture_is_detected_as_its_format() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../traces/fixtures");
+        for (file, format) in [
+            ("tiresias/tiresias_job.csv", TraceFormat::Tiresias),
+            ("philly/cluster_job_log", TraceFormat::Philly),
+            ("helios/cluster_log.csv", TraceFormat::Helios),
+            ("acme/trace_seren.csv", TraceFormat::Acme),
+            ("acme/trace_kalos.csv", TraceFormat::Acme),
+        ] {
+            assert_eq!(detect_file(&root.join(file)).unwrap(), format, "{file}");
+            assert!(read_any(&root.join(file)).is_ok(), "{file}");
+        }
     }
 
     #[test]
