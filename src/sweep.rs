@@ -204,7 +204,7 @@ pub struct RunRecord {
 
 /// The columns `sweep.csv` gains when a run's fleet has a topology (`metrics::tiers`): jobs of
 /// several devices that ran, the share placed at their best tier, and how many spanned more
-/// than one rack.
+/// than one switch of the first network level (one rack).
 pub const TIER_COLUMNS: [&str; 3] = ["multi_device_jobs", "at_best_tier_pct", "beyond_rack_jobs"];
 
 impl RunRecord {
@@ -404,11 +404,12 @@ fn replay_record(index: u64, s: &ReplaySummary) -> Result<RunRecord> {
     if let Some(t) = tiers {
         // The row's newline goes after the tier fields.
         row.pop();
+        // Tiers past the first network level: `names` is device, board, node, then the levels.
         let beyond: u64 = t
-            .by_tier
+            .names
             .iter()
-            .filter(|(name, _)| !["device", "board", "node", "rack"].contains(&name.as_str()))
-            .map(|(_, n)| n)
+            .skip(4)
+            .filter_map(|name| t.by_tier.get(name))
             .sum();
         row.push_str(&format!(
             ",{},{},{beyond}\n",
