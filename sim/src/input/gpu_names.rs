@@ -95,6 +95,35 @@ pub fn catalog_model(name: &str) -> Option<&'static str> {
         .or_else(|| Catalog::names().iter().copied().find(|m| *m == name))
 }
 
+/// The catalog model of a machine-list row's GPU name in column `col`, for a node with
+/// `count` devices: empty for a node without devices; an error naming the row when a node with
+/// devices names none (`expected` says what was expected); a name the table does not map is
+/// noted in `unknown` (every one of the file is reported together afterwards) and gives an
+/// empty model meanwhile. Shared by the fleet readers of PAI's machine table and spot-GPU's
+/// node list.
+pub fn node_model(
+    row: &crate::input::csv_rows::Row<'_>,
+    col: usize,
+    count: u32,
+    unknown: &mut crate::input::names::Unknowns,
+    expected: &str,
+) -> Result<String, crate::error::InputError> {
+    let m = row.text(col);
+    if count == 0 {
+        return Ok(String::new());
+    }
+    if m.is_empty() {
+        return Err(row.error(col, expected));
+    }
+    Ok(match catalog_model(m) {
+        Some(c) => c.to_owned(),
+        None => {
+            unknown.note(m, row.line());
+            String::new()
+        }
+    })
+}
+
 /// Every name [`catalog_model`] maps: the table's spellings, then the catalog's models.
 pub fn known_names() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = TABLE.iter().map(|r| r.trace).collect();

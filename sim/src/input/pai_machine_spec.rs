@@ -53,20 +53,13 @@ pub fn parse_noting(
         let count: u32 = row.parse(gpus, "a GPU count as a non-negative integer")?;
         let cpu_milli = row.scaled(cpu, 1000.0, "cores as a non-negative number")?;
         let memory_mib = row.scaled(mem, 1024.0, "GB as a non-negative number")?;
-        let m = row.text(model);
-        let mapped = if count == 0 {
-            String::new()
-        } else if m.is_empty() {
-            return Err(row.error(model, "a GPU type for a machine with GPUs"));
-        } else {
-            match crate::input::gpu_names::catalog_model(m) {
-                Some(c) => c.to_owned(),
-                None => {
-                    unknown.note(m, row.line());
-                    String::new()
-                }
-            }
-        };
+        let mapped = crate::input::gpu_names::node_model(
+            row,
+            model,
+            count,
+            &mut unknown,
+            "a GPU type for a machine with GPUs",
+        )?;
         nodes.push(NodeSpec::new(
             node_name, cpu_milli, memory_mib, count, mapped,
         ));

@@ -54,20 +54,13 @@ pub fn parse_noting(
         let cpu_milli = vcpus
             .checked_mul(1000)
             .ok_or_else(|| row.error(cpu, "vCPUs as a non-negative integer up to 2^54"))?;
-        let m = row.text(model);
-        let mapped = if count == 0 {
-            String::new()
-        } else if m.is_empty() {
-            return Err(row.error(model, "a GPU model name for a node with GPUs"));
-        } else {
-            match crate::input::gpu_names::catalog_model(m) {
-                Some(c) => c.to_owned(),
-                None => {
-                    unknown.note(m, row.line());
-                    String::new()
-                }
-            }
-        };
+        let mapped = crate::input::gpu_names::node_model(
+            row,
+            model,
+            count,
+            &mut unknown,
+            "a GPU model name for a node with GPUs",
+        )?;
         nodes.push(NodeSpec::new(
             node_name,
             cpu_milli,
