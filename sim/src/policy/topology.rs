@@ -3,9 +3,10 @@
 //! item 3), so no policy re-implements it:
 //!
 //! * [`gang_options`]: every network switch whose nodes can hold a gang job now, tightest first
-//!   — lowest level (one rack before one spine), then the fewest free devices under the switch
-//!   (best fit: the job takes the fullest group that holds it, keeping emptier racks whole for
-//!   larger gangs), then the switch's index;
+//!   — lowest level (one rack before one spine), then the fewest nodes the gang needs under it
+//!   (largest free parts first), then the fewest free devices under the switch (best fit: the
+//!   job takes the fullest group that holds it, keeping emptier racks whole for larger gangs),
+//!   then the switch's index;
 //! * [`tightest_gang`]: the first of those options on which the engine's greedy gang placer
 //!   ([`gang::greedy_among`]: fewest nodes, the scorer among equals) builds a complete gang —
 //!   "the tightest gang placement"; with a level limit it is Volcano's *hard* mode (no gang
@@ -36,6 +37,8 @@ pub struct GangOption {
     pub switch: u32,
     /// Devices the candidate nodes under it can take for this job now.
     pub capacity: u64,
+    /// The fewest of its candidate nodes that hold the job (largest parts first).
+    pub nodes: usize,
 }
 
 impl GangOption {
@@ -54,7 +57,8 @@ fn enough(pod: &Pod, nodes: usize, capacity: u64) -> bool {
 }
 
 /// Every switch under which gang job `pod` fits now (`cands`: [`gang_candidates`]), ranked
-/// tightest first (module notes). Empty on a fleet without a topology.
+/// tightest first (module notes). Empty on a fleet without a topology. Cost: O(candidates ×
+/// log candidates) per network level.
 pub fn gang_options(cluster: &Cluster, pod: &Pod, cands: &[GangCandidate]) -> Vec<GangOption> {
     let Some(topo) = cluster.topology() else {
         return Vec::new();
@@ -62,22 +66,38 @@ pub fn gang_options(cluster: &Cluster, pod: &Pod, cands: &[GangCandidate]) -> Ve
     let mut out = Vec::new();
     for level in 0..topo.levels.len() {
         let switches = topo.switches[level].len();
-        let mut capacity = vec![0u64; switches];
-        let mut nodes = vec![0usize; switches];
+        let mut parts: Vec<Vec<u32>> = vec![Vec::new(); switches];
         for c in cands {
-            let s = topo.switch_of(c.node, level) as usize;
-            capacity[s] += u64::from(c.max_gpus);
-            nodes[s] += 1;
+            parts[topo.switch_of(c.node, level) as usize].push(c.max_gpus);
         }
-        let mut fitting: Vec<GangOption> = (0..switches)
-            .filter(|&s| enough(pod, nodes[s], capacity[s]))
-            .map(|s| GangOption {
+        let mut fitting: Vec<GangOption> = Vec::new();
+        for (s, caps) in parts.iter_mut().enumerate() {
+            let capacity: u64 = caps.iter().map(|&k| u64::from(k)).sum();
+            if !enough(pod, caps.len(), capacity) {
+                continue;
+            }
+            let nodes = match pod.gang {
+                Some(shape) => shape.num_nodes as usize,
+                None => {
+                    caps.sort_unstable_by(|a, b| b.cmp(a));
+                    let mut held = 0u64;
+                    caps.iter()
+                        .take_while(|&&k| {
+                            let short = held < u64::from(pod.num_gpu);
+                            held += u64::from(k);
+                            short
+                        })
+                        .count()
+                }
+            };
+            fitting.push(GangOption {
                 level,
                 switch: s as u32,
-                capacity: capacity[s],
-            })
-            .collect();
-        fitting.sort_by_key(|o| (o.capacity, o.switch));
+                capacity,
+                nodes,
+            });
+        }
+        fitting.sort_by_key(|o| (o.nodes, o.capacity, o.switch));
         out.extend(fitting);
     }
     out
@@ -252,6 +272,48 @@ rack = "r9"
             opts.iter().map(|o| (o.level, o.switch)).collect::<Vec<_>>(),
             [(0, 1), (1, 0)]
         );
+    }
+
+    #[test]
+    fn fewer_nodes_rank_before_a_fuller_rack() {
+        let toml = "[[groups]]\nname = \"a\"\ncount = 6\ncpu_milli = 128000\nmemory_mib = \
+                    1048576\nmodel = \"A100-80\"\ndevices = 8\nrack = \"r{i/3}\"\n";
+        let mut c = Cluster::new(&Fleet::parse_toml(Path::new("t.toml"), toml).unwrap());
+        let busy = |c: &mut Cluster, id: usize, node: usize, k: u16| {
+            c.place(
+                id,
+                &with_gpus(&job(1), u32::from(k)),
+                Placement {
+                    node,
+                    gpus: (0..k).collect(),
+                },
+            )
+            .unwrap();
+        };
+        // r0 = nodes 0, 1, 2 with 8, 8, 1 free (17: two nodes hold 16); r1 = 3, 4, 5 with
+        // 6, 6, 4 free (16: the fuller rack, but three nodes).
+        busy(&mut c, 90, 2, 7);
+        busy(&mut c, 91, 3, 2);
+        busy(&mut c, 92, 4, 2);
+        busy(&mut c, 93, 5, 4);
+        let mut cands = Vec::new();
+        gang_candidates(&c, &job(16), &mut cands);
+        let opts = gang_options(&c, &job(16), &cands);
+        assert_eq!(
+            opts.iter()
+                .map(|o| (o.level, o.switch, o.nodes))
+                .collect::<Vec<_>>(),
+            [(0, 0, 2), (0, 1, 3), (1, 0, 2)]
+        );
+        let g = tightest_gang(
+            &c,
+            &job(16),
+            &mut Unscored,
+            &mut SimRng::seed_from_u64(1),
+            None,
+        )
+        .unwrap();
+        assert_eq!(nodes(&g), [0, 1]);
     }
 
     #[test]
