@@ -3,9 +3,9 @@
 //! lowest; a job's `networkTopology` says `mode: hard | soft` and `highestTierAllowed`).
 //!
 //! * **Gangs** (jobs spanning nodes) go into the lowest tier that holds them
-//!   ([`topology::tightest_gang`]): one rack before one spine, the fullest rack that holds the
-//!   gang first (best fit, so emptier racks stay whole for larger gangs), the fewest nodes
-//!   within it, ties by best-fit.
+//!   ([`topology::tightest_gang`]): one rack before one spine; among racks, the one where the
+//!   gang needs the fewest nodes, then the fullest that holds it (best fit, so emptier racks
+//!   stay whole for larger gangs); within it the fewest nodes, ties by best-fit.
 //!   * `mode=soft` (default): the lowest tier that fits now, else anywhere — the job never
 //!     waits for a tighter placement.
 //!   * `mode=hard`: only within one switch of tier `tier` or below (`tier=1`: one rack); a gang
