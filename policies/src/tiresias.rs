@@ -35,7 +35,10 @@
 //! * **Placement** on one node, so a job's cards are always consolidated (the paper
 //!   consolidates models with skewed tensor sizes and places others anywhere; flexsim has no
 //!   model profiles, and single-node placements are consolidated by construction):
-//!   `placement=best-fit` (default) or `first-fit` ([`crate::placement`]).
+//!   `placement=best-fit` (default) or `first-fit` ([`crate::placement`]). On a fleet with a
+//!   topology, `best-fit` consolidates by the graph as the paper's rule asks: a job's cards in
+//!   one fabric domain, a gang in the fewest racks, then the fewest nodes
+//!   ([`flexsim_sim::policy::topology`]).
 //!
 //! Against the Tiresias simulator (`tests/crossval/`): its `dlas-gpu` counts GPUs cluster-wide
 //! (compare on a one-node pool fleet), charges no restart cost, and demotes only at events, late
