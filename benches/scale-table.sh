@@ -30,9 +30,12 @@
 #
 # Usage:
 #   benches/scale-table.sh [--quick] [--limit S] [--policies a,b] [--jobs 10000,100000]
-#                          [--gpus 1000,10000] [--loads unsaturated,saturated] [--report-only]
+#                          [--gpus 1000,10000] [--loads unsaturated,saturated] [--callgrind]
+#                          [--report-only]
 #   --quick        10^4 and 10^5 jobs on 10^3 and 10^4 GPUs only (a few minutes for best-fit)
 #   --limit S      per-run wall-clock limit, seconds (default 300)
+#   --callgrind    also count instructions (valgrind callgrind, ~50x slower) of each completed
+#                  run; used for the 10^4-job cells of the fleet-size ratio table
 #   --report-only  only rebuild results/bench/README.md from the CSV
 # Cells run cheapest first (jobs, then GPUs, then load), so a limited budget measures the
 # small end of the grid for every selected policy. Several invocations may run at once
@@ -57,7 +60,7 @@ JOBS = [10**4, 10**5, 10**6]
 GPUS = [10**3, 10**4, 10**5]
 LOADS = ["unsaturated", "saturated"]
 COLS = ["jobs", "gpus", "policy", "load", "interarrival_s", "cpu_s", "wall_s", "max_rss_mb",
-        "events", "events_per_cpu_s", "q1k_pct", "status"]
+        "events", "events_per_cpu_s", "q1k_pct", "status", "instructions"]
 
 args = sys.argv[1:]
 def opt(name, default):
@@ -65,6 +68,7 @@ def opt(name, default):
         return args[args.index(name) + 1]
     return default
 quick = "--quick" in args
+callgrind = "--callgrind" in args
 report_only = "--report-only" in args
 limit = int(opt("--limit", "300"))
 policies = opt("--policies", ",".join(POLICIES)).split(",")
@@ -166,6 +170,13 @@ def run_cell(tmp, jobs, gpus, policy, load):
         row.update(cpu_s=f"{cpu:.2f}", wall_s=e, events=ev,
                    events_per_cpu_s=f"{ev / max(cpu, 0.01):.0f}",
                    q1k_pct=f"{q1k_pct(os.path.join(out, 'jobs.csv')):.0f}", status="ok")
+        if callgrind:
+            # instruction count (repeatable on a loaded machine, unlike CPU seconds)
+            vg = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+                                + cmd[cmd.index(BIN):], capture_output=True, text=True)
+            n = [l.split("Collected :")[1].strip() for l in vg.stderr.splitlines()
+                 if "Collected :" in l]
+            row["instructions"] = n[-1] if n else ""
     subprocess.run(["rm", "-rf", out])
     return row
 
@@ -316,6 +327,19 @@ for p in POLICIES:
             w(f"| {p} | {l} | {f'{1e6 * per_event(lo):.1f}{q(lo)}' if ok(lo) else 'not measured'} | "
               f"{'not measured' if hi is None or not hi['status'].startswith('skip') else hi['status']} | |")
 w("")
+ins = lambda r: r is not None and r.get("instructions")
+ipe = lambda r: float(r["instructions"]) / float(r["events"])
+pairs = [(p, l, cell(10**4, 10**3, p, l), cell(10**4, 10**5, p, l)) for p in POLICIES for l in LOADS]
+pairs = [(p, l, lo, hi) for p, l, lo, hi in pairs if ins(lo) and ins(hi)]
+if pairs:
+    w("The same ratio in instructions per event (callgrind, `--callgrind`; repeatable here, and")
+    w("free of GNU time's 10 ms resolution, which the 10^3-GPU cells' CPU seconds are close to):")
+    w("")
+    w("| policy | load | 10^3 GPUs instr/event | 10^5 GPUs instr/event | ratio |")
+    w("|---|---|---:|---:|---:|")
+    for p, l, lo, hi in pairs:
+        w(f"| {p} | {l} | {ipe(lo):,.0f} | {ipe(hi):,.0f} | {ipe(hi) / ipe(lo):.1f}× |")
+    w("")
 w("## Per-event cost at 10^4 GPUs: saturated vs unsaturated (acceptance: ≤ 2×)")
 w("")
 w("Only a row whose saturated run has q≥1k above 50 % tests the acceptance: 10^4 jobs cannot")
