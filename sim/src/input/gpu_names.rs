@@ -146,6 +146,18 @@ pub fn expected() -> String {
     )
 }
 
+/// The error for the GPU names of column `col` of `table` that map onto no catalog model
+/// (`unknown`, noted row by row: [`node_model`]); every one is listed at once, with the names
+/// the table knows. Shared by the CSV readers that map GPU names (PAI and spot-GPU machine
+/// lists, spot-GPU jobs).
+pub fn refuse_unmapped<R: std::io::Read>(
+    table: &crate::input::csv_rows::CsvTable<R>,
+    col: usize,
+    unknown: &crate::input::names::Unknowns,
+) -> Result<(), InputError> {
+    table.unknown_values(col, unknown, &expected(), &known_names())
+}
+
 /// The error for GPU names of a file without columns (a JSON snapshot) that map onto no
 /// catalog model: `unmapped` holds each name with where it was met (`node gpu-3`), in order
 /// of first appearance. Every name is listed, with a suggestion where one is close, then the

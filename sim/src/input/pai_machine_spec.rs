@@ -65,13 +65,7 @@ pub fn parse_noting(
         ));
         Ok(())
     })?;
-    let known = crate::input::gpu_names::known_names();
-    table.unknown_values(
-        model,
-        &unknown,
-        &crate::input::gpu_names::expected(),
-        &known,
-    )?;
+    crate::input::gpu_names::refuse_unmapped(&table, model, &unknown)?;
     Ok(nodes)
 }
 

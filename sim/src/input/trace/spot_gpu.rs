@@ -139,13 +139,7 @@ pub fn parse_noting(
         Ok(())
     })?;
     if let Some(c) = model {
-        let known = crate::input::gpu_names::known_names();
-        table.unknown_values(
-            c,
-            &unknown_models,
-            &crate::input::gpu_names::expected(),
-            &known,
-        )?;
+        crate::input::gpu_names::refuse_unmapped(&table, c, &unknown_models)?;
     }
     if pods.is_empty() {
         return Err(InputError::Invalid {
