@@ -74,10 +74,7 @@ fn print_topology(t: &Topology) {
         t.nic_gb_s
     );
     for (k, level) in t.levels.iter().enumerate() {
-        let mut per_switch = vec![0u64; t.switches[k].len()];
-        for n in 0..t.node_count() {
-            per_switch[t.switch_of(n, k) as usize] += 1;
-        }
+        let per_switch = t.nodes_under(k);
         let (lo, hi) = (
             per_switch.iter().min().copied().unwrap_or(0),
             per_switch.iter().max().copied().unwrap_or(0),

@@ -299,11 +299,11 @@ impl Policy for HiBinpack {
     /// Gangs: the tightest placement on a fleet with a topology ([`HiCore::place_gang`]).
     fn place_gang(
         &mut self,
-        cluster: &flexsim_sim::model::cluster::Cluster,
-        _job: flexsim_sim::model::job::PodId,
-        pod: &flexsim_sim::model::job::Pod,
-        rng: &mut flexsim_sim::policy::SimRng,
-    ) -> Option<flexsim_sim::model::gang::GangPlacement> {
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        rng: &mut SimRng,
+    ) -> Option<GangPlacement> {
         self.core.place_gang(cluster, pod, rng)
     }
 

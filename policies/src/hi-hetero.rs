@@ -19,6 +19,7 @@
 //! unless a slower one has a card it fills much better.
 
 use flexsim_sim::model::cluster::{Cluster, Placement};
+use flexsim_sim::model::gang::GangPlacement;
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::model::units::GPU_MILLI;
@@ -64,11 +65,11 @@ impl Policy for HiHetero {
     /// Gangs: the tightest placement on a fleet with a topology ([`HiCore::place_gang`]).
     fn place_gang(
         &mut self,
-        cluster: &flexsim_sim::model::cluster::Cluster,
-        _job: flexsim_sim::model::job::PodId,
-        pod: &flexsim_sim::model::job::Pod,
-        rng: &mut flexsim_sim::policy::SimRng,
-    ) -> Option<flexsim_sim::model::gang::GangPlacement> {
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        rng: &mut SimRng,
+    ) -> Option<GangPlacement> {
         self.core.place_gang(cluster, pod, rng)
     }
 

@@ -16,6 +16,7 @@
 //!   unneeded ones dropped again. The engine requeues the victims (restart cost paid).
 
 use flexsim_sim::model::cluster::{Cluster, Node, Placement};
+use flexsim_sim::model::gang::GangPlacement;
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::policy::params::{ParamError, Params};
@@ -159,11 +160,11 @@ impl Policy for HiPriority {
     /// Gangs: the tightest placement on a fleet with a topology ([`HiCore::place_gang`]).
     fn place_gang(
         &mut self,
-        cluster: &flexsim_sim::model::cluster::Cluster,
-        _job: flexsim_sim::model::job::PodId,
-        pod: &flexsim_sim::model::job::Pod,
-        rng: &mut flexsim_sim::policy::SimRng,
-    ) -> Option<flexsim_sim::model::gang::GangPlacement> {
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        rng: &mut SimRng,
+    ) -> Option<GangPlacement> {
         self.core.place_gang(cluster, pod, rng)
     }
 

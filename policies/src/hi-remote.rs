@@ -16,6 +16,7 @@
 //!   scenario parameter, no published number).
 
 use flexsim_sim::model::cluster::{Cluster, NodeId, Placement};
+use flexsim_sim::model::gang::GangPlacement;
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::policy::{Policy, RemotePlacement, SimRng};
@@ -68,11 +69,11 @@ impl Policy for HiRemote {
     /// Gangs: the tightest placement on a fleet with a topology ([`HiCore::place_gang`]).
     fn place_gang(
         &mut self,
-        cluster: &flexsim_sim::model::cluster::Cluster,
-        _job: flexsim_sim::model::job::PodId,
-        pod: &flexsim_sim::model::job::Pod,
-        rng: &mut flexsim_sim::policy::SimRng,
-    ) -> Option<flexsim_sim::model::gang::GangPlacement> {
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        rng: &mut SimRng,
+    ) -> Option<GangPlacement> {
         self.core.place_gang(cluster, pod, rng)
     }
 

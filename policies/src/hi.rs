@@ -9,6 +9,7 @@
 //! speed, a whole-set term that keeps it off the feasible-node index.
 
 use flexsim_sim::model::cluster::{Cluster, Placement};
+use flexsim_sim::model::gang::GangPlacement;
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::policy::{JobsView, Policy, QueuedJob, RemotePlacement, SimRng};
@@ -45,11 +46,11 @@ impl Policy for Hi {
     /// Gangs: the tightest placement on a fleet with a topology ([`HiCore::place_gang`]).
     fn place_gang(
         &mut self,
-        cluster: &flexsim_sim::model::cluster::Cluster,
-        _job: flexsim_sim::model::job::PodId,
-        pod: &flexsim_sim::model::job::Pod,
-        rng: &mut flexsim_sim::policy::SimRng,
-    ) -> Option<flexsim_sim::model::gang::GangPlacement> {
+        cluster: &Cluster,
+        _job: PodId,
+        pod: &Pod,
+        rng: &mut SimRng,
+    ) -> Option<GangPlacement> {
         self.core.place_gang(cluster, pod, rng)
     }
 

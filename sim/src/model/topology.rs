@@ -287,15 +287,7 @@ impl Topology {
             oversubscription.push(o);
             level_gb_s.push(level_gb_s[k - 1] / o);
         }
-        let mut largest = Vec::with_capacity(l);
-        for (k, names) in switches.iter().enumerate() {
-            let mut count = vec![0usize; names.len()];
-            for n in 0..switch_of.len() {
-                count[under[n * l + k] as usize] += 1;
-            }
-            largest.push(count.into_iter().max().unwrap_or(0));
-        }
-        Ok(Topology {
+        let mut t = Topology {
             levels,
             switches,
             under,
@@ -303,13 +295,26 @@ impl Topology {
             level_gb_s,
             oversubscription,
             boards,
-            largest,
-        })
+            largest: Vec::new(),
+        };
+        t.largest = (0..l)
+            .map(|k| t.nodes_under(k).into_iter().max().unwrap_or(0))
+            .collect();
+        Ok(t)
     }
 
     /// Number of nodes it places.
     pub fn node_count(&self) -> usize {
         self.under.len() / self.levels.len().max(1)
+    }
+
+    /// Per switch of `level`, the number of nodes under it.
+    pub fn nodes_under(&self, level: usize) -> Vec<usize> {
+        let mut count = vec![0usize; self.switches[level].len()];
+        for n in 0..self.node_count() {
+            count[self.switch_of(n, level) as usize] += 1;
+        }
+        count
     }
 
     /// The switch above `node` at `level`.

@@ -46,7 +46,7 @@ use crate::model::fleet::Fleet;
 use crate::model::fragmentation::TypicalPods;
 use crate::model::job::{Pod, PodId, Workload};
 use crate::model::perf::{PerfParams, PerfTenant, TenantRate};
-use crate::model::topology::Tier;
+use crate::model::topology::{Tier, Topology};
 use crate::model::units::GPU_MILLI;
 use crate::policy::{JobsView, Policy, QueuedJob, RunningJob, Setup, SimRng};
 use rand::SeedableRng;
@@ -563,15 +563,15 @@ impl Engine<'_> {
         end: u64,
         node_names: &[Arc<str>],
         job_class: &[u32],
-        (pending_cache, best_cache): (&mut [Option<PendingReason>], &mut [Option<Option<Tier>>]),
+        (pending_cache, best): (&mut [Option<PendingReason>], &mut BestTiers),
     ) -> JobRecord {
         let p = &self.pods[id];
-        let (tier, best_tier) = if self.spread.is_empty() {
-            (None, None)
-        } else {
-            let class = self.fit_class[id] as usize;
-            let best = *best_cache[class].get_or_insert_with(|| self.best_tier(p));
-            (j.first_start.map(|_| self.spread[id].0), best)
+        let (tier, best_tier) = match self.cluster.topology() {
+            None => (None, None),
+            Some(topo) => (
+                j.first_start.map(|_| self.spread[id].0),
+                best.of(topo, self.fit_class[id] as usize, p),
+            ),
         };
         JobRecord {
             tier,
@@ -648,7 +648,7 @@ impl Engine<'_> {
             }
         }
         let (classes, job_class) = classes_of(self.pods);
-        let mut best_cache = vec![None; self.failed_in_pass.len()];
+        let mut best = BestTiers::new(&self.cluster, self.failed_in_pass.len());
         // Records are built from the last job back, and the job list shrinks as they are, so
         // that the two lists never both hold every job (the run's peak memory).
         const CHUNK: usize = 1 << 16;
@@ -662,7 +662,7 @@ impl Engine<'_> {
                 end,
                 &node_names,
                 &job_class,
-                (&mut pending_cache, &mut best_cache),
+                (&mut pending_cache, &mut best),
             ));
             if id.is_multiple_of(CHUNK) {
                 jobs.shrink_to_fit();
@@ -678,27 +678,47 @@ impl Engine<'_> {
             .map(|t| TierFigures::of(&outcome.jobs, t));
         outcome
     }
+}
 
-    /// The tightest tier a job of `pod`'s shape can span on this fleet (the best over the
-    /// device models it accepts), `None` if no node takes it.
-    fn best_tier(&self, pod: &Pod) -> Option<Tier> {
-        let topo = self.cluster.topology()?;
-        let mut per_model: BTreeMap<&str, u32> = BTreeMap::new();
-        for n in self.cluster.nodes() {
-            if n.gpu_count() > 0 && pod.gpu_spec.accepts(&n.model) {
-                let e = per_model.entry(n.model.as_str()).or_insert(0);
+/// The tightest tier a job's shape can span on the fleet ([`Topology::best_tier`]), per fit
+/// class, for the records' `best_tier`: the most devices a node of each model has, found once,
+/// then per class the best over the models the job accepts.
+struct BestTiers {
+    /// Device model ⇒ the most devices one node of it has.
+    per_model: BTreeMap<String, u32>,
+    by_class: Vec<Option<Option<Tier>>>,
+}
+
+impl BestTiers {
+    fn new(cluster: &Cluster, classes: usize) -> Self {
+        let mut per_model: BTreeMap<String, u32> = BTreeMap::new();
+        if cluster.topology().is_some() {
+            for n in cluster.nodes().iter().filter(|n| n.gpu_count() > 0) {
+                let e = per_model.entry(n.model.clone()).or_insert(0);
                 *e = (*e).max(n.gpu_count() as u32);
             }
         }
-        per_model
-            .into_iter()
-            .map(|(model, per_node)| {
-                let per_node = match pod.gang {
-                    Some(s) if s.num_nodes >= 2 => per_node.min(s.gpus_per_node),
-                    _ => per_node,
-                };
-                topo.best_tier(pod.num_gpu, topo.boards.get(model), per_node)
-            })
-            .min()
+        BestTiers {
+            per_model,
+            by_class: vec![None; classes],
+        }
+    }
+
+    /// The best tier of `pod` (of fit class `class`) on `topo`; `None` if no node takes it.
+    fn of(&mut self, topo: &Topology, class: usize, pod: &Pod) -> Option<Tier> {
+        let per_model = &self.per_model;
+        *self.by_class[class].get_or_insert_with(|| {
+            per_model
+                .iter()
+                .filter(|(model, _)| pod.gpu_spec.accepts(model))
+                .map(|(model, &per_node)| {
+                    let per_node = match pod.gang {
+                        Some(s) if s.num_nodes >= 2 => per_node.min(s.gpus_per_node),
+                        _ => per_node,
+                    };
+                    topo.best_tier(pod.num_gpu, topo.boards.get(model), per_node)
+                })
+                .min()
+        })
     }
 }
