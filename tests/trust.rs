@@ -551,3 +551,161 @@ mod gang_jobs {
         );
     }
 }
+
+/// A policy's replay promises ([`ReplayHints`]) change what the engine skips, never what
+/// happens: every shipped policy, on contended replays, gives the same outcome with its
+/// promises as with none (the engine's full walk of the queue every pass).
+mod replay_hints {
+    use super::*;
+    use flexsim_sim::input::synth::{generate, SynthParams};
+    use flexsim_sim::model::cluster::{Cluster, Placement};
+    use flexsim_sim::model::gang::GangPlacement;
+    use flexsim_sim::model::job::{Pod, PodId};
+    use flexsim_sim::model::slicing::SlicingMode;
+    use flexsim_sim::policy::{
+        Discipline, JobsView, Policy, QueuedJob, RemotePlacement, ReplayHints, Setup, SimRng,
+    };
+
+    /// `inner` with every call passed through, but no promise.
+    struct NoHints(Box<dyn Policy>);
+
+    impl Policy for NoHints {
+        fn name(&self) -> &str {
+            self.0.name()
+        }
+        fn prepare(&mut self, setup: &Setup<'_>) {
+            self.0.prepare(setup)
+        }
+        fn preferred_slicing(&self) -> Option<SlicingMode> {
+            self.0.preferred_slicing()
+        }
+        fn uses_topology(&self) -> bool {
+            self.0.uses_topology()
+        }
+        fn place(&mut self, c: &Cluster, j: PodId, p: &Pod, r: &mut SimRng) -> Option<Placement> {
+            self.0.place(c, j, p, r)
+        }
+        fn place_gang(
+            &mut self,
+            c: &Cluster,
+            j: PodId,
+            p: &Pod,
+            r: &mut SimRng,
+        ) -> Option<GangPlacement> {
+            self.0.place_gang(c, j, p, r)
+        }
+        fn place_remote(
+            &mut self,
+            c: &Cluster,
+            j: PodId,
+            p: &Pod,
+            r: &mut SimRng,
+        ) -> Option<RemotePlacement> {
+            self.0.place_remote(c, j, p, r)
+        }
+        /// The promised key order as the full walk's sort (stable: equal keys keep their
+        /// order), for a policy that orders by key instead of in `order_queue`.
+        fn order_queue(&mut self, jobs: &JobsView<'_>, queue: &mut [QueuedJob]) {
+            if self.0.replay_hints().keyed_queue {
+                let keys: std::collections::HashMap<PodId, _> = queue
+                    .iter()
+                    .map(|q| (q.pod, self.0.queue_key(jobs, q)))
+                    .collect();
+                queue.sort_by_key(|q| keys[&q.pod]);
+            } else {
+                self.0.order_queue(jobs, queue)
+            }
+        }
+        fn discipline(&self) -> Discipline {
+            self.0.discipline()
+        }
+        fn begin_pass(&mut self, jobs: &JobsView<'_>) {
+            self.0.begin_pass(jobs)
+        }
+        fn preempt(&mut self, c: &Cluster, j: PodId, p: &Pod, v: &JobsView<'_>) -> Vec<PodId> {
+            self.0.preempt(c, j, p, v)
+        }
+        fn next_wake(&mut self, jobs: &JobsView<'_>, waiting: &[QueuedJob]) -> Option<u64> {
+            self.0.next_wake(jobs, waiting)
+        }
+        fn replay_hints(&self) -> ReplayHints {
+            ReplayHints::NONE
+        }
+    }
+
+    /// A saturated synthetic trace: `jobs` jobs arriving 10× faster than `fleet` drains them.
+    fn contended(jobs: usize, interarrival_s: f64) -> Workload {
+        generate(&SynthParams {
+            jobs,
+            seed: 7,
+            interarrival_s,
+            share_latency_sensitive: 0.3,
+            ..SynthParams::default()
+        })
+    }
+
+    fn small_synth_fleet() -> Fleet {
+        let path = repo("traces/fleets/synth-10k.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("count = 1250"));
+        Fleet::parse_toml(&path, &text.replace("count = 1250", "count = 6")).unwrap()
+    }
+
+    #[test]
+    fn every_shipped_policy_gives_the_same_replay_with_its_promises_as_without() {
+        let cases = [
+            (small_synth_fleet(), contended(1500, 2.0)),
+            (fleet("traces/fleets/mixed.toml"), contended(1500, 1.0)),
+        ];
+        let registry = flexsim_policies::Registry::shipped();
+        let (mut promised, mut compared, mut contended) = (0, 0, 0);
+        for info in registry.infos() {
+            for (f, w) in &cases {
+                let build = || registry.build(info.name).unwrap().policy;
+                let mut with = build();
+                if with.replay_hints() != ReplayHints::NONE {
+                    promised += 1;
+                }
+                let config = replay::ReplayConfig::default();
+                let a = replay::run(f, w, with.as_mut(), &config);
+                let b = replay::run(f, w, &mut NoHints(build()), &config);
+                // A policy whose slicing mode the fleet lacks is refused alike.
+                let (a, b) = match (a, b) {
+                    (Ok(a), Ok(b)) => (a, b),
+                    (a, b) => {
+                        assert_eq!(format!("{:?}", a.err()), format!("{:?}", b.err()));
+                        continue;
+                    }
+                };
+                compared += 1;
+                contended += u32::from(a.timeseries.iter().any(|r| r.point.waiting >= 100));
+                let waited = a.figures.clone();
+                if let Some((x, y)) = a
+                    .jobs
+                    .iter()
+                    .zip(&b.jobs)
+                    .find(|(x, y)| format!("{x:?}") != format!("{y:?}"))
+                {
+                    panic!(
+                        "{} on {}: job {} differs:\n with promises {x:?}\n without {y:?}",
+                        info.name, f.name, x.pod
+                    );
+                }
+                assert_eq!(
+                    format!("{:?}", (waited, a.timeseries, a.energy)),
+                    format!("{:?}", (b.figures, b.timeseries, b.energy)),
+                    "{} on {}: the figures differ",
+                    info.name,
+                    f.name
+                );
+            }
+        }
+        // The check means something: most shipped policies promise something, and most
+        // runs had a long queue.
+        assert!(promised >= 2 * 12, "{promised} promising runs");
+        assert!(
+            contended * 4 >= compared * 3,
+            "{contended} of {compared} contended"
+        );
+    }
+}

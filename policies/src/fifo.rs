@@ -47,6 +47,11 @@ impl Policy for Fifo {
         self.name
     }
 
+    /// FIFO, no preemption, a job refused only when no node holds it (`ReplayHints`).
+    fn replay_hints(&self) -> flexsim_sim::policy::ReplayHints {
+        flexsim_sim::policy::ReplayHints::PLACER
+    }
+
     placement::place_with_placer!();
 
     fn discipline(&self) -> Discipline {

@@ -31,6 +31,11 @@ impl Policy for FirstFit {
         "first-fit"
     }
 
+    /// FIFO, no preemption, a job refused only when no node holds it (`ReplayHints`).
+    fn replay_hints(&self) -> flexsim_sim::policy::ReplayHints {
+        flexsim_sim::policy::ReplayHints::PLACER
+    }
+
     fn place(
         &mut self,
         cluster: &Cluster,

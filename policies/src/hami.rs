@@ -23,7 +23,9 @@ use flexsim_sim::model::cluster::{Cluster, Node, NodeId, Placement};
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::{CardState, SlicingMode};
 use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
-use flexsim_sim::policy::{Greedy, JobsView, NodeScorer, Policy, QueuedJob, SimRng};
+use flexsim_sim::policy::{
+    Greedy, JobsView, NodeScorer, Policy, QueueKey, QueuedJob, ReplayHints, SimRng,
+};
 
 /// Which end of a score HAMi prefers at one level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,9 +198,25 @@ pub fn priority_then_fifo(jobs: &JobsView<'_>, queue: &mut [QueuedJob]) {
     queue.sort_by_key(|q| std::cmp::Reverse(jobs.pods[q.pod].priority));
 }
 
+/// [`priority_then_fifo`]'s order as a queue key (the engine keeps the queue in it,
+/// [`ReplayHints::keyed_queue`]): higher priority first; equal keys stay FIFO.
+pub fn priority_key(jobs: &JobsView<'_>, job: &QueuedJob) -> QueueKey {
+    QueueKey(QueueKey::higher_first(jobs.pods[job.pod].priority), 0, 0)
+}
+
 impl Policy for Hami {
     fn name(&self) -> &str {
         "hami"
+    }
+
+    /// Priority order by key ([`priority_key`]), no preemption, a job refused only when no
+    /// node holds it.
+    fn replay_hints(&self) -> ReplayHints {
+        ReplayHints::PLACER
+    }
+
+    fn queue_key(&mut self, jobs: &JobsView<'_>, job: &QueuedJob) -> QueueKey {
+        priority_key(jobs, job)
     }
 
     fn preferred_slicing(&self) -> Option<SlicingMode> {

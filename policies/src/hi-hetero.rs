@@ -62,6 +62,11 @@ impl Policy for HiHetero {
         "hi-hetero"
     }
 
+    /// FIFO, no preemption, a job refused only when no node holds it (`ReplayHints`).
+    fn replay_hints(&self) -> flexsim_sim::policy::ReplayHints {
+        flexsim_sim::policy::ReplayHints::PLACER
+    }
+
     /// Gangs: the tightest placement on a fleet with a topology ([`HiCore::place_gang`]).
     fn place_gang(
         &mut self,

@@ -20,9 +20,9 @@ use flexsim_sim::model::gang::GangPlacement;
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::policy::params::{ParamError, Params};
-use flexsim_sim::policy::{JobsView, Policy, QueuedJob, SimRng};
+use flexsim_sim::policy::{JobsView, Policy, QueueKey, QueuedJob, ReplayHints, SimRng};
 
-use crate::hami::priority_then_fifo;
+use crate::hami::{priority_key, priority_then_fifo};
 use crate::hi_binpack::HiCore;
 use crate::preemption::fewest_victims;
 
@@ -155,6 +155,19 @@ pub fn choose_victims(
 impl Policy for HiPriority {
     fn name(&self) -> &str {
         self.name
+    }
+
+    /// Priority order by key ([`priority_key`]); it preempts, and refuses a job only when no
+    /// node holds it.
+    fn replay_hints(&self) -> ReplayHints {
+        ReplayHints {
+            never_preempts: false,
+            ..ReplayHints::PLACER
+        }
+    }
+
+    fn queue_key(&mut self, jobs: &JobsView<'_>, job: &QueuedJob) -> QueueKey {
+        priority_key(jobs, job)
     }
 
     /// Gangs: the tightest placement on a fleet with a topology ([`HiCore::place_gang`]).

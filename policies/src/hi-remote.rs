@@ -19,7 +19,7 @@ use flexsim_sim::model::cluster::{Cluster, NodeId, Placement};
 use flexsim_sim::model::gang::GangPlacement;
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
-use flexsim_sim::policy::{Policy, RemotePlacement, SimRng};
+use flexsim_sim::policy::{Policy, Refusals, RemotePlacement, ReplayHints, SimRng};
 
 use crate::hi_binpack::HiCore;
 
@@ -64,6 +64,15 @@ pub fn remote_place(core: &HiCore, cluster: &Cluster, pod: &Pod) -> Option<Remot
 impl Policy for HiRemote {
     fn name(&self) -> &str {
         "hi-remote"
+    }
+
+    /// FIFO, no preemption; a job is refused only when no node holds it whole or a part of
+    /// it (host or devices) for a remote placement.
+    fn replay_hints(&self) -> ReplayHints {
+        ReplayHints {
+            refusals: Refusals::OnANodeThatFitsAPart,
+            ..ReplayHints::PLACER
+        }
     }
 
     /// Gangs: the tightest placement on a fleet with a topology ([`HiCore::place_gang`]).

@@ -12,9 +12,11 @@ use flexsim_sim::model::cluster::{Cluster, Placement};
 use flexsim_sim::model::gang::GangPlacement;
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
-use flexsim_sim::policy::{JobsView, Policy, QueuedJob, RemotePlacement, SimRng};
+use flexsim_sim::policy::{
+    JobsView, Policy, QueueKey, QueuedJob, Refusals, RemotePlacement, ReplayHints, SimRng,
+};
 
-use crate::hami::priority_then_fifo;
+use crate::hami::{priority_key, priority_then_fifo};
 use crate::hi_binpack::HiCore;
 use crate::hi_hetero::hetero_place;
 use crate::hi_priority::choose_victims;
@@ -41,6 +43,20 @@ impl Default for Hi {
 impl Policy for Hi {
     fn name(&self) -> &str {
         "hi"
+    }
+
+    /// Priority order by key ([`priority_key`]); it preempts, and refuses a job only when no
+    /// node holds it whole or a part of it (host or devices) for a remote placement.
+    fn replay_hints(&self) -> ReplayHints {
+        ReplayHints {
+            keyed_queue: true,
+            never_preempts: false,
+            refusals: Refusals::OnANodeThatFitsAPart,
+        }
+    }
+
+    fn queue_key(&mut self, jobs: &JobsView<'_>, job: &QueuedJob) -> QueueKey {
+        priority_key(jobs, job)
     }
 
     /// Gangs: the tightest placement on a fleet with a topology ([`HiCore::place_gang`]).

@@ -97,6 +97,11 @@ impl Policy for MigStatic {
         "mig-static"
     }
 
+    /// FIFO, no preemption, a job refused only when no node holds it (`ReplayHints`).
+    fn replay_hints(&self) -> flexsim_sim::policy::ReplayHints {
+        flexsim_sim::policy::ReplayHints::PLACER
+    }
+
     fn preferred_slicing(&self) -> Option<SlicingMode> {
         Some(SlicingMode::Mig(MigParams {
             placement: MigPlacement::Static(self.geometry),

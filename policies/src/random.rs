@@ -20,6 +20,11 @@ impl Policy for Random {
         "random"
     }
 
+    /// FIFO, no preemption, a job refused only when no node holds it (`ReplayHints`).
+    fn replay_hints(&self) -> flexsim_sim::policy::ReplayHints {
+        flexsim_sim::policy::ReplayHints::PLACER
+    }
+
     fn place(
         &mut self,
         cluster: &Cluster,

@@ -7,7 +7,7 @@
 //! `first-fit`.
 
 use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
-use flexsim_sim::policy::{JobsView, Policy, QueuedJob};
+use flexsim_sim::policy::{JobsView, Policy, QueueKey, QueuedJob, ReplayHints};
 
 use crate::placement::{self, Placer};
 
@@ -29,6 +29,18 @@ impl Sjf {
 impl Policy for Sjf {
     fn name(&self) -> &str {
         "sjf"
+    }
+
+    /// Shortest work first by key ([`Sjf::queue_key`]), no preemption, a job refused only
+    /// when no node holds it.
+    fn replay_hints(&self) -> ReplayHints {
+        ReplayHints::PLACER
+    }
+
+    /// `order_queue`'s order: work, then arrival, then job id (a total order).
+    fn queue_key(&mut self, jobs: &JobsView<'_>, job: &QueuedJob) -> QueueKey {
+        let p = &jobs.pods[job.pod];
+        QueueKey(p.work_ms.unwrap_or(u64::MAX), p.arrival_ms, job.pod as u64)
     }
 
     placement::place_with_placer!();

@@ -125,6 +125,11 @@ impl Policy for TopoAware {
         "topo-aware"
     }
 
+    /// FIFO, no preemption, a job refused only when no node holds it (`ReplayHints`).
+    fn replay_hints(&self) -> flexsim_sim::policy::ReplayHints {
+        flexsim_sim::policy::ReplayHints::PLACER
+    }
+
     fn uses_topology(&self) -> bool {
         true
     }

@@ -7,7 +7,7 @@ use crate::model::gang::GangPlacement;
 use crate::model::job::{Pod, PodId};
 use crate::model::slicing::SlicingMode;
 use crate::policy::index::{NodeIndex, TieBreak};
-use crate::policy::{gang, gpu_select, Policy, Setup, SimRng};
+use crate::policy::{gang, gpu_select, Policy, ReplayHints, Setup, SimRng};
 
 /// Scores one feasible node for a pod; higher is better. Wrap in [`Greedy`] to get a policy.
 pub trait NodeScorer: Send {
@@ -160,6 +160,11 @@ impl<S: NodeScorer> Policy for Greedy<S> {
 
     fn preferred_slicing(&self) -> Option<SlicingMode> {
         self.scorer.preferred_slicing()
+    }
+
+    /// FIFO, no preemption, and a job is refused only when no node fits it: every promise.
+    fn replay_hints(&self) -> ReplayHints {
+        ReplayHints::PLACER
     }
 
     fn place(

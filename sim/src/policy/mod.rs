@@ -16,6 +16,7 @@ pub mod explain;
 pub mod gang;
 pub mod gpu_select;
 mod greedy;
+mod hints;
 mod index;
 pub mod observe;
 pub mod params;
@@ -28,6 +29,7 @@ use crate::model::job::{Pod, PodId};
 
 pub use discipline::Discipline;
 pub use greedy::{normalize_scores, Greedy, NodeScorer};
+pub use hints::{QueueKey, Refusals, ReplayHints};
 pub use index::{NodeIndex, TieBreak};
 
 pub use crate::model::rng::SimRng;
@@ -118,6 +120,25 @@ pub trait Policy: Send {
     /// Replay only: the order in which waiting jobs are offered to [`Policy::place`]. `queue`
     /// arrives in enqueue order (FIFO); the default keeps it.
     fn order_queue(&mut self, _jobs: &JobsView<'_>, _queue: &mut [QueuedJob]) {}
+
+    /// Replay only: a scheduling pass begins at `jobs.now_ms` (before the queue is ordered and
+    /// any job is offered). The default does nothing; an observer learns the clock here.
+    fn begin_pass(&mut self, _jobs: &JobsView<'_>) {}
+
+    /// Replay only: what this policy promises the engine so that a long queue costs little
+    /// ([`ReplayHints`]: a queue ordered by [`Policy::queue_key`], no preemption, refusals
+    /// that only a release on a fitting node can lift). The default promises nothing, which is
+    /// always correct; a promise that does not hold gives wrong results.
+    fn replay_hints(&self) -> ReplayHints {
+        ReplayHints::NONE
+    }
+
+    /// Replay only, with [`ReplayHints::keyed_queue`]: waiting job `job`'s place in the queue
+    /// ([`QueueKey`], smaller first, equal keys in the order queued). It must not change while
+    /// the job waits. The default puts every job alike: FIFO.
+    fn queue_key(&mut self, _jobs: &JobsView<'_>, _job: &QueuedJob) -> QueueKey {
+        QueueKey::FIFO
+    }
 
     /// Replay only: what a scheduling pass does with the jobs behind one that cannot start
     /// ([`Discipline`]): skip it (the default, FIFO with skipping), block behind it (strict), or

@@ -8,7 +8,9 @@ use crate::model::cluster::{Cluster, NodeId, Placement};
 use crate::model::gang::GangPlacement;
 use crate::model::job::{Pod, PodId};
 use crate::model::slicing::SlicingMode;
-use crate::policy::{Discipline, JobsView, Policy, QueuedJob, RemotePlacement, Setup, SimRng};
+use crate::policy::{
+    Discipline, JobsView, Policy, QueueKey, QueuedJob, RemotePlacement, ReplayHints, Setup, SimRng,
+};
 
 /// What a policy answered for one job.
 #[derive(Debug, Clone, Copy)]
@@ -36,8 +38,9 @@ pub trait Observer {
     ) {
     }
 
-    /// The replay's clock when the engine hands the policy the jobs view: ordering the queue,
-    /// asking for preemptions, or (`waiting` given) asking for a wake-up after a pass.
+    /// The replay's clock when the engine hands the policy the jobs view: beginning a pass,
+    /// ordering the queue, asking for preemptions, or (`waiting` given) asking for a wake-up
+    /// after a pass.
     fn clock(&mut self, _jobs: &JobsView<'_>, _waiting: Option<&[QueuedJob]>) {}
 }
 
@@ -106,12 +109,24 @@ impl<O: Observer + Send> Policy for Observed<'_, O> {
             .answered(self.inner, cluster, job, pod, answer);
         r
     }
+    fn begin_pass(&mut self, jobs: &JobsView<'_>) {
+        self.observer.clock(jobs, None);
+        self.inner.begin_pass(jobs)
+    }
     fn order_queue(&mut self, jobs: &JobsView<'_>, queue: &mut [QueuedJob]) {
         self.observer.clock(jobs, None);
         self.inner.order_queue(jobs, queue)
     }
     fn discipline(&self) -> Discipline {
         self.inner.discipline()
+    }
+    /// The inner policy's promises: an observer sees the calls the engine makes, and with
+    /// promises the engine makes fewer (a parked job is not asked again in vain).
+    fn replay_hints(&self) -> ReplayHints {
+        self.inner.replay_hints()
+    }
+    fn queue_key(&mut self, jobs: &JobsView<'_>, job: &QueuedJob) -> QueueKey {
+        self.inner.queue_key(jobs, job)
     }
     fn preempt(
         &mut self,

@@ -6,7 +6,7 @@ use super::{Engine, State};
 use crate::error::{EngineError, PlacementError};
 use crate::model::cluster::{NodeId, Placement};
 use crate::model::job::PodId;
-use crate::policy::{Policy, RemotePlacement, RunningJob};
+use crate::policy::{Policy, Refusals, RemotePlacement, RunningJob};
 
 impl Engine<'_> {
     pub(super) fn start(
@@ -99,7 +99,8 @@ impl Engine<'_> {
         self.cluster
             .remove(id, node)
             .expect("a running job is on its node");
-        if let Some(host) = self.jobs[id].host.take() {
+        let host = self.jobs[id].host.take();
+        if let Some(host) = host {
             self.cluster
                 .remove(id, host)
                 .expect("a remote job's host part is on its host");
@@ -121,6 +122,13 @@ impl Engine<'_> {
         j.rate = 0.0;
         self.refresh_cards(id);
         self.jobs[id].gpus = Box::default();
+        if self.keyed.is_some() && self.hints.refusals != Refusals::Anywhere {
+            let j = &self.jobs[id];
+            let mut nodes = vec![j.node];
+            nodes.extend(host);
+            nodes.extend(j.rest.iter().map(|p| p.node));
+            self.repark(&nodes);
+        }
     }
 
     pub(super) fn complete(&mut self, id: PodId) {

@@ -25,6 +25,7 @@
 
 mod backfill;
 mod gang;
+mod keyed_queue;
 mod lifecycle;
 mod queue;
 mod rates;
@@ -48,9 +49,13 @@ use crate::model::job::{Pod, PodId, Workload};
 use crate::model::perf::{PerfParams, PerfTenant, TenantRate};
 use crate::model::topology::{Tier, Topology};
 use crate::model::units::GPU_MILLI;
-use crate::policy::{JobsView, Policy, QueuedJob, RunningJob, Setup, SimRng};
+use crate::policy::{
+    JobsView, Policy, QueuedJob, Refusals, ReplayHints, RunningJob, Setup, SimRng,
+};
+use keyed_queue::KeyedQueue;
 use rand::SeedableRng;
-use std::collections::{BTreeMap, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::sync::Arc;
 
 /// What defines one replay besides the inputs and the policy.
@@ -199,6 +204,22 @@ struct Engine<'a> {
     release_epoch: u64,
     /// The release epoch at which each class last found no place.
     unplaceable_epoch: Vec<u64>,
+    /// The policy's promises as this run uses them ([`ReplayHints`]; a keyed queue is not
+    /// used under EASY backfilling).
+    hints: ReplayHints,
+    /// With a keyed queue: the waiting jobs by class in the policy's order; `waiting` then
+    /// holds them in no particular order, job `id` at `waiting_slot[id]`.
+    keyed: Option<KeyedQueue>,
+    waiting_slot: Vec<usize>,
+    /// The keyed pass's merge (`queue.rs`): one head per class in it, and which classes are
+    /// (`in_merge[class] == merge_stamp`).
+    merge_heads: BinaryHeap<Reverse<keyed_queue::Entry>>,
+    in_merge: Vec<u64>,
+    merge_stamp: u64,
+    /// One job of each fit class (its shape), and with [`Refusals::OnANodeThatFitsAPart`]
+    /// its host and device parts ([`Cluster::split_remote`]).
+    class_rep: Vec<PodId>,
+    split_rep: Vec<Option<(Pod, Pod)>>,
     pass: u64,
     metrics: Metrics,
     /// Per card: the (busy, allocated) it contributes now, micro-cards.
@@ -312,6 +333,16 @@ pub fn run(
     if config.strict {
         strict_check(pods, &jobs, &fit_class, &never_fits)?;
     }
+    let mut class_rep = vec![0; classes];
+    for (id, &c) in fit_class.iter().enumerate().rev() {
+        class_rep[c as usize] = id;
+    }
+    // EASY's backfill test is per job (its work), so its pass visits every job.
+    let hints = {
+        let mut h = policy.replay_hints();
+        h.keyed_queue &= policy.discipline() != crate::policy::Discipline::EasyBackfill;
+        h
+    };
     let models: Vec<String> = fleet.devices.keys().cloned().collect();
     let node_model: Vec<Option<usize>> = cluster
         .nodes()
@@ -377,6 +408,25 @@ pub fn run(
         unplaceable_arrived: 0,
         release_epoch: 0,
         unplaceable_epoch: vec![u64::MAX; classes],
+        hints,
+        keyed: hints.keyed_queue.then(|| KeyedQueue::new(classes)),
+        waiting_slot: if hints.keyed_queue {
+            vec![usize::MAX; pods.len()]
+        } else {
+            Vec::new()
+        },
+        merge_heads: BinaryHeap::new(),
+        in_merge: vec![0; classes],
+        merge_stamp: 0,
+        split_rep: class_rep
+            .iter()
+            .map(|&id| {
+                let p = &pods[id];
+                (hints.refusals == Refusals::OnANodeThatFitsAPart && p.is_gpu_pod())
+                    .then(|| Cluster::split_remote(p))
+            })
+            .collect(),
+        class_rep,
         pass: 0,
         metrics,
         card_use: HashMap::new(),

@@ -9,16 +9,22 @@
 //! unschedulable queue), because placements since then only filled the cluster.
 
 use super::backfill::Reservation;
+use super::keyed_queue::Entry;
 use super::{Engine, State};
 use crate::error::EngineError;
+use crate::model::cluster::NodeId;
 use crate::model::job::PodId;
-use crate::policy::{Discipline, JobsView, Policy, QueuedJob, SimRng};
+use crate::policy::{Discipline, JobsView, Policy, QueuedJob, Refusals, SimRng};
 
 impl Engine<'_> {
     pub(super) fn enqueue(&mut self, id: PodId) {
         let j = &mut self.jobs[id];
         j.state = State::Waiting;
         j.enqueued_at = self.now;
+        if let Some(kq) = self.keyed.as_mut() {
+            kq.push(id);
+            self.waiting_slot[id] = self.waiting.len();
+        }
         self.waiting.push(QueuedJob {
             pod: id,
             since_ms: self.now,
@@ -34,6 +40,14 @@ impl Engine<'_> {
     ) -> Result<(), EngineError> {
         if self.waiting.is_empty() {
             return Ok(());
+        }
+        policy.begin_pass(&JobsView {
+            now_ms: self.now,
+            pods: self.pods,
+            running: &self.running,
+        });
+        if self.keyed.is_some() {
+            return self.schedule_keyed(policy, rng);
         }
         let mut queue = std::mem::take(&mut self.waiting);
         {
@@ -88,6 +102,141 @@ impl Engine<'_> {
         queue.clear();
         self.spare_queue = queue;
         Ok(())
+    }
+
+    /// The pass of a keyed queue ([`ReplayHints::keyed_queue`], `keyed_queue.rs`): the same
+    /// offers, in the same order, as the full walk of [`Engine::schedule`] over the queue
+    /// sorted by key, without visiting the jobs that walk would skip. The next job offered is
+    /// the smallest head among the classes still in the merge; a class that fails leaves it
+    /// (the walk skips its later jobs), and a preemption, which frees resources, lets every
+    /// class back in from the current position (the walk's new pass number). A class parked
+    /// until a release is not offered at all where the offer could only fail without a call
+    /// that matters: the policy never preempts, or the class is a gang (gangs do not ask for
+    /// preemptions) — except under [`Discipline::Strict`], where its failure blocks the rest.
+    ///
+    /// Cost: O(classes with waiting jobs + offers × log(classes + jobs per class)) per pass.
+    fn schedule_keyed(
+        &mut self,
+        policy: &mut dyn Policy,
+        rng: &mut SimRng,
+    ) -> Result<(), EngineError> {
+        let strict = policy.discipline() == Discipline::Strict;
+        let mut kq = self.keyed.take().expect("a keyed queue");
+        // Key the jobs queued since the last pass.
+        let mut pending = kq.take_pending();
+        {
+            let view = JobsView {
+                now_ms: self.now,
+                pods: self.pods,
+                running: &self.running,
+            };
+            for &(id, seq) in &pending {
+                let q = self.waiting[self.waiting_slot[id]];
+                let key = policy.queue_key(&view, &q);
+                kq.insert(self.fit_class[id] as usize, (key, seq, id));
+            }
+        }
+        pending.clear();
+        kq.return_pending(pending);
+        kq.compact();
+        self.keyed = Some(kq);
+        self.pass += 1;
+        self.merge_stamp += 1;
+        let stamp = self.merge_stamp;
+        let mut heads = std::mem::take(&mut self.merge_heads);
+        heads.clear();
+        self.admit_classes(&mut heads, None, stamp, strict);
+        while let Some(std::cmp::Reverse(entry)) = heads.pop() {
+            let id = entry.2;
+            let class = self.fit_class[id] as usize;
+            self.in_merge[class] = 0;
+            let pass_before = self.pass;
+            let started = self.try_start(id, policy, rng)?;
+            let kq = self.keyed.as_mut().expect("a keyed queue");
+            if started {
+                kq.remove(class, &entry);
+                let at = self.waiting_slot[id];
+                self.waiting.swap_remove(at);
+                if let Some(moved) = self.waiting.get(at) {
+                    self.waiting_slot[moved.pod] = at;
+                }
+                if let Some(next) = kq.next(class, Some(&entry)) {
+                    heads.push(std::cmp::Reverse(next));
+                    self.in_merge[class] = stamp;
+                }
+            } else {
+                self.failed_in_pass[class] = self.pass;
+                if strict {
+                    break;
+                }
+            }
+            if self.pass != pass_before {
+                self.admit_classes(&mut heads, Some(&entry), stamp, strict);
+            }
+        }
+        heads.clear();
+        self.merge_heads = heads;
+        Ok(())
+    }
+
+    /// Puts into the merge each class with waiting jobs that is not in it, did not fail in
+    /// this pass and may be offered: its first job after `after` (the walk's position). Under
+    /// [`Discipline::Strict`] a parked class is offered too: its failure blocks the queue.
+    fn admit_classes(
+        &mut self,
+        heads: &mut std::collections::BinaryHeap<std::cmp::Reverse<Entry>>,
+        after: Option<&Entry>,
+        stamp: u64,
+        strict: bool,
+    ) {
+        let kq = self.keyed.as_ref().expect("a keyed queue");
+        for &c in kq.active() {
+            let c = c as usize;
+            if self.in_merge[c] == stamp || self.failed_in_pass[c] == self.pass {
+                continue;
+            }
+            let parked = self.unplaceable_epoch[c] == self.release_epoch;
+            if parked && !strict && (self.hints.never_preempts || self.gang_class[c]) {
+                continue;
+            }
+            if let Some(first) = kq.next(c, after) {
+                heads.push(std::cmp::Reverse(first));
+                self.in_merge[c] = stamp;
+            }
+        }
+    }
+
+    /// After a release on `nodes`, with a policy whose refusals only a release on a fitting
+    /// node lifts ([`Refusals`]): the parked classes that cannot use any of `nodes` stay
+    /// parked (the release would otherwise unpark every class). Gang classes are left
+    /// unparked (a gang may use a freed node with others).
+    pub(super) fn repark(&mut self, nodes: &[NodeId]) {
+        let Some(kq) = self.keyed.as_ref() else {
+            return;
+        };
+        if self.hints.refusals == Refusals::Anywhere {
+            return;
+        }
+        let was = self.release_epoch - 1;
+        for &c in kq.active() {
+            let c = c as usize;
+            if self.unplaceable_epoch[c] != was || self.gang_class[c] {
+                continue;
+            }
+            let pod = &self.pods[self.class_rep[c]];
+            let usable = nodes.iter().any(|&n| {
+                let node = self.cluster.node(n);
+                node.fits(pod)
+                    || (self.hints.refusals == Refusals::OnANodeThatFitsAPart
+                        && pod.is_gpu_pod()
+                        && self.split_rep[c]
+                            .as_ref()
+                            .is_some_and(|(host, device)| node.fits(host) || node.fits(device)))
+            });
+            if !usable {
+                self.unplaceable_epoch[c] = self.release_epoch;
+            }
+        }
     }
 
     /// Offers job `id` to the policy: a place, else a remote place, else the preemptions it
