@@ -39,41 +39,65 @@ pub fn fleet_for(fleet: &Fleet, policy: &dyn Policy) -> Result<Fleet, EngineErro
 }
 
 /// Groups jobs that fit exactly the same places (same request in every dimension feasibility
-/// looks at), so a scheduling pass tries each group at most once after a failure.
+/// looks at), so a scheduling pass tries each group at most once after a failure. The
+/// priority is part of a class (a policy may rank or preempt by it); what [`fit_shapes`] groups
+/// is the rest.
 pub(crate) fn fit_classes(pods: &[Pod]) -> (Vec<u32>, usize) {
-    type Key<'a> = (
-        u64,
-        u64,
-        u32,
-        u32,
-        Option<u64>,
-        &'a str,
-        Option<&'a str>,
-        u32,
-        i32,
-        Option<crate::model::job::GangShape>,
-    );
-    let mut ids: BTreeMap<Key<'_>, u32> = BTreeMap::new();
+    let mut ids: BTreeMap<(FitKey<'_>, i32), u32> = BTreeMap::new();
     let class = pods
         .iter()
         .map(|p| {
-            let key = (
-                p.cpu_milli,
-                p.memory_mib,
-                p.num_gpu,
-                p.gpu_milli,
-                p.gpu_memory_mib,
-                p.gpu_spec.text.as_str(),
-                p.app.as_deref().filter(|_| p.max_per_node.is_some()),
-                p.rdma_pct,
-                p.priority,
-                p.gang,
-            );
             let next = ids.len() as u32;
-            *ids.entry(key).or_insert(next)
+            *ids.entry((fit_key(p), p.priority)).or_insert(next)
         })
         .collect();
     (class, ids.len())
+}
+
+/// Per fit class (`reps[class]` one of its jobs): its shape, the request [`Node::fits`] reads
+/// — the class without its priority, but with the priority's slicing class — so that classes
+/// of one shape fit the same nodes.
+///
+/// [`Node::fits`]: crate::model::cluster::Node::fits
+pub(crate) fn fit_shapes(pods: &[Pod], reps: &[usize]) -> Vec<u32> {
+    let mut ids: BTreeMap<(FitKey<'_>, u8), u32> = BTreeMap::new();
+    reps.iter()
+        .map(|&id| {
+            let p = &pods[id];
+            let next = ids.len() as u32;
+            let class = crate::model::cluster::priority_class(p.priority);
+            *ids.entry((fit_key(p), class)).or_insert(next)
+        })
+        .collect()
+}
+
+/// Every request field feasibility reads, but the priority.
+type FitKey<'a> = (
+    u64,
+    u64,
+    u32,
+    u32,
+    Option<u64>,
+    &'a str,
+    Option<&'a str>,
+    Option<u32>,
+    u32,
+    Option<crate::model::job::GangShape>,
+);
+
+fn fit_key(p: &Pod) -> FitKey<'_> {
+    (
+        p.cpu_milli,
+        p.memory_mib,
+        p.num_gpu,
+        p.gpu_milli,
+        p.gpu_memory_mib,
+        p.gpu_spec.text.as_str(),
+        p.app.as_deref().filter(|_| p.max_per_node.is_some()),
+        p.max_per_node,
+        p.rdma_pct,
+        p.gang,
+    )
 }
 
 #[cfg(test)]

@@ -67,6 +67,27 @@ impl Shape {
         }
     }
 
+    /// A cheap summary of [`Shape::of`]`(pod)` without building it — its numbers and the
+    /// lengths of its strings, mixed — so that a query runs [`Shape::is_of`] only on the
+    /// entries whose fingerprint matches (equal shapes have equal fingerprints; a collision
+    /// only costs one more comparison).
+    fn fingerprint(pod: &Pod) -> u64 {
+        [
+            pod.cpu_milli,
+            pod.memory_mib,
+            u64::from(pod.num_gpu) << 32 | u64::from(pod.gpu_milli),
+            pod.gpu_memory_mib.map_or(u64::MAX, |m| m),
+            u64::from(priority_class(pod.priority)) << 32 | u64::from(pod.rdma_pct),
+            pod.max_per_node.map_or(u64::MAX, u64::from),
+            pod.app.as_ref().map_or(u64::MAX, |a| a.len() as u64) << 32
+                | pod.gpu_spec.text.len() as u64,
+        ]
+        .iter()
+        .fold(0u64, |h, &x| {
+            (h.rotate_left(23) ^ x).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        })
+    }
+
     /// Equality with [`Shape::of`]`(pod)` without building it (no allocation per query).
     fn is_of(&self, pod: &Pod) -> bool {
         self.cpu_milli == pod.cpu_milli
@@ -87,6 +108,8 @@ const NONE: i64 = i64::MIN;
 
 struct Entry {
     shape: Shape,
+    /// [`Shape::fingerprint`] of the shape.
+    fingerprint: u64,
     /// The shape's per-device feasibility work, done once.
     probe: FitProbe,
     /// The cluster clock this entry reflects.
@@ -136,9 +159,14 @@ impl NodeIndex {
     ) -> Option<NodeId> {
         self.bind(cluster);
         self.queries += 1;
-        let at = match self.entries.iter().position(|e| e.shape.is_of(pod)) {
+        let fingerprint = Shape::fingerprint(pod);
+        let found = self
+            .entries
+            .iter()
+            .position(|e| e.fingerprint == fingerprint && e.shape.is_of(pod));
+        let at = match found {
             Some(at) => at,
-            None => self.insert(pod),
+            None => self.insert(pod, fingerprint),
         };
         let e = &mut self.entries[at];
         e.used = self.queries;
@@ -211,9 +239,10 @@ impl NodeIndex {
 
     /// A new, empty entry for `pod`'s shape (its `synced` predates every log, so the first
     /// query builds it with a full scan); drops the least recently asked one when full.
-    fn insert(&mut self, pod: &Pod) -> usize {
+    fn insert(&mut self, pod: &Pod, fingerprint: u64) -> usize {
         let e = Entry {
             shape: Shape::of(pod),
+            fingerprint,
             probe: FitProbe::default(),
             synced: u64::MAX,
             score: Vec::new(),

@@ -35,7 +35,7 @@ impl Engine<'_> {
         rng: &mut SimRng,
     ) -> Result<bool, EngineError> {
         let class = self.fit_class[id] as usize;
-        if self.unplaceable_epoch[class] == self.release_epoch {
+        if self.is_parked(class) {
             return Ok(false);
         }
         let Some(g) = policy.place_gang(&self.cluster, id, &self.pods[id], rng) else {

@@ -6,7 +6,7 @@ use super::{Engine, State};
 use crate::error::{EngineError, PlacementError};
 use crate::model::cluster::{NodeId, Placement};
 use crate::model::job::PodId;
-use crate::policy::{Policy, Refusals, RemotePlacement, RunningJob};
+use crate::policy::{Policy, RemotePlacement, RunningJob};
 
 impl Engine<'_> {
     pub(super) fn start(
@@ -122,12 +122,15 @@ impl Engine<'_> {
         j.rate = 0.0;
         self.refresh_cards(id);
         self.jobs[id].gpus = Box::default();
-        if self.keyed.is_some() && self.hints.refusals != Refusals::Anywhere {
+        if self.keyed.is_some() {
             let j = &self.jobs[id];
-            let mut nodes = vec![j.node];
+            let mut nodes = std::mem::take(&mut self.released_scratch);
+            nodes.clear();
+            nodes.push(j.node);
             nodes.extend(host);
             nodes.extend(j.rest.iter().map(|p| p.node));
-            self.repark(&nodes);
+            self.note_release(&nodes);
+            self.released_scratch = nodes;
         }
     }
 

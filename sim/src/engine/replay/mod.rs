@@ -27,6 +27,7 @@ mod backfill;
 mod gang;
 mod keyed_queue;
 mod lifecycle;
+mod parking;
 mod queue;
 mod rates;
 mod sampling;
@@ -41,7 +42,7 @@ use crate::metrics::fairness::classes_of;
 use crate::metrics::frag_tracker::FragTracker;
 use crate::metrics::replay_metrics::{JobRecord, Metrics, ReplayOutcome, TimePoint};
 use crate::metrics::tiers::TierFigures;
-use crate::model::cluster::{Cluster, NodeId, Placement, Unplaceable};
+use crate::model::cluster::{Cluster, FitProbe, NodeId, Placement, Unplaceable};
 use crate::model::demand::DemandDistribution;
 use crate::model::fleet::Fleet;
 use crate::model::fragmentation::TypicalPods;
@@ -216,10 +217,24 @@ struct Engine<'a> {
     merge_heads: BinaryHeap<Reverse<keyed_queue::Entry>>,
     in_merge: Vec<u64>,
     merge_stamp: u64,
-    /// One job of each fit class (its shape), and with [`Refusals::OnANodeThatFitsAPart`]
-    /// its host and device parts ([`Cluster::split_remote`]).
-    class_rep: Vec<PodId>,
+    /// Parking (`parking.rs`): each class's shape ([`crate::engine::fit_shapes`]); per shape
+    /// one job of it, with [`Refusals::OnANodeThatFitsAPart`] its host and device parts
+    /// ([`Cluster::split_remote`]), its classes, its waiting jobs, and the latest release
+    /// epoch that freed a node it fits; the shapes with waiting jobs; the gang classes; the
+    /// classes the next keyed pass looks at.
+    shape_of_class: Vec<u32>,
+    shape_rep: Vec<PodId>,
     split_rep: Vec<Option<(Pod, Pod)>>,
+    classes_of_shape: Vec<Vec<u32>>,
+    waiting_in_shape: Vec<u32>,
+    usable_at: Vec<u64>,
+    active_shapes: Vec<u32>,
+    shape_listed: Vec<bool>,
+    gang_classes: Vec<u32>,
+    offer_list: Vec<u32>,
+    released_scratch: Vec<NodeId>,
+    /// Per shape, the fit test's per-device work for it whole and for its device part.
+    shape_probes: Vec<[FitProbe; 2]>,
     pass: u64,
     metrics: Metrics,
     /// Per card: the (busy, allocated) it contributes now, micro-cards.
@@ -337,6 +352,16 @@ pub fn run(
     for (id, &c) in fit_class.iter().enumerate().rev() {
         class_rep[c as usize] = id;
     }
+    let shape_of_class = crate::engine::fit_shapes(pods, &class_rep);
+    let shapes = shape_of_class.iter().max().map_or(0, |&s| s as usize + 1);
+    let mut shape_rep = vec![0; shapes];
+    let mut classes_of_shape = vec![Vec::new(); shapes];
+    for (c, &s) in shape_of_class.iter().enumerate() {
+        if classes_of_shape[s as usize].is_empty() {
+            shape_rep[s as usize] = class_rep[c];
+        }
+        classes_of_shape[s as usize].push(c as u32);
+    }
     // EASY's backfill test is per job (its work), so its pass visits every job.
     let hints = {
         let mut h = policy.replay_hints();
@@ -390,6 +415,7 @@ pub fn run(
         .filter(|&id| jobs[id].state != State::Skipped && gang_class[fit_class[id] as usize])
         .count() as u64;
     let frag = FragTracker::new(typical, cluster.nodes().len());
+    let gang_class_copy = gang_class.clone();
     let mut engine = Engine {
         pods,
         config,
@@ -418,7 +444,7 @@ pub fn run(
         merge_heads: BinaryHeap::new(),
         in_merge: vec![0; classes],
         merge_stamp: 0,
-        split_rep: class_rep
+        split_rep: shape_rep
             .iter()
             .map(|&id| {
                 let p = &pods[id];
@@ -426,7 +452,19 @@ pub fn run(
                     .then(|| Cluster::split_remote(p))
             })
             .collect(),
-        class_rep,
+        shape_rep,
+        classes_of_shape,
+        waiting_in_shape: vec![0; shapes],
+        usable_at: vec![0; shapes],
+        active_shapes: Vec::new(),
+        shape_listed: vec![false; shapes],
+        gang_classes: (0..classes as u32)
+            .filter(|&c| gang_class_copy[c as usize])
+            .collect(),
+        offer_list: Vec::new(),
+        released_scratch: Vec::new(),
+        shape_probes: (0..shapes).map(|_| Default::default()).collect(),
+        shape_of_class,
         pass: 0,
         metrics,
         card_use: HashMap::new(),

@@ -12,9 +12,8 @@ use super::backfill::Reservation;
 use super::keyed_queue::Entry;
 use super::{Engine, State};
 use crate::error::EngineError;
-use crate::model::cluster::NodeId;
 use crate::model::job::PodId;
-use crate::policy::{Discipline, JobsView, Policy, QueuedJob, Refusals, SimRng};
+use crate::policy::{Discipline, JobsView, Policy, QueuedJob, SimRng};
 
 impl Engine<'_> {
     pub(super) fn enqueue(&mut self, id: PodId) {
@@ -136,16 +135,22 @@ impl Engine<'_> {
                 kq.insert(self.fit_class[id] as usize, (key, seq, id));
             }
         }
+        for &(id, _) in &pending {
+            self.note_queued(self.fit_class[id] as usize);
+        }
         pending.clear();
         kq.return_pending(pending);
         kq.compact();
         self.keyed = Some(kq);
+        // A policy that never preempts need look only at the classes a release or an arrival
+        // may have made offerable; one that preempts is asked about every class each pass.
+        let by_list = self.hints.never_preempts && !strict;
         self.pass += 1;
         self.merge_stamp += 1;
         let stamp = self.merge_stamp;
         let mut heads = std::mem::take(&mut self.merge_heads);
         heads.clear();
-        self.admit_classes(&mut heads, None, stamp, strict);
+        self.admit_classes(&mut heads, None, stamp, strict, by_list);
         while let Some(std::cmp::Reverse(entry)) = heads.pop() {
             let id = entry.2;
             let class = self.fit_class[id] as usize;
@@ -155,6 +160,8 @@ impl Engine<'_> {
             let kq = self.keyed.as_mut().expect("a keyed queue");
             if started {
                 kq.remove(class, &entry);
+                self.note_started(class);
+                let kq = self.keyed.as_mut().expect("a keyed queue");
                 let at = self.waiting_slot[id];
                 self.waiting.swap_remove(at);
                 if let Some(moved) = self.waiting.get(at) {
@@ -171,32 +178,43 @@ impl Engine<'_> {
                 }
             }
             if self.pass != pass_before {
-                self.admit_classes(&mut heads, Some(&entry), stamp, strict);
+                self.admit_classes(&mut heads, Some(&entry), stamp, strict, by_list);
             }
         }
         heads.clear();
         self.merge_heads = heads;
+        // Every class offered either started all its jobs or failed, which parks it (a policy
+        // that never preempts has no other way to fail): none is left to offer next time. (A
+        // pass not by the list looked at every class.)
+        self.offer_list.clear();
         Ok(())
     }
 
     /// Puts into the merge each class with waiting jobs that is not in it, did not fail in
-    /// this pass and may be offered: its first job after `after` (the walk's position). Under
-    /// [`Discipline::Strict`] a parked class is offered too: its failure blocks the queue.
+    /// this pass and may be offered: its first job after `after` (the walk's position). The
+    /// classes looked at are those of the offer list (`by_list`, `parking.rs`) or every class
+    /// with waiting jobs. Under [`Discipline::Strict`] a parked class is offered too: its
+    /// failure blocks the queue.
     fn admit_classes(
         &mut self,
         heads: &mut std::collections::BinaryHeap<std::cmp::Reverse<Entry>>,
         after: Option<&Entry>,
         stamp: u64,
         strict: bool,
+        by_list: bool,
     ) {
-        let kq = self.keyed.as_ref().expect("a keyed queue");
-        for &c in kq.active() {
+        let kq = self.keyed.take().expect("a keyed queue");
+        let list = if by_list {
+            std::mem::take(&mut self.offer_list)
+        } else {
+            kq.active().to_vec()
+        };
+        for &c in &list {
             let c = c as usize;
             if self.in_merge[c] == stamp || self.failed_in_pass[c] == self.pass {
                 continue;
             }
-            let parked = self.unplaceable_epoch[c] == self.release_epoch;
-            if parked && !strict && (self.hints.never_preempts || self.gang_class[c]) {
+            if self.is_parked(c) && !strict && (self.hints.never_preempts || self.gang_class[c]) {
                 continue;
             }
             if let Some(first) = kq.next(c, after) {
@@ -204,39 +222,10 @@ impl Engine<'_> {
                 self.in_merge[c] = stamp;
             }
         }
-    }
-
-    /// After a release on `nodes`, with a policy whose refusals only a release on a fitting
-    /// node lifts ([`Refusals`]): the parked classes that cannot use any of `nodes` stay
-    /// parked (the release would otherwise unpark every class). Gang classes are left
-    /// unparked (a gang may use a freed node with others).
-    pub(super) fn repark(&mut self, nodes: &[NodeId]) {
-        let Some(kq) = self.keyed.as_ref() else {
-            return;
-        };
-        if self.hints.refusals == Refusals::Anywhere {
-            return;
+        if by_list {
+            self.offer_list = list;
         }
-        let was = self.release_epoch - 1;
-        for &c in kq.active() {
-            let c = c as usize;
-            if self.unplaceable_epoch[c] != was || self.gang_class[c] {
-                continue;
-            }
-            let pod = &self.pods[self.class_rep[c]];
-            let usable = nodes.iter().any(|&n| {
-                let node = self.cluster.node(n);
-                node.fits(pod)
-                    || (self.hints.refusals == Refusals::OnANodeThatFitsAPart
-                        && pod.is_gpu_pod()
-                        && self.split_rep[c]
-                            .as_ref()
-                            .is_some_and(|(host, device)| node.fits(host) || node.fits(device)))
-            });
-            if !usable {
-                self.unplaceable_epoch[c] = self.release_epoch;
-            }
-        }
+        self.keyed = Some(kq);
     }
 
     /// Offers job `id` to the policy: a place, else a remote place, else the preemptions it
@@ -255,7 +244,7 @@ impl Engine<'_> {
         // Like Kubernetes' unschedulable queue: a class the policy found no place for is not
         // offered again until resources are released (a job finished or was preempted);
         // placements since then only filled the cluster.
-        if self.unplaceable_epoch[class] != self.release_epoch {
+        if !self.is_parked(class) {
             if let Some(p) = policy.place(&self.cluster, id, pod, rng) {
                 self.start(id, p, policy)?;
                 return Ok(true);
