@@ -36,6 +36,49 @@ impl<W: Write> CsvOut<W> {
         Ok(self)
     }
 
+    /// Appends one field holding `text` as it is (no formatting machinery: names, states).
+    pub fn text(&mut self, text: &str) -> std::io::Result<&mut Self> {
+        self.w.write_field(text.as_bytes())?;
+        Ok(self)
+    }
+
+    /// Appends one field holding `n` in decimal.
+    pub fn int(&mut self, n: impl itoa::Integer) -> std::io::Result<&mut Self> {
+        let mut b = itoa::Buffer::new();
+        self.w.write_field(b.format(n).as_bytes())?;
+        Ok(self)
+    }
+
+    /// Appends one field holding [`Millis`]`(ms)`'s bytes, written digit by digit.
+    pub fn millis(&mut self, ms: Option<u64>) -> std::io::Result<&mut Self> {
+        match ms {
+            Some(ms) if ms < 1_000_000_000_000_000 => {
+                self.buf.clear();
+                let mut b = itoa::Buffer::new();
+                self.buf.push_str(b.format(ms / 1000));
+                let frac = ms % 1000;
+                self.buf.push('.');
+                self.buf.push(char::from(b'0' + (frac / 100) as u8));
+                self.buf.push(char::from(b'0' + (frac / 10 % 10) as u8));
+                self.buf.push(char::from(b'0' + (frac % 10) as u8));
+                self.w.write_field(self.buf.as_bytes())?;
+                Ok(self)
+            }
+            other => self.field(format_args!("{}", Millis(other))),
+        }
+    }
+
+    /// Appends one field holding `x` as `{:.3}` writes it, digit by digit when `x` is a whole
+    /// number of thousandths (a demand: milli over 1000; the float's exact value is within an
+    /// ulp of it, far from a rounding boundary), else through `{:.3}`.
+    pub fn thousandths(&mut self, x: f64) -> std::io::Result<&mut Self> {
+        let milli = (x * 1000.0).round();
+        if (0.0..1e15).contains(&milli) && milli / 1000.0 == x {
+            return self.millis(Some(milli as u64));
+        }
+        self.field(format_args!("{x:.3}"))
+    }
+
     /// Ends the current record.
     pub fn end(&mut self) -> std::io::Result<()> {
         Ok(self.w.write_record(None::<&[u8]>)?)
@@ -114,7 +157,7 @@ mod tests {
             x ^= x << 17;
             values.push(x % 10u64.pow((x % 16) as u32 + 1));
         }
-        for ms in values {
+        for &ms in &values {
             assert_eq!(
                 Millis(Some(ms)).to_string(),
                 format!("{:.3}", ms as f64 / 1000.0),
@@ -122,6 +165,43 @@ mod tests {
             );
         }
         assert_eq!(Millis(None).to_string(), "");
+        // The direct writers give the same bytes.
+        let mut bytes = Vec::new();
+        let mut out = CsvOut::new(&mut bytes);
+        let mut expected = String::new();
+        for ms in values.iter().copied().take(6000) {
+            out.millis(Some(ms)).unwrap().end().unwrap();
+            expected.push_str(&format!("{:.3}\n", ms as f64 / 1000.0));
+        }
+        out.flush().unwrap();
+        drop(out);
+        assert_eq!(String::from_utf8(bytes).unwrap(), expected);
+    }
+
+    #[test]
+    fn thousandths_are_the_float_formatting_bytes() {
+        let mut xs: Vec<f64> = (0..=20_000).map(|m| f64::from(m) / 1000.0).collect();
+        // Not whole thousandths: through `{:.3}`, rounding as it does.
+        xs.extend([
+            0.0005,
+            0.0015,
+            0.1234567,
+            2.5e-4,
+            1.0 / 3.0,
+            7.9995,
+            1e300,
+            -0.25,
+        ]);
+        let mut bytes = Vec::new();
+        let mut out = CsvOut::new(&mut bytes);
+        let mut expected = String::new();
+        for &x in &xs {
+            out.thousandths(x).unwrap().end().unwrap();
+            expected.push_str(&format!("{x:.3}\n"));
+        }
+        out.flush().unwrap();
+        drop(out);
+        assert_eq!(String::from_utf8(bytes).unwrap(), expected);
     }
 
     #[test]
