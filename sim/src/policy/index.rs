@@ -132,7 +132,6 @@ pub struct NodeIndex {
     node_at: Vec<NodeId>,
     entries: Vec<Entry>,
     queries: u64,
-    scratch: Vec<NodeId>,
 }
 
 impl NodeIndex {
@@ -144,7 +143,6 @@ impl NodeIndex {
             node_at: Vec::new(),
             entries: Vec::new(),
             queries: 0,
-            scratch: Vec::new(),
         }
     }
 
@@ -203,16 +201,20 @@ impl NodeIndex {
                 e.score.clear();
                 e.score.resize(n, NONE);
                 e.probe = FitProbe::default();
-                cluster.feasible_nodes(pod, &mut self.scratch);
-                let mut ranked = Vec::with_capacity(self.scratch.len());
-                for &node in &self.scratch {
-                    let s = score(cluster, node, pod);
-                    e.score[node] = s;
-                    ranked.push((Reverse(s), self.rank[node]));
+                // Nodes in rank order, so that a stable sort by score alone gives (score
+                // descending, rank ascending); the probe does the per-device part of the fit
+                // test once per device, not per node. This full build is the first query of
+                // each shape: on 10^4 nodes it is most of a short run's placement cost.
+                let mut ranked = Vec::new();
+                for (r, &node) in self.node_at.iter().enumerate() {
+                    if cluster.node(node).fits_probed(pod, &mut e.probe) {
+                        let s = score(cluster, node, pod);
+                        e.score[node] = s;
+                        ranked.push((Reverse(s), r as u32));
+                    }
                 }
-                // Built in bulk from sorted keys (linear), not one insert a node: the first
-                // query of each shape on a large fleet is this.
-                ranked.sort_unstable();
+                // Few distinct scores on a large fleet: the stable sort's runs make this cheap.
+                ranked.sort_by_key(|&(s, _)| s);
                 e.ranked = ranked.into_iter().collect();
             }
         }
