@@ -53,7 +53,7 @@ pub enum Refusals {
     OnANodeThatFitsAPart,
 }
 
-/// The promises a policy makes ([module doc](self)). [`ReplayHints::NONE`] (the default)
+/// The promises a policy makes ([`Policy::replay_hints`](crate::policy::Policy::replay_hints)). [`ReplayHints::NONE`] (the default)
 /// promises nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReplayHints {
