@@ -415,7 +415,9 @@ pub fn run(
         .filter(|&id| jobs[id].state != State::Skipped && gang_class[fit_class[id] as usize])
         .count() as u64;
     let frag = FragTracker::new(typical, cluster.nodes().len());
-    let gang_class_copy = gang_class.clone();
+    let gang_classes: Vec<u32> = (0..classes as u32)
+        .filter(|&c| gang_class[c as usize])
+        .collect();
     let mut engine = Engine {
         pods,
         config,
@@ -458,9 +460,7 @@ pub fn run(
         usable_at: vec![0; shapes],
         active_shapes: Vec::new(),
         shape_listed: vec![false; shapes],
-        gang_classes: (0..classes as u32)
-            .filter(|&c| gang_class_copy[c as usize])
-            .collect(),
+        gang_classes,
         offer_list: Vec::new(),
         released_scratch: Vec::new(),
         shape_probes: (0..shapes).map(|_| Default::default()).collect(),
