@@ -278,7 +278,7 @@ pub fn write_decisions(
     r: &ReplayResult,
     jobs: &flexsim_sim::policy::explain::ExplainJobs,
 ) -> Result<u64> {
-    let names: Vec<String> = workload.pods.iter().map(|p| p.name.clone()).collect();
+    let names: Vec<String> = workload.pods.iter().map(|p| p.name.to_string()).collect();
     let path = dir.join("decisions.csv");
     let file = std::fs::File::create(&path)?;
     Ok(flexsim_sim::output::decisions_csv::write(
@@ -292,8 +292,7 @@ pub fn write_decisions(
 
 /// Writes a replay's files and plots into `dir`.
 pub fn write_replay(dir: &std::path::Path, workload: &Workload, r: &ReplayResult) -> Result<()> {
-    let names: Vec<&str> = workload.pods.iter().map(|p| p.name.as_str()).collect();
-    flexsim_sim::output::report::write_replay_run(dir, &r.summary, &r.outcome, &names)?;
+    flexsim_sim::output::report::write_replay_run(dir, &r.summary, &r.outcome, &workload.pods)?;
     crate::plot::utilization_over_time(&dir.join("utilization.svg"), &r.outcome.timeseries)?;
     let jcts: Vec<f64> = r
         .outcome

@@ -71,7 +71,12 @@ fn flexsim_on(trace: &str, fleet: &str, policy: &str) -> Jcts {
     o.jobs
         .iter()
         .zip(&workload.pods)
-        .map(|(j, pod)| (pod.name.clone(), j.jct_ms().map(|ms| ms as f64 / 1000.0)))
+        .map(|(j, pod)| {
+            (
+                pod.name.to_string(),
+                j.jct_ms().map(|ms| ms as f64 / 1000.0),
+            )
+        })
         .collect()
 }
 

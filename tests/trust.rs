@@ -301,7 +301,7 @@ fn reasons(cluster: &Cluster, w: &Workload) -> BTreeMap<Unplaceable, u64> {
             p.num_gpu,
             p.gpu_milli,
             p.gpu_memory_mib,
-            p.gpu_spec.text,
+            p.gpu_spec.text(),
             p.app,
             p.max_per_node,
             p.rdma_pct

@@ -267,10 +267,10 @@ pub fn openb_trace(data: &[u8]) -> Verdict {
     if let Ok(w) = &r {
         check_workload(w);
         for p in &w.pods {
-            let created = p.creation_time_s.unwrap_or(0).checked_mul(1000);
+            let created = p.creation_time_s().unwrap_or(0).checked_mul(1000);
             assert_eq!(Some(p.arrival_ms), created, "{}: arrival", p.name);
             if let (Some(s), Some(d), Some(work)) =
-                (p.scheduled_time_s, p.deletion_time_s, p.work_ms)
+                (p.scheduled_time_s(), p.deletion_time_s(), p.work_ms)
             {
                 let span = d.checked_sub(s).and_then(|x| x.checked_mul(1000));
                 assert_eq!(Some(work), span, "{}: work", p.name);
@@ -321,8 +321,12 @@ pub fn job_trace(
                 assert_eq!(g.num_nodes * g.gpus_per_node, p.num_gpu, "{}: gang", p.name);
             }
             if rebased {
-                assert_eq!(p.creation_time_s.map(|s| s * 1000), Some(p.arrival_ms));
-                assert!(p.scheduled_time_s >= p.creation_time_s, "{}: start", p.name);
+                assert_eq!(p.creation_time_s().map(|s| s * 1000), Some(p.arrival_ms));
+                assert!(
+                    p.scheduled_time_s() >= p.creation_time_s(),
+                    "{}: start",
+                    p.name
+                );
             }
         }
         if rebased {

@@ -84,7 +84,7 @@ pub fn arrival_list(original: &[Pod], target_gpu_milli: u64, rng: &mut SimRng) -
                 break;
             }
             let mut clone = pick.clone();
-            clone.name = format!("{}-tuned-{i}", pick.name);
+            clone.name = compact_str::format_compact!("{}-tuned-{i}", pick.name);
             total += clone.total_gpu_milli();
             list.push(clone);
             i += 1;
@@ -292,7 +292,7 @@ pub fn run(
                     .place(id, pod, placement)
                     .map_err(|source| EngineError::Refused {
                         policy: policy.name().to_owned(),
-                        pod: pod.name.clone(),
+                        pod: pod.name.to_string(),
                         source,
                     })?;
                 placed_request += pod.total_gpu_milli();
@@ -417,7 +417,7 @@ mod tests {
             let mut rng = SimRng::seed_from_u64(seed);
             let l: Vec<String> = arrival_list(&pods(), 20_000, &mut rng)
                 .into_iter()
-                .map(|p| p.name)
+                .map(|p| p.name.to_string())
                 .collect();
             (l, node_ranks(&fleet, &mut rng))
         };
@@ -443,7 +443,7 @@ mod tests {
                     break;
                 }
                 let mut clone = pick.clone();
-                clone.name = format!("{}-tuned-{i}", pick.name);
+                clone.name = compact_str::format_compact!("{}-tuned-{i}", pick.name);
                 total += clone.total_gpu_milli();
                 list.push(clone);
                 i += 1;

@@ -92,7 +92,7 @@ fn fit_key(p: &Pod) -> FitKey<'_> {
         p.num_gpu,
         p.gpu_milli,
         p.gpu_memory_mib,
-        p.gpu_spec.text.as_str(),
+        p.gpu_spec.text(),
         p.app.as_deref().filter(|_| p.max_per_node.is_some()),
         p.max_per_node,
         p.rdma_pct,

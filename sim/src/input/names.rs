@@ -95,11 +95,11 @@ impl Unknowns {
 pub fn check_trace_models(workload: &Workload, fleet: &Fleet) -> Result<(), String> {
     let mut unknown: Vec<(&str, &str, usize)> = Vec::new();
     for pod in &workload.pods {
-        for m in &pod.gpu_spec.models {
+        for m in pod.gpu_spec.models() {
             if fleet.devices.contains_key(m) || Catalog::preset(m).is_some() {
                 continue;
             }
-            match unknown.iter_mut().find(|(u, _, _)| u == m) {
+            match unknown.iter_mut().find(|(u, _, _)| *u == m) {
                 Some((_, _, n)) => *n += 1,
                 None => unknown.push((m, &pod.name, 1)),
             }

@@ -461,6 +461,8 @@ pub fn generate(params: &SynthParams) -> Workload {
     let sharing = Weighted::new(p.sharing_milli.iter().map(|&(_, w)| w));
 
     let mut pods = Vec::with_capacity(p.jobs);
+
+    let mut requests = crate::model::job::RequestSet::default();
     let mut t_s = 0.0_f64;
     for i in 0..p.jobs {
         loop {
@@ -513,7 +515,7 @@ pub fn generate(params: &SynthParams) -> Workload {
             } else {
                 CLASS_DEFAULT
             }
-            .to_owned();
+            .into();
         }
         pod.latency_sensitive = u_ls < p.share_latency_sensitive;
         pod.priority = if pod.latency_sensitive {
@@ -521,7 +523,7 @@ pub fn generate(params: &SynthParams) -> Workload {
         } else {
             0
         };
-        pods.push(pod);
+        pods.push(requests.share(pod));
     }
     Workload {
         name: format!("synth-seed{}", p.seed),

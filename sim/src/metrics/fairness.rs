@@ -165,12 +165,13 @@ impl Fairness {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::replay_metrics::{JobReason, JobState};
 
     #[test]
     fn classes_are_the_qos_else_the_priority_sorted_by_name() {
         let pod = |qos: Option<&str>, priority: i32| {
             let mut p = Pod::new("p", 1, 1, 1, 1000);
-            p.qos = qos.map(str::to_owned);
+            p.qos = qos.map(Into::into);
             p.priority = priority;
             p
         };
@@ -212,8 +213,12 @@ mod tests {
             waited_ms: wait,
             preemptions: 0,
             node: None,
-            state: if jct.is_some() { "finished" } else { "pending" },
-            reason: "",
+            state: if jct.is_some() {
+                JobState::Finished
+            } else {
+                JobState::Pending
+            },
+            reason: JobReason::None,
             latency_sensitive: false,
             class,
             gpu_milli_ms: got,

@@ -31,6 +31,113 @@ pub struct TimeRow {
     pub point: TimePoint,
 }
 
+/// Why a job is still pending when a replay ends, judged on the cluster as it ended. The names
+/// ([`PendingReason::name`]) are stable: `summary.json` and `jobs.csv` write them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PendingReason {
+    /// `no-fit-now`: no node of the cluster as it ended holds it, whole or split for remote
+    /// placement: it waits for resources still held at the end (the empty fleet holds it).
+    NoFitNow,
+    /// `remote-only`: the cluster as it ended holds it only split over two nodes (host part
+    /// and devices), as the empty fleet does: a policy that never places remotely never runs it.
+    RemoteOnly,
+    /// `starved`: a node of the cluster as it ended holds it whole, yet the policy placed it
+    /// nowhere in the last scheduling pass — the policy declines it (its own rule, e.g. a
+    /// static MIG geometry's instance sizes), not the resources.
+    Starved,
+}
+
+impl PendingReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            PendingReason::NoFitNow => "no-fit-now",
+            PendingReason::RemoteOnly => "remote-only",
+            PendingReason::Starved => "starved",
+        }
+    }
+}
+
+/// What `jobs.csv` writes as the reason of a skipped job (the trace gives it no work).
+pub const SKIPPED_REASON: &str = "no-work";
+
+/// Where a job stood when the run ended (`jobs.csv` `state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum JobState {
+    Finished,
+    Running,
+    /// Waiting, or not yet arrived.
+    Pending,
+    /// The trace gives it no work: not replayed.
+    Skipped,
+    /// Fits no node of the empty fleet: never queued.
+    Unplaceable,
+}
+
+impl JobState {
+    /// The stable name `jobs.csv` and `summary.json` write.
+    pub fn name(self) -> &'static str {
+        match self {
+            JobState::Finished => "finished",
+            JobState::Running => "running",
+            JobState::Pending => "pending",
+            JobState::Skipped => "skipped",
+            JobState::Unplaceable => "unplaceable",
+        }
+    }
+}
+
+/// Why a job is where it stands at the end ([`JobRecord::reason`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum JobReason {
+    /// Running or finished: nothing to explain.
+    None,
+    /// Skipped: the trace gives it no work ([`SKIPPED_REASON`]).
+    NoWork,
+    /// Unplaceable: why no node of the empty fleet fits it.
+    Unplaceable(crate::model::cluster::Unplaceable),
+    /// Pending: why it still waits.
+    Pending(PendingReason),
+}
+
+impl JobReason {
+    /// The stable name `jobs.csv` writes; empty for [`JobReason::None`].
+    pub fn name(self) -> &'static str {
+        match self {
+            JobReason::None => "",
+            JobReason::NoWork => SKIPPED_REASON,
+            JobReason::Unplaceable(u) => u.name(),
+            JobReason::Pending(p) => p.name(),
+        }
+    }
+
+    pub fn is_empty(self) -> bool {
+        self == JobReason::None
+    }
+}
+
+/// A state or reason compares equal to its name (`record.state == "finished"`).
+macro_rules! equal_to_its_name {
+    ($t:ty) => {
+        impl PartialEq<&str> for $t {
+            fn eq(&self, name: &&str) -> bool {
+                self.name() == *name
+            }
+        }
+        impl PartialEq<str> for $t {
+            fn eq(&self, name: &str) -> bool {
+                self.name() == name
+            }
+        }
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
+}
+equal_to_its_name!(JobState);
+equal_to_its_name!(JobReason);
+
 /// One row of `jobs.csv`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobRecord {
@@ -48,11 +155,11 @@ pub struct JobRecord {
     /// other records of the node (one name per node, not per job).
     pub node: Option<std::sync::Arc<str>>,
     /// `finished`, `running`, `pending`, `skipped` or `unplaceable`.
-    pub state: &'static str,
+    pub state: JobState,
     /// Why an unplaceable job fits no node of the empty fleet (`gpu-models`, ...), why a
     /// pending job still waits (`no-fit-now`, `remote-only`, `starved`), `no-work` for a
     /// skipped job; empty for running and finished jobs.
-    pub reason: &'static str,
+    pub reason: JobReason,
     pub latency_sensitive: bool,
     /// Index of the job's class ([`crate::metrics::fairness::class_of`]) in
     /// [`ReplayOutcome::classes`].
@@ -371,15 +478,15 @@ impl Metrics {
                 ),
             })
             .collect();
-        let count = |s: &str| jobs.iter().filter(|j| j.state == s).count() as u64;
-        let by_reason = |s: &str| {
+        let count = |s: JobState| jobs.iter().filter(|j| j.state == s).count() as u64;
+        let by_reason = |s: JobState| {
             let mut m = BTreeMap::new();
             for j in jobs.iter().filter(|j| j.state == s) {
-                *m.entry(j.reason.to_owned()).or_insert(0) += 1;
+                *m.entry(j.reason.name().to_owned()).or_insert(0) += 1;
             }
             m
         };
-        let replayed = jobs.iter().filter(|j| j.state != "skipped");
+        let replayed = jobs.iter().filter(|j| j.state != JobState::Skipped);
         let wait_s = Percentiles::of(
             replayed
                 .clone()
@@ -423,13 +530,13 @@ impl Metrics {
             preemptions: self.preemptions,
             gang_jobs: self.gang_jobs,
             jobs_total: jobs.len() as u64,
-            jobs_finished: count("finished"),
-            jobs_pending: count("pending"),
-            jobs_running: count("running"),
-            jobs_skipped: count("skipped"),
-            jobs_unplaceable: count("unplaceable"),
-            unplaceable_by_reason: by_reason("unplaceable"),
-            pending_by_reason: by_reason("pending"),
+            jobs_finished: count(JobState::Finished),
+            jobs_pending: count(JobState::Pending),
+            jobs_running: count(JobState::Running),
+            jobs_skipped: count(JobState::Skipped),
+            jobs_unplaceable: count(JobState::Unplaceable),
+            unplaceable_by_reason: by_reason(JobState::Unplaceable),
+            pending_by_reason: by_reason(JobState::Pending),
             start_s: self.start_ms as f64 / 1000.0,
             window_end_s: self.window_end_ms as f64 / 1000.0,
             end_s: end_ms as f64 / 1000.0,

@@ -10,7 +10,7 @@
 
 use crate::error::PlacementError;
 use crate::model::fleet::{Fleet, FleetDevice};
-use crate::model::job::{Pod, PodId};
+use crate::model::job::{Pod, PodId, Text};
 use crate::model::slicing::{self, CardRequest, CardState, SliceRequest, SlicingMode};
 use crate::model::topology::{Tier, Topology};
 use crate::model::units::GPU_MILLI;
@@ -35,7 +35,7 @@ pub struct Resident {
     /// Compute granted on each of `gpus`, milli (the normalised request).
     pub gpu_milli: u32,
     pub gpus: Vec<u16>,
-    pub app: Option<String>,
+    pub app: Option<Text>,
     pub rdma_pct: u32,
 }
 
@@ -168,10 +168,13 @@ impl Node {
         let at = self.residents.iter().position(|r| r.pod == id)?;
         let r = self.residents.remove(at);
         if let Some(app) = &r.app {
-            let n = self.apps.get_mut(app).expect("a resident's app is counted");
+            let n = self
+                .apps
+                .get_mut(app.as_str())
+                .expect("a resident's app is counted");
             *n -= 1;
             if *n == 0 {
-                self.apps.remove(app);
+                self.apps.remove(app.as_str());
             }
         }
         self.cpu_free_milli += r.cpu_milli;
@@ -288,7 +291,7 @@ impl Node {
             } else {
                 format!(
                     "gpu-model: the job accepts {}, the node has {}",
-                    pod.gpu_spec.models.join("|"),
+                    pod.gpu_spec.models().join("|"),
                     self.model
                 )
             });
@@ -846,7 +849,7 @@ impl Cluster {
             if node.app_count(app) >= max {
                 return Err(PlacementError::AppDensity {
                     node: name(),
-                    app: app.clone(),
+                    app: app.to_string(),
                     max,
                 });
             }
@@ -940,7 +943,7 @@ impl Cluster {
             }
         }
         if let Some(app) = &pod.app {
-            *node.apps.entry(app.clone()).or_insert(0) += 1;
+            *node.apps.entry(app.to_string()).or_insert(0) += 1;
         }
         node.residents.push(Resident {
             pod: id,

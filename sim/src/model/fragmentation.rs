@@ -41,7 +41,7 @@ impl TypicalPods {
             *counts.entry(shape.clone()).or_default() += 1;
             models
                 .entry(shape)
-                .or_insert_with(|| p.gpu_spec.models.clone());
+                .or_insert_with(|| p.gpu_spec.models().to_vec());
         }
         let mut keys: Vec<(PodShape, u64)> = counts.into_iter().collect();
         keys.sort_by(|(ka, ca), (kb, cb)| cb.cmp(ca).then_with(|| kb.cmp(ka)));

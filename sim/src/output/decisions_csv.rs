@@ -49,7 +49,7 @@ pub fn write<W: Write>(
             .or_else(|| outcome.jobs.iter().find(|r| r.pod == job))
     };
     for d in decisions {
-        let (state, reason) = record(d.job).map_or(("", ""), |r| (r.state, r.reason));
+        let (state, reason) = record(d.job).map_or(("", ""), |r| (r.state.name(), r.reason.name()));
         let chosen_any = d.candidates.iter().any(|c| c.chosen);
         for (i, c) in d.candidates.iter().enumerate() {
             // The tie-break once a decision: on the chosen node's row (the first row when none).
@@ -86,8 +86,8 @@ pub fn write<W: Write>(
                 "",
                 "",
                 "",
-                r.state,
-                r.reason,
+                r.state.name(),
+                r.reason.name(),
                 "",
             ] {
                 w.field(format_args!("{v}"))?;

@@ -65,7 +65,7 @@ pub fn write_jobs(
         // Strings and integers are written directly, not through `format_args!`: with a
         // million jobs the formatting machinery was most of writing this file.
         w.text(names[j.pod].as_ref())?
-            .text(j.state)?
+            .text(j.state.name())?
             .millis(Some(j.arrival_ms))?
             .millis(j.work_ms)?
             .thousandths(j.demand)?
@@ -76,7 +76,7 @@ pub fn write_jobs(
             .field(format_args!("{}", OptFixed(j.slowdown(), 4)))?
             .int(j.preemptions)?
             .text(j.node.as_deref().unwrap_or(""))?
-            .text(j.reason)?;
+            .text(j.reason.name())?;
         if let Some(t) = tiers {
             w.text(j.tier.map_or("", |x| t.name(x)))?
                 .text(j.best_tier.map_or("", |x| t.name(x)))?;
@@ -102,8 +102,8 @@ mod tests {
             waited_ms: 0,
             preemptions: 0,
             node: Some("node, 1".into()),
-            state: "finished",
-            reason: "",
+            state: crate::metrics::replay_metrics::JobState::Finished,
+            reason: crate::metrics::replay_metrics::JobReason::None,
             latency_sensitive: false,
             class: 0,
             gpu_milli_ms: 0,

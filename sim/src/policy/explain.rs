@@ -155,7 +155,7 @@ impl Explainer {
             .collect();
         let d = Decision {
             job,
-            job_name: pod.name.clone(),
+            job_name: pod.name.to_string(),
             time_ms: self.now_ms,
             outcome,
             candidates,

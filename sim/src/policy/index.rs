@@ -62,8 +62,8 @@ impl Shape {
             priority_class: priority_class(pod.priority),
             rdma_pct: pod.rdma_pct,
             max_per_node: pod.max_per_node,
-            app: pod.app.clone(),
-            gpu_spec: pod.gpu_spec.text.clone(),
+            app: pod.app.as_deref().map(str::to_owned),
+            gpu_spec: pod.gpu_spec.text().to_owned(),
         }
     }
 
@@ -80,7 +80,7 @@ impl Shape {
             u64::from(priority_class(pod.priority)) << 32 | u64::from(pod.rdma_pct),
             pod.max_per_node.map_or(u64::MAX, u64::from),
             pod.app.as_ref().map_or(u64::MAX, |a| a.len() as u64) << 32
-                | pod.gpu_spec.text.len() as u64,
+                | pod.gpu_spec.text().len() as u64,
         ]
         .iter()
         .fold(0u64, |h, &x| {
@@ -99,7 +99,7 @@ impl Shape {
             && self.rdma_pct == pod.rdma_pct
             && self.max_per_node == pod.max_per_node
             && self.app.as_deref() == pod.app.as_deref()
-            && self.gpu_spec == pod.gpu_spec.text
+            && self.gpu_spec == pod.gpu_spec.text()
     }
 }
 

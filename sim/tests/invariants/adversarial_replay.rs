@@ -396,11 +396,11 @@ fn build(s: &Scenario) -> (Fleet, Workload) {
             }
             p.gpu_spec = GpuSpec::parse(&spec.join("|"));
             if let Some(a) = g.app {
-                p.app = Some(format!("app{a}"));
+                p.app = Some(format!("app{a}").into());
                 p.max_per_node = APP_MAX[usize::from(a)];
             }
             p.rdma_pct = g.rdma_pct;
-            p.class = CLASSES[usize::from(g.class)].to_owned();
+            p.class = CLASSES[usize::from(g.class)].into();
             p.latency_sensitive = g.latency_sensitive;
             p
         })
@@ -521,7 +521,7 @@ impl Adversary {
             self.ops.illegal += 1;
         }
         self.last = Some(Proposal {
-            pod: pod.name.clone(),
+            pod: pod.name.to_string(),
             predicted,
         });
     }
@@ -1223,7 +1223,7 @@ fn check_outcome(fleet: &Fleet, w: &Workload, adv: &Adversary, o: &ReplayOutcome
         let p = &w.pods[id];
         assert_eq!(j.pod, id);
         assert_eq!(j.state == "skipped", p.work_ms.is_none(), "{}", p.name);
-        match j.state {
+        match j.state.name() {
             "finished" => {
                 let (start, end) = (j.first_start_ms.unwrap(), j.finish_ms.unwrap());
                 assert!(p.arrival_ms <= start && start <= end, "{}: {j:?}", p.name);

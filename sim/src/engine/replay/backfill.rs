@@ -65,7 +65,7 @@ impl Engine<'_> {
     /// Whether job `id` holds resources on `node` (its cards, its host part, or a gang part).
     fn touches(&self, id: PodId, node: NodeId) -> bool {
         let j = &self.jobs[id];
-        j.node == node || j.host == Some(node) || j.rest.iter().any(|p| p.node == node)
+        j.node == node || j.host() == Some(node) || j.rest().iter().any(|p| p.node == node)
     }
 
     /// The reservation of `head`, which cannot start now, or `None` if no end of a running job
@@ -84,8 +84,8 @@ impl Engine<'_> {
         let mut freed: BTreeMap<NodeId, Vec<PodId>> = BTreeMap::new();
         for &(t, id) in &ends {
             let j = &self.jobs[id];
-            let parts = j.rest.iter().map(|p| p.node);
-            for n in std::iter::once(j.node).chain(j.host).chain(parts) {
+            let parts = j.rest().iter().map(|p| p.node);
+            for n in std::iter::once(j.node).chain(j.host()).chain(parts) {
                 let gone = freed.entry(n).or_default();
                 gone.push(id);
                 if self.cluster.node(n).without(gone).fits(pod) {

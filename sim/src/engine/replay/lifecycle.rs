@@ -45,7 +45,7 @@ impl Engine<'_> {
     ) -> EngineError {
         EngineError::Refused {
             policy: policy.name().to_owned(),
-            pod: self.pods[id].name.clone(),
+            pod: self.pods[id].name.to_string(),
             source,
         }
     }
@@ -67,13 +67,12 @@ impl Engine<'_> {
         j.first_start.get_or_insert(now);
         j.node = node;
         j.gpus = gpus.into_boxed_slice();
-        j.host = host;
-        j.rest = rest.into_boxed_slice();
+        j.set_parts(host, rest);
         j.since = now;
         j.started_at = now;
         j.rate = 0.0;
 
-        self.running_slot[id] = self.running.len();
+        self.running_slot[id] = self.running.len() as u32;
         self.running.push(RunningJob {
             pod: id,
             node,
@@ -83,7 +82,7 @@ impl Engine<'_> {
         if !self.spread.is_empty() {
             let j = &self.jobs[id];
             let mut parts: Vec<(NodeId, &[u16])> = vec![(j.node, &j.gpus[..])];
-            parts.extend(j.rest.iter().map(|p| (p.node, &p.gpus[..])));
+            parts.extend(j.rest().iter().map(|p| (p.node, &p.gpus[..])));
             let (tier, gb_s) = self.cluster.spread(&parts).expect("a topology");
             let factor = crate::model::topology::speed_factor(gb_s, self.comm_share);
             self.spread[id] = (tier, factor);
@@ -99,23 +98,23 @@ impl Engine<'_> {
         self.cluster
             .remove(id, node)
             .expect("a running job is on its node");
-        let host = self.jobs[id].host.take();
+        let host = self.jobs[id].take_host();
         if let Some(host) = host {
             self.cluster
                 .remove(id, host)
                 .expect("a remote job's host part is on its host");
         }
         // A gang releases every part at once (its `rest` stays as the nodes it last ran on).
-        for k in 0..self.jobs[id].rest.len() {
-            let part = self.jobs[id].rest[k].node;
+        for k in 0..self.jobs[id].rest().len() {
+            let part = self.jobs[id].rest()[k].node;
             self.cluster
                 .remove(id, part)
                 .expect("a gang's parts are on their nodes");
         }
-        let at = self.running_slot[id];
+        let at = self.running_slot[id] as usize;
         self.running.swap_remove(at);
         if let Some(moved) = self.running.get(at) {
-            self.running_slot[moved.pod] = at;
+            self.running_slot[moved.pod] = at as u32;
         }
         let j = &mut self.jobs[id];
         j.generation += 1;
@@ -128,7 +127,7 @@ impl Engine<'_> {
             nodes.clear();
             nodes.push(j.node);
             nodes.extend(host);
-            nodes.extend(j.rest.iter().map(|p| p.node));
+            nodes.extend(j.rest().iter().map(|p| p.node));
             self.note_release(&nodes);
             self.released_scratch = nodes;
         }

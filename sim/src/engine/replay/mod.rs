@@ -40,7 +40,9 @@ use crate::error::EngineError;
 use crate::metrics::energy::EnergyMeter;
 use crate::metrics::fairness::classes_of;
 use crate::metrics::frag_tracker::FragTracker;
-use crate::metrics::replay_metrics::{JobRecord, Metrics, ReplayOutcome, TimePoint};
+use crate::metrics::replay_metrics::{
+    JobReason, JobRecord, JobState, Metrics, ReplayOutcome, TimePoint,
+};
 use crate::metrics::tiers::TierFigures;
 use crate::model::cluster::{Cluster, FitProbe, NodeId, Placement, Unplaceable};
 use crate::model::demand::DemandDistribution;
@@ -81,34 +83,7 @@ pub struct ReplayConfig {
     pub idle_off_ms: Option<u64>,
 }
 
-/// Why a job is still pending when a replay ends, judged on the cluster as it ended. The names
-/// ([`PendingReason::name`]) are stable: `summary.json` and `jobs.csv` write them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum PendingReason {
-    /// `no-fit-now`: no node of the cluster as it ended holds it, whole or split for remote
-    /// placement: it waits for resources still held at the end (the empty fleet holds it).
-    NoFitNow,
-    /// `remote-only`: the cluster as it ended holds it only split over two nodes (host part
-    /// and devices), as the empty fleet does: a policy that never places remotely never runs it.
-    RemoteOnly,
-    /// `starved`: a node of the cluster as it ended holds it whole, yet the policy placed it
-    /// nowhere in the last scheduling pass — the policy declines it (its own rule, e.g. a
-    /// static MIG geometry's instance sizes), not the resources.
-    Starved,
-}
-
-impl PendingReason {
-    pub fn name(self) -> &'static str {
-        match self {
-            PendingReason::NoFitNow => "no-fit-now",
-            PendingReason::RemoteOnly => "remote-only",
-            PendingReason::Starved => "starved",
-        }
-    }
-}
-
-/// What `jobs.csv` writes as the reason of a skipped job (the trace gives it no work).
-pub const SKIPPED_REASON: &str = "no-work";
+pub use crate::metrics::replay_metrics::{PendingReason, SKIPPED_REASON};
 
 impl Default for ReplayConfig {
     fn default() -> Self {
@@ -150,7 +125,8 @@ enum State {
 #[derive(Debug, Clone)]
 struct Job {
     state: State,
-    demand: f64,
+    /// Busy share when alone, milli ([`Job::demand`]).
+    demand_milli: u16,
     /// Solo work left, ms.
     remaining: f64,
     /// Progress per ms of simulated time.
@@ -160,11 +136,9 @@ struct Job {
     generation: u32,
     node: NodeId,
     gpus: Box<[u16]>,
-    /// The node holding the job's CPU and memory when it runs remotely.
-    host: Option<NodeId>,
-    /// A gang's parts after the first (`node`, `gpus`), of its current or last placement;
-    /// empty for a single-node job.
-    rest: Box<[Placement]>,
+    /// A remote job's host or a gang's further parts ([`Job::host`], [`Job::rest`]); boxed
+    /// since most jobs have neither (memory per job, issue 9).
+    parts: Option<Box<Parts>>,
     first_start: Option<u64>,
     finish: Option<u64>,
     enqueued_at: u64,
@@ -172,6 +146,52 @@ struct Job {
     preemptions: u32,
     attained_gpu_ms: u64,
     started_at: u64,
+}
+
+/// Where a job runs beyond its first node.
+#[derive(Debug, Clone)]
+struct Parts {
+    /// The node holding the job's CPU and memory when it runs remotely.
+    host: Option<NodeId>,
+    /// A gang's parts after the first (`node`, `gpus`), of its current or last placement;
+    /// empty for a single-node job.
+    rest: Box<[Placement]>,
+}
+
+impl Job {
+    /// Busy share when alone (slicing-model §7.2 `u_i`).
+    fn demand(&self) -> f64 {
+        f64::from(self.demand_milli) / 1000.0
+    }
+
+    /// The node holding the job's CPU and memory when it runs remotely.
+    fn host(&self) -> Option<NodeId> {
+        self.parts.as_ref().and_then(|p| p.host)
+    }
+
+    /// A gang's parts after the first, of its current or last placement; empty for a
+    /// single-node job.
+    fn rest(&self) -> &[Placement] {
+        self.parts.as_ref().map_or(&[], |p| &p.rest)
+    }
+
+    fn set_parts(&mut self, host: Option<NodeId>, rest: Vec<Placement>) {
+        self.parts = (host.is_some() || !rest.is_empty()).then(|| {
+            Box::new(Parts {
+                host,
+                rest: rest.into_boxed_slice(),
+            })
+        });
+    }
+
+    /// Forgets the remote host (released); a gang keeps its parts as where it last ran.
+    fn take_host(&mut self) -> Option<NodeId> {
+        let host = self.parts.as_mut().and_then(|p| p.host.take());
+        if self.parts.as_ref().is_some_and(|p| p.rest.is_empty()) {
+            self.parts = None;
+        }
+        host
+    }
 }
 
 /// A card whose tenants' rates must be recomputed.
@@ -190,7 +210,7 @@ struct Engine<'a> {
     spare_queue: Vec<QueuedJob>,
     running: Vec<RunningJob>,
     /// Position of each running job in `running`.
-    running_slot: Vec<usize>,
+    running_slot: Vec<u32>,
     now: u64,
     /// Fit class of each job: jobs of one class fit exactly the same places.
     fit_class: Vec<u32>,
@@ -211,7 +231,7 @@ struct Engine<'a> {
     /// With a keyed queue: the waiting jobs by class in the policy's order; `waiting` then
     /// holds them in no particular order, job `id` at `waiting_slot[id]`.
     keyed: Option<KeyedQueue>,
-    waiting_slot: Vec<usize>,
+    waiting_slot: Vec<u32>,
     /// The keyed pass's merge (`queue.rs`): one head per class in it, and which classes are
     /// (`in_merge[class] == merge_stamp`).
     merge_heads: BinaryHeap<Reverse<keyed_queue::Entry>>,
@@ -290,7 +310,8 @@ pub fn run(
     let mut last_arrival = 0u64;
     for (id, p) in pods.iter().enumerate() {
         let drawn = config.demand.sample(&mut demand_rng);
-        let demand = f64::from(p.demand_milli.unwrap_or(drawn).clamp(1, GPU_MILLI)) / 1000.0;
+        // At most GPU_MILLI (1000): fits 16 bits.
+        let demand_milli = p.demand_milli.unwrap_or(drawn).clamp(1, GPU_MILLI) as u16;
         let state = if p.work_ms.is_some() {
             arrivals.push((p.arrival_ms, Event::Arrive(id)));
             horizon = horizon.max(p.arrival_ms + p.work_ms.unwrap_or(0));
@@ -301,15 +322,14 @@ pub fn run(
         };
         jobs.push(Job {
             state,
-            demand,
+            demand_milli,
             remaining: p.work_ms.unwrap_or(0) as f64,
             rate: 0.0,
             since: 0,
             generation: 0,
             node: 0,
             gpus: Box::default(),
-            host: None,
-            rest: Box::default(),
+            parts: None,
             first_start: None,
             finish: None,
             enqueued_at: 0,
@@ -427,7 +447,7 @@ pub fn run(
         waiting: Vec::new(),
         spare_queue: Vec::new(),
         running: Vec::new(),
-        running_slot: vec![usize::MAX; pods.len()],
+        running_slot: vec![u32::MAX; pods.len()],
         now: first_arrival,
         fit_class,
         failed_in_pass: vec![0; classes],
@@ -439,7 +459,7 @@ pub fn run(
         hints,
         keyed: hints.keyed_queue.then(|| KeyedQueue::new(classes)),
         waiting_slot: if hints.keyed_queue {
-            vec![usize::MAX; pods.len()]
+            vec![u32::MAX; pods.len()]
         } else {
             Vec::new()
         },
@@ -632,11 +652,11 @@ impl Engine<'_> {
     /// The name of the node job `j` runs or last ran on; a gang's nodes joined by `|`, in
     /// part order. `names[node]` is the node's name, shared by every single-node job's record.
     fn node_names(j: &Job, names: &[Arc<str>]) -> Arc<str> {
-        if j.rest.is_empty() {
+        if j.rest().is_empty() {
             return names[j.node].clone();
         }
         let mut joined = String::from(&*names[j.node]);
-        for p in &j.rest {
+        for p in j.rest() {
             joined.push('|');
             joined.push_str(&names[p.node]);
         }
@@ -667,7 +687,7 @@ impl Engine<'_> {
             pod: id,
             arrival_ms: p.arrival_ms,
             work_ms: p.work_ms,
-            demand: j.demand,
+            demand: j.demand(),
             first_start_ms: j.first_start,
             finish_ms: j.finish,
             waited_ms: j.waited_ms
@@ -680,19 +700,20 @@ impl Engine<'_> {
             node: (j.state == State::Running || j.finish.is_some())
                 .then(|| Self::node_names(j, node_names)),
             state: match j.state {
-                State::Skipped => "skipped",
-                State::NotArrived | State::Waiting => "pending",
-                State::Running => "running",
-                State::Done => "finished",
-                State::Unplaceable => "unplaceable",
+                State::Skipped => JobState::Skipped,
+                State::NotArrived | State::Waiting => JobState::Pending,
+                State::Running => JobState::Running,
+                State::Done => JobState::Finished,
+                State::Unplaceable => JobState::Unplaceable,
             },
             reason: match j.state {
-                State::Skipped => SKIPPED_REASON,
-                State::Unplaceable => {
-                    self.never_fits[self.fit_class[id] as usize].map_or("", Unplaceable::name)
+                State::Skipped => JobReason::NoWork,
+                State::Unplaceable => self.never_fits[self.fit_class[id] as usize]
+                    .map_or(JobReason::None, JobReason::Unplaceable),
+                State::NotArrived | State::Waiting => {
+                    JobReason::Pending(self.pending_reason(id, pending_cache))
                 }
-                State::NotArrived | State::Waiting => self.pending_reason(id, pending_cache).name(),
-                State::Running | State::Done => "",
+                State::Running | State::Done => JobReason::None,
             },
             latency_sensitive: p.latency_sensitive,
             class: job_class[id],

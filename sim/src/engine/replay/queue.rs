@@ -22,7 +22,7 @@ impl Engine<'_> {
         j.enqueued_at = self.now;
         if let Some(kq) = self.keyed.as_mut() {
             kq.push(id);
-            self.waiting_slot[id] = self.waiting.len();
+            self.waiting_slot[id] = self.waiting.len() as u32;
         }
         self.waiting.push(QueuedJob {
             pod: id,
@@ -130,7 +130,7 @@ impl Engine<'_> {
                 running: &self.running,
             };
             for &(id, seq) in &pending {
-                let q = self.waiting[self.waiting_slot[id]];
+                let q = self.waiting[self.waiting_slot[id] as usize];
                 let key = policy.queue_key(&view, &q);
                 kq.insert(self.fit_class[id] as usize, (key, seq, id));
             }
@@ -162,10 +162,10 @@ impl Engine<'_> {
                 kq.remove(class, &entry);
                 self.note_started(class);
                 let kq = self.keyed.as_mut().expect("a keyed queue");
-                let at = self.waiting_slot[id];
+                let at = self.waiting_slot[id] as usize;
                 self.waiting.swap_remove(at);
                 if let Some(moved) = self.waiting.get(at) {
-                    self.waiting_slot[moved.pod] = at;
+                    self.waiting_slot[moved.pod] = at as u32;
                 }
                 if let Some(next) = kq.next(class, Some(&entry)) {
                     heads.push(std::cmp::Reverse(next));

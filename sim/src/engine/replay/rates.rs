@@ -17,9 +17,9 @@ impl Engine<'_> {
             return;
         }
         let dt = now - j.since;
-        let gpus = j.gpus.len() + j.rest.iter().map(|p| p.gpus.len()).sum::<usize>();
+        let gpus = j.gpus.len() + j.rest().iter().map(|p| p.gpus.len()).sum::<usize>();
         self.metrics
-            .add_goodput(j.since, now, j.rate, j.demand, gpus);
+            .add_goodput(j.since, now, j.rate, j.demand(), gpus);
         j.remaining = (j.remaining - j.rate * dt as f64).max(0.0);
         j.attained_gpu_ms += dt * gpus.max(1) as u64;
         j.since = now;
@@ -38,7 +38,7 @@ impl Engine<'_> {
     /// cards' use.
     pub(super) fn refresh_cards(&mut self, id: PodId) {
         let mut affected: Vec<PodId> = Vec::new();
-        for part in 0..=self.jobs[id].rest.len() {
+        for part in 0..=self.jobs[id].rest().len() {
             let (node, cards) = self.part(id, part);
             for &g in &cards {
                 for t in self.cluster.node(node).cards()[g as usize].tenants() {
@@ -61,7 +61,7 @@ impl Engine<'_> {
         let j = &self.jobs[id];
         match part {
             0 => (j.node, j.gpus.to_vec()),
-            k => (j.rest[k - 1].node, j.rest[k - 1].gpus.clone()),
+            k => (j.rest()[k - 1].node, j.rest()[k - 1].gpus.clone()),
         }
     }
 
@@ -69,19 +69,19 @@ impl Engine<'_> {
     /// gang spanning several nodes, times the cross-node factor.
     pub(super) fn job_rate(&mut self, id: PodId) -> f64 {
         let mut rate = f64::INFINITY;
-        for part in 0..=self.jobs[id].rest.len() {
+        for part in 0..=self.jobs[id].rest().len() {
             let node = match part {
                 0 => self.jobs[id].node,
-                k => self.jobs[id].rest[k - 1].node,
+                k => self.jobs[id].rest()[k - 1].node,
             };
             let cards = match part {
                 0 => self.jobs[id].gpus.len(),
-                k => self.jobs[id].rest[k - 1].gpus.len(),
+                k => self.jobs[id].rest()[k - 1].gpus.len(),
             };
             for k in 0..cards {
                 let g = match part {
                     0 => self.jobs[id].gpus[k],
-                    p => self.jobs[id].rest[p - 1].gpus[k],
+                    p => self.jobs[id].rest()[p - 1].gpus[k],
                 };
                 self.card_rates((node, g));
                 let card = &self.cluster.node(node).cards()[g as usize];
@@ -96,7 +96,7 @@ impl Engine<'_> {
         if let Some(&(_, factor)) = self.spread.get(id) {
             // A fleet with a topology: the slowest link the placement spans.
             rate *= factor;
-        } else if !self.jobs[id].rest.is_empty() {
+        } else if !self.jobs[id].rest().is_empty() {
             rate *= self.config.perf.cross_node_factor;
         }
         if rate.is_finite() {
@@ -118,9 +118,9 @@ impl Engine<'_> {
             let pod = &self.pods[t.tenant_id as PodId];
             let speed = device.model.speed(&pod.class).unwrap_or(1.0);
             let job = &self.jobs[t.tenant_id as PodId];
-            let mut tenant = PerfTenant::from_share(&share, job.demand, speed);
-            tenant.remote = job.host.is_some();
-            if let (Some(host), Some(topo)) = (job.host, self.cluster.topology()) {
+            let mut tenant = PerfTenant::from_share(&share, job.demand(), speed);
+            tenant.remote = job.host().is_some();
+            if let (Some(host), Some(topo)) = (job.host(), self.cluster.topology()) {
                 // Remote pooling pays by the path between host and device node.
                 let params = device.perf.as_ref().unwrap_or(&self.config.perf);
                 tenant.remote_penalty = Some(crate::model::topology::remote_penalty_for_hops(

@@ -296,11 +296,11 @@ mod runs {
             202
         );
         assert_eq!(
-            (a.jobs[200].state, a.jobs[200].reason),
+            (a.jobs[200].state.name(), a.jobs[200].reason.name()),
             ("skipped", "no-work")
         );
         assert_eq!(
-            (a.jobs[201].state, a.jobs[201].reason),
+            (a.jobs[201].state.name(), a.jobs[201].reason.name()),
             ("unplaceable", "too-many-gpus")
         );
         let b = replay(&f, pods, &mut FirstFit);
@@ -366,7 +366,7 @@ mod unplaceable {
             pod: &Pod,
             r: &mut SimRng,
         ) -> Option<Placement> {
-            self.asked.push(pod.name.clone());
+            self.asked.push(pod.name.to_string());
             FirstFit.place(c, job, pod, r)
         }
     }
@@ -379,7 +379,11 @@ mod unplaceable {
         };
         let mut spy = Spy::default();
         let o = run(&fleet(), &w, &mut spy, &ReplayConfig::default()).unwrap();
-        let states: Vec<(&str, &str)> = o.jobs.iter().map(|j| (j.state, j.reason)).collect();
+        let states: Vec<(&str, &str)> = o
+            .jobs
+            .iter()
+            .map(|j| (j.state.name(), j.reason.name()))
+            .collect();
         assert_eq!(
             states,
             [
@@ -468,7 +472,10 @@ mod unplaceable {
             pods: vec![job("gpu", 0, 1000, 1)],
         };
         let o = run(&fleet(), &w, &mut CpuOnly, &ReplayConfig::default()).unwrap();
-        assert_eq!((o.jobs[0].state, o.jobs[0].reason), ("pending", "starved"));
+        assert_eq!(
+            (o.jobs[0].state.name(), o.jobs[0].reason.name()),
+            ("pending", "starved")
+        );
         assert_eq!(o.figures.pending_by_reason["starved"], 1);
     }
 
@@ -747,7 +754,7 @@ mod gangs {
         // 16 GPUs on 8-GPU nodes, 100 s of work at factor 0.5: 200 s.
         let o = replay(2, vec![job("v-gang", 0, 100, 16)], 0.5, 0);
         let g = &o.jobs[0];
-        assert_eq!((g.state, g.finish_ms), ("finished", Some(200_000)));
+        assert_eq!((g.state.name(), g.finish_ms), ("finished", Some(200_000)));
         assert_eq!(sorted_nodes(g), ["n0", "n1"]);
         assert_eq!((o.figures.gang_jobs, o.figures.jobs_unplaceable), (1, 0));
         // Both nodes fully allocated for 200 s.
@@ -806,7 +813,7 @@ mod gangs {
         g.num_gpu = 12;
         let o = replay(2, vec![g], 0.5, 0);
         assert_eq!(
-            (o.jobs[0].state, o.jobs[0].reason),
+            (o.jobs[0].state.name(), o.jobs[0].reason.name()),
             ("unplaceable", "too-many-gpus")
         );
     }

@@ -43,7 +43,7 @@ use crate::error::InputError;
 use crate::input::csv_rows::{CsvTable, Extra, Row};
 use crate::input::Warnings;
 use crate::model::catalog::CLASS_INFERENCE;
-use crate::model::job::{Pod, Workload};
+use crate::model::job::{Pod, Text, Workload};
 use crate::model::units::GPU_MILLI;
 use std::path::Path;
 
@@ -110,6 +110,7 @@ pub fn parse_noting(
     let scheduled = table.column("scheduled_time")?;
     let deleted = table.column("deletion_time")?;
     let mut pods = Vec::new();
+    let mut requests = crate::model::job::RequestSet::default();
     let mut times = Vec::new();
     let mut names = crate::input::csv_rows::NameSet::default();
     table.for_each_row(|row| {
@@ -127,7 +128,7 @@ pub fn parse_noting(
         let cpu_milli = scaled(row, cpu, 1000.0, "vCPUs as a non-negative number")?;
         let memory_mib = scaled(row, mem, 1024.0, "memory in GiB as a non-negative number")?;
         let mut pod = Pod::new(&name, cpu_milli, memory_mib, num_gpu, GPU_MILLI);
-        pod.app = Some(row.text(app).to_owned()).filter(|a| !a.is_empty());
+        pod.app = Some(row.text(app).into()).filter(|a: &Text| !a.is_empty());
         pod.max_per_node = match row.parse::<i64>(max_per_node, PER_NODE)? {
             -1 => None,
             n => Some(
@@ -141,7 +142,7 @@ pub fn parse_noting(
         if pod.rdma_pct > 100 {
             return Err(row.error(rdma, RDMA));
         }
-        pod.class = CLASS_INFERENCE.to_owned();
+        pod.class = CLASS_INFERENCE.into();
         pod.latency_sensitive = true;
         pod.priority = DLRM_PRIORITY;
         let t = Times {
@@ -159,11 +160,13 @@ pub fn parse_noting(
         if let Some(message) = crate::input::trace::openb::out_of_order(&order) {
             return Err(row.invalid(message));
         }
-        pod.creation_time_s = t.created.map(ms_to_s);
-        pod.scheduled_time_s = t.scheduled.map(ms_to_s);
-        pod.deletion_time_s = t.deleted.map(ms_to_s);
+        pod.set_trace_times(crate::model::job::TraceTimes {
+            creation_s: t.created.map(ms_to_s),
+            scheduled_s: t.scheduled.map(ms_to_s),
+            deletion_s: t.deleted.map(ms_to_s),
+        });
         pod.arrival_ms = t.created.unwrap_or(0);
-        pods.push(pod);
+        pods.push(requests.share(pod));
         times.push(t);
         Ok(())
     })?;
@@ -298,7 +301,7 @@ mod tests {
                 (700_000, None),
             ]
         );
-        assert_eq!(w.pods[2].creation_time_s, Some(475));
+        assert_eq!(w.pods[2].creation_time_s(), Some(475));
     }
 
     #[test]

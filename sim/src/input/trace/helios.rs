@@ -33,7 +33,7 @@ use crate::input::csv_rows::{CsvTable, Extra, NameSet, Row};
 use crate::input::trace::jobs::{self, Skipped, Span};
 use crate::input::Warnings;
 use crate::model::catalog::CLASS_INFERENCE;
-use crate::model::job::Workload;
+use crate::model::job::{Text, Workload};
 use std::path::Path;
 
 /// The columns of the published `cluster_log.csv` files.
@@ -114,6 +114,7 @@ pub(crate) fn parse_slurm(
         .memory_per_pod_gb
         .and_then(|c| table.optional_column(c));
     let mut pods = Vec::new();
+    let mut requests = crate::model::job::RequestSet::default();
     let mut spans = Vec::new();
     let mut names = NameSet::default();
     let mut skipped = Skipped::default();
@@ -160,12 +161,12 @@ pub(crate) fn parse_slurm(
         pod.work_ms = Some(work_ms);
         pod.gang = jobs::gang(num_nodes, num_gpu);
         pod.app = app
-            .map(|c| row.text(c).to_owned())
+            .map(|c| Text::from(row.text(c)))
             .filter(|a| !a.is_empty());
         if kind.is_some_and(|c| row.text(c) == "Evaluation") {
-            pod.class = CLASS_INFERENCE.to_owned();
+            pod.class = CLASS_INFERENCE.into();
         }
-        pods.push(pod);
+        pods.push(requests.share(pod));
         spans.push(span);
         Ok(())
     })?;

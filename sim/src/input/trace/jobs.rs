@@ -58,7 +58,7 @@ pub fn training_job(
         None => memory_default,
     });
     let mut pod = Pod::new(name, cpu, memory, num_gpu, GPU_MILLI);
-    pod.class = CLASS_TRAINING.to_owned();
+    pod.class = CLASS_TRAINING.into();
     pod
 }
 
@@ -153,9 +153,11 @@ pub fn rebase(pods: &mut [Pod], spans: &[Span]) {
     for (pod, s) in pods.iter_mut().zip(spans) {
         let rel = |t: i64| u64::try_from(t - origin).unwrap_or(0);
         pod.arrival_ms = rel(s.submit_s) * 1000;
-        pod.creation_time_s = Some(rel(s.submit_s));
-        pod.scheduled_time_s = Some(rel(s.start_s));
-        pod.deletion_time_s = Some(rel(s.end_s));
+        pod.set_trace_times(crate::model::job::TraceTimes {
+            creation_s: Some(rel(s.submit_s)),
+            scheduled_s: Some(rel(s.start_s)),
+            deletion_s: Some(rel(s.end_s)),
+        });
     }
 }
 

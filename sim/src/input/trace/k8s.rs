@@ -53,7 +53,7 @@
 use crate::error::InputError;
 use crate::input::Warnings;
 use crate::model::fleet::NodeSpec;
-use crate::model::job::{GpuSpec, Pod, Workload};
+use crate::model::job::{GpuSpec, Pod, Text, Workload};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -373,6 +373,7 @@ pub(crate) enum Want {
 #[derive(Default)]
 pub(crate) struct Snapshot {
     pub pods: Vec<Pod>,
+    requests: crate::model::job::RequestSet,
     pub nodes: Vec<NodeSpec>,
     /// GPU names that map onto no catalog model, with where (`node a`, `pod ns/x`).
     unmapped: Vec<(String, String)>,
@@ -523,7 +524,7 @@ impl Snapshot {
             }
         }
         pod.priority = item.spec.priority.unwrap_or(0);
-        pod.qos = item.status.qos_class.clone();
+        pod.qos = item.status.qos_class.as_deref().map(Text::from);
         pod.arrival_ms = arrival_ms;
         pod.work_ms = Some(match item.metadata.annotations.get(WORK_ANNOTATION) {
             None => DEFAULT_WORK_MS,
@@ -546,7 +547,7 @@ impl Snapshot {
         }
         let keys: Vec<String> = request.keys().map(|k| (*k).to_owned()).collect();
         self.note_unread(keys.iter());
-        self.pods.push(pod);
+        self.pods.push(self.requests.share(pod));
         Ok(())
     }
 
@@ -910,7 +911,7 @@ mod tests {
         assert_eq!((train.num_gpu, train.gpu_milli), (8, 1000));
         assert_eq!((train.cpu_milli, train.memory_mib), (32_000, 256 * 1024));
         assert_eq!((train.arrival_ms, train.work_ms), (0, Some(7_200_000)));
-        assert_eq!(train.gpu_spec.models, ["A100-80"]);
+        assert_eq!(train.gpu_spec.models(), ["A100-80"]);
         assert_eq!(
             (train.priority, train.qos.as_deref()),
             (1000, Some("Guaranteed"))
@@ -938,7 +939,7 @@ mod tests {
         );
         let npu = by_name(&w, "npu/llm-0");
         assert_eq!(
-            (npu.num_gpu, npu.gpu_spec.models.clone()),
+            (npu.num_gpu, npu.gpu_spec.models().to_vec()),
             (4, vec!["Ascend910B3".to_owned()])
         );
         let file = fixture().display().to_string();

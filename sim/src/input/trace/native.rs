@@ -37,7 +37,7 @@ use crate::input::csv_rows::{CsvTable, Extra, Row};
 use crate::input::names::Unknowns;
 use crate::input::Warnings;
 use crate::model::catalog::{CLASS_DEFAULT, CLASS_INFERENCE, CLASS_TRAINING};
-use crate::model::job::{GangShape, GpuSpec, Pod, Workload};
+use crate::model::job::{GangShape, GpuSpec, Pod, Text, Workload};
 use crate::model::units::{milli_decimal, GPU_MILLI};
 use std::io::Write;
 use std::path::Path;
@@ -111,6 +111,7 @@ pub fn parse_noting(
     let num_nodes = table.optional_column("num_nodes");
     let per_node_gpus = table.optional_column("gpus_per_node");
     let mut pods = Vec::new();
+    let mut requests = crate::model::job::RequestSet::default();
     let mut names = crate::input::csv_rows::NameSet::default();
     let mut unknown_classes = Unknowns::default();
     table.for_each_row(|row| {
@@ -147,7 +148,7 @@ pub fn parse_noting(
             .map(|c| row.text(c))
             .filter(|c| !c.is_empty())
             .unwrap_or(CLASS_DEFAULT)
-            .to_owned();
+            .into();
         if !CLASSES.contains(&pod.class.as_str()) {
             unknown_classes.note(&pod.class, row.line());
         }
@@ -158,7 +159,7 @@ pub fn parse_noting(
         };
         pod.gpu_spec = GpuSpec::parse(models.map_or("", |c| row.text(c)));
         pod.app = app
-            .map(|c| row.text(c).to_owned())
+            .map(|c| Text::from(row.text(c)))
             .filter(|a| !a.is_empty());
         const PER_NODE: &str = "a positive count, or empty for no limit";
         pod.max_per_node = row.parse_opt(per_node, PER_NODE)?;
@@ -171,7 +172,7 @@ pub fn parse_noting(
             return Err(row.error(rdma.unwrap_or(0), RDMA));
         }
         pod.gang = gang_shape(row, num_nodes, per_node_gpus, num_gpu, n)?;
-        pods.push(pod);
+        pods.push(requests.share(pod));
         Ok(())
     })?;
     if let Some(c) = class {
@@ -279,7 +280,7 @@ pub fn write(workload: &Workload, out: impl Write) -> std::io::Result<()> {
             &p.priority.to_string(),
             &p.class,
             if p.latency_sensitive { "true" } else { "false" },
-            &p.gpu_spec.text,
+            p.gpu_spec.text(),
             p.app.as_deref().unwrap_or(""),
             &opt(p.max_per_node.map(|m| m.to_string())),
             &p.rdma_pct.to_string(),
@@ -341,7 +342,7 @@ mod tests {
         let mut w = crate::input::trace::dlrm::read(&path).unwrap();
         w.pods.truncate(3000);
         for p in &mut w.pods {
-            (p.creation_time_s, p.scheduled_time_s, p.deletion_time_s) = (None, None, None);
+            p.set_trace_times(Default::default());
         }
         let mut out = Vec::new();
         write(&w, &mut out).unwrap();
@@ -362,7 +363,7 @@ mod tests {
             (p.priority, p.class.as_str(), p.latency_sensitive),
             (0, CLASS_DEFAULT, false)
         );
-        assert!(p.gpu_spec.models.is_empty() && p.app.is_none() && p.max_per_node.is_none());
+        assert!(p.gpu_spec.models().is_empty() && p.app.is_none() && p.max_per_node.is_none());
     }
 
     #[test]

@@ -65,6 +65,7 @@ pub fn parse_noting(
     let scheduled = table.optional_column("scheduled_time");
     let deleted = table.optional_column("deletion_time");
     let mut pods = Vec::new();
+    let mut requests = crate::model::job::RequestSet::default();
     let mut names = crate::input::csv_rows::NameSet::default();
     let mut unknown_qos = Unknowns::default();
     const SECONDS: &str = "seconds as a non-negative integer up to 9007199254740, or empty";
@@ -87,24 +88,26 @@ pub fn parse_noting(
         );
         pod.gpu_spec = GpuSpec::parse(spec.map_or("", |c| row.text(c)));
         pod.qos = qos
-            .map(|c| row.text(c).to_owned())
+            .map(|c| crate::model::job::Text::from(row.text(c)))
             .filter(|q| !q.is_empty());
         if let Some(q) = pod.qos.as_deref().filter(|q| !QOS.contains(q)) {
             unknown_qos.note(q, row.line());
         }
-        pod.creation_time_s = seconds(row, created)?;
-        pod.scheduled_time_s = seconds(row, scheduled)?;
-        pod.deletion_time_s = seconds(row, deleted)?;
+        pod.set_trace_times(crate::model::job::TraceTimes {
+            creation_s: seconds(row, created)?,
+            scheduled_s: seconds(row, scheduled)?,
+            deletion_s: seconds(row, deleted)?,
+        });
         let times = [
-            ("creation_time", pod.creation_time_s),
-            ("scheduled_time", pod.scheduled_time_s),
-            ("deletion_time", pod.deletion_time_s),
+            ("creation_time", pod.creation_time_s()),
+            ("scheduled_time", pod.scheduled_time_s()),
+            ("deletion_time", pod.deletion_time_s()),
         ];
         if let Some(message) = out_of_order(&times) {
             return Err(row.invalid(message));
         }
         set_replay_fields(&mut pod);
-        pods.push(pod);
+        pods.push(requests.share(pod));
         Ok(())
     })?;
     if let Some(c) = qos {
@@ -147,8 +150,8 @@ pub(crate) fn out_of_order<T: PartialOrd + std::fmt::Display>(
 /// reports how many it skipped. QoS LS is latency-sensitive; the GPU busy share is not in the
 /// trace, so demand is drawn by the replay's distribution.
 fn set_replay_fields(pod: &mut Pod) {
-    pod.arrival_ms = pod.creation_time_s.unwrap_or(0) * 1000;
-    pod.work_ms = match (pod.scheduled_time_s, pod.deletion_time_s) {
+    pod.arrival_ms = pod.creation_time_s().unwrap_or(0) * 1000;
+    pod.work_ms = match (pod.scheduled_time_s(), pod.deletion_time_s()) {
         // Out-of-order times were refused by the reader.
         (Some(s), Some(d)) => Some(d.saturating_sub(s) * 1000),
         _ => None,
@@ -168,9 +171,9 @@ mod tests {
         let full = format!("{HEAD}p0,12000,16384,1,460,V100M16|V100M32,LS,Running,0,12,3\np1,6000,1,0,0,,BE,Running,,,\n");
         let w = parse(Path::new("t/openb_x.csv"), full.as_bytes()).unwrap();
         assert_eq!(w.name, "openb_x");
-        assert_eq!(w.pods[0].gpu_spec.models, ["V100M16", "V100M32"]);
-        assert_eq!(w.pods[0].deletion_time_s, Some(12));
-        assert_eq!(w.pods[1].scheduled_time_s, None);
+        assert_eq!(w.pods[0].gpu_spec.models(), ["V100M16", "V100M32"]);
+        assert_eq!(w.pods[0].deletion_time_s(), Some(12));
+        assert_eq!(w.pods[1].scheduled_time_s(), None);
         assert_eq!((w.pods[0].arrival_ms, w.pods[0].work_ms), (0, Some(9000)));
         assert_eq!((w.pods[0].priority, w.pods[0].latency_sensitive), (3, true));
         assert_eq!((w.pods[1].work_ms, w.pods[1].priority), (None, 0));
@@ -213,7 +216,7 @@ mod tests {
         let text = "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spce,qos,owner\np0,1,2,1,500,T4,LS,x\n";
         let mut warnings = Warnings::new();
         let w = parse_noting(Path::new("pods.csv"), text.as_bytes(), &mut warnings).unwrap();
-        assert_eq!(w.pods[0].gpu_spec.models, Vec::<String>::new());
+        assert_eq!(w.pods[0].gpu_spec.models(), Vec::<String>::new());
         assert_eq!(
             warnings,
             [format!(

@@ -313,15 +313,16 @@ pub fn parse_noting(
     }
     let total = tasks.len();
     let mut pods = Vec::with_capacity(total);
+    let mut requests = crate::model::job::RequestSet::default();
     for t in tasks {
         if t.cards == 0 && t.instances >= 2 {
             for i in 0..t.instances {
                 let mut p = t.pod.clone();
-                p.name = format!("{}/{i}", t.pod.name);
-                pods.push(p);
+                p.name = compact_str::format_compact!("{}/{i}", t.pod.name);
+                pods.push(requests.share(p));
             }
         } else {
-            pods.push(t.pod);
+            pods.push(requests.share(t.pod));
         }
     }
     let siblings = if read.is_empty() {

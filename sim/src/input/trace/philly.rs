@@ -37,7 +37,7 @@
 use crate::error::InputError;
 use crate::input::trace::jobs::{self, Skipped, Span};
 use crate::input::Warnings;
-use crate::model::job::{Pod, Workload};
+use crate::model::job::{Pod, Text, Workload};
 use serde::de::{self, Deserializer as _, IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::cell::Cell;
@@ -154,6 +154,7 @@ struct Jobs<'a> {
     path: &'a Path,
     newlines: Rc<Cell<u64>>,
     pods: Vec<Pod>,
+    requests: crate::model::job::RequestSet,
     spans: Vec<Span>,
     names: crate::input::csv_rows::NameSet,
     skipped: Skipped,
@@ -211,7 +212,7 @@ impl Jobs<'_> {
         }
         match mapped(&job) {
             Ok((pod, span)) => {
-                self.pods.push(pod);
+                self.pods.push(self.requests.share(pod));
                 self.spans.push(span);
             }
             Err(reason) => self.skipped.note(reason),
@@ -264,7 +265,7 @@ fn mapped(job: &RawJob) -> Result<(Pod, Span), &'static str> {
     if per_machine.iter().all(|&g| g == per_machine[0]) {
         pod.gang = jobs::gang(machines, num_gpu);
     }
-    pod.app = job.vc.clone().filter(|v| !v.is_empty());
+    pod.app = job.vc.as_deref().filter(|v| !v.is_empty()).map(Text::from);
     Ok((
         pod,
         Span {
@@ -291,6 +292,7 @@ pub fn parse_noting(
         path,
         newlines,
         pods: Vec::new(),
+        requests: Default::default(),
         spans: Vec::new(),
         names: Default::default(),
         skipped: Skipped::default(),

@@ -93,6 +93,7 @@ pub fn parse_noting(
     let duration = table.column("duration")?;
     let job_type = table.column("job_type")?;
     let mut pods = Vec::new();
+    let mut requests = crate::model::job::RequestSet::default();
     let mut names = crate::input::csv_rows::NameSet::default();
     let mut unknown_models = Unknowns::default();
     let mut no_duration = 0usize;
@@ -135,7 +136,7 @@ pub fn parse_noting(
             Some(row.scaled(duration, 1000.0, SECONDS)?)
         };
         set_priority(row, job_type, &mut pod)?;
-        pods.push(pod);
+        pods.push(requests.share(pod));
         Ok(())
     })?;
     if let Some(c) = model {
@@ -171,7 +172,7 @@ fn set_priority(row: &Row<'_>, col: usize, pod: &mut Pod) -> Result<(), InputErr
         .ok_or_else(|| row.error(col, "a job type, HP or Spot"))?;
     pod.priority = *priority;
     pod.latency_sensitive = *name == "HP";
-    pod.qos = Some((*name).to_owned());
+    pod.qos = Some((*name).into());
     Ok(())
 }
 
@@ -210,14 +211,14 @@ mod tests {
         let hp = &w.pods[0];
         assert_eq!(hp.name, "239255");
         assert_eq!((hp.num_gpu, hp.gpu_milli, hp.cpu_milli), (1, 1000, 20_000));
-        assert_eq!(hp.gpu_spec.models, ["A10"]);
+        assert_eq!(hp.gpu_spec.models(), ["A10"]);
         assert_eq!((hp.arrival_ms, hp.work_ms), (0, Some(2_764_799_000)));
         assert_eq!((hp.priority, hp.latency_sensitive), (3, true));
         assert_eq!(hp.qos.as_deref(), Some("HP"));
         assert_eq!(hp.gang, None);
         let spot = &w.pods[2];
         assert_eq!(spot.name, "437260");
-        assert_eq!(spot.gpu_spec.models, ["A100-80"]);
+        assert_eq!(spot.gpu_spec.models(), ["A100-80"]);
         assert_eq!((spot.num_gpu, spot.cpu_milli), (16, 16 * 15_000));
         assert_eq!(
             spot.gang,
@@ -232,7 +233,7 @@ mod tests {
         // The fixture's last rows: an undisclosed model, and a job with no duration.
         let last = w.pods.last().unwrap();
         assert_eq!(last.work_ms, None);
-        assert_eq!(w.pods[w.pods.len() - 2].gpu_spec.models, ["G1"]);
+        assert_eq!(w.pods[w.pods.len() - 2].gpu_spec.models(), ["G1"]);
         assert_eq!(
             warnings,
             [format!(

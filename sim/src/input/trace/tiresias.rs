@@ -70,6 +70,7 @@ pub fn parse_noting(
     let duration = table.column("duration")?;
     let model = table.optional_column("model_name");
     let mut pods = Vec::new();
+    let mut requests = crate::model::job::RequestSet::default();
     let mut names = NameSet::default();
     let mut repeated = 0u64;
     let mut skipped = Skipped::default();
@@ -94,11 +95,14 @@ pub fn parse_noting(
         let mut pod = jobs::training_job(&name, num_gpu, None, None);
         pod.arrival_ms = arrival_ms;
         pod.work_ms = Some(work_ms);
-        pod.creation_time_s = Some(arrival_ms / 1000);
+        pod.set_trace_times(crate::model::job::TraceTimes {
+            creation_s: Some(arrival_ms / 1000),
+            ..Default::default()
+        });
         pod.app = model
-            .map(|c| row.text(c).to_owned())
+            .map(|c| crate::model::job::Text::from(row.text(c)))
             .filter(|m| !m.is_empty());
-        pods.push(pod);
+        pods.push(requests.share(pod));
         Ok(())
     })?;
     if repeated > 0 {
