@@ -44,8 +44,9 @@ pub struct NameSet {
     text: String,
     /// Where each name ends in `text`, in insertion order.
     ends: Vec<usize>,
-    /// Hash of a name → index of the first name with that hash.
-    first: std::collections::HashMap<u64, usize>,
+    /// Hash of a name → index of the first name with that hash. A fixed-seed fast hash
+    /// (foldhash): a name's hash is only a shortcut, equal names are compared.
+    first: std::collections::HashMap<u64, usize, foldhash::fast::FixedState>,
     /// Indices of the later names whose hash was already taken (rare).
     collided: Vec<usize>,
 }
@@ -58,11 +59,10 @@ impl NameSet {
 
     /// Adds `name`; false if it was there already.
     pub fn insert(&mut self, name: &str) -> bool {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        name.hash(&mut h);
+        use std::hash::BuildHasher;
+        let hash = foldhash::fast::FixedState::default().hash_one(name);
         let index = self.ends.len();
-        match self.first.entry(h.finish()) {
+        match self.first.entry(hash) {
             std::collections::hash_map::Entry::Vacant(e) => {
                 e.insert(index);
             }

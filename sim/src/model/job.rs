@@ -179,7 +179,9 @@ impl std::ops::DerefMut for Pod {
 /// The distinct requests read so far, so that pods asking for the same thing share one
 /// ([`Pod`]). A reader keeps one while it reads a trace.
 #[derive(Debug, Default)]
-pub struct RequestSet(std::collections::HashSet<std::sync::Arc<Request>>);
+pub struct RequestSet(
+    std::collections::HashSet<std::sync::Arc<Request>, foldhash::fast::FixedState>,
+);
 
 impl RequestSet {
     /// `pod`, its request now the set's copy of an equal one (added if new).

@@ -49,6 +49,45 @@ impl<W: Write> CsvOut<W> {
         Ok(self)
     }
 
+    /// Appends one field holding `num / den` with `decimals` decimals — the bytes of
+    /// `{:.decimals$}` of `num as f64 / den as f64` — by integer arithmetic where that gives the
+    /// same bytes, else through the float formatter ([`quotient_digits`]).
+    pub fn quotient(&mut self, num: u64, den: u64, decimals: u32) -> std::io::Result<&mut Self> {
+        self.buf.clear();
+        match quotient_digits(num, den, decimals) {
+            Some((whole, frac)) => {
+                let mut b = itoa::Buffer::new();
+                self.buf.push_str(b.format(whole));
+                self.buf.push('.');
+                let digits = b.format(frac);
+                for _ in digits.len()..decimals as usize {
+                    self.buf.push('0');
+                }
+                self.buf.push_str(digits);
+            }
+            None => {
+                use fmt::Write as _;
+                let x = num as f64 / den as f64;
+                write!(self.buf, "{x:.prec$}", prec = decimals as usize)
+                    .map_err(std::io::Error::other)?;
+            }
+        }
+        self.w.write_field(self.buf.as_bytes())?;
+        Ok(self)
+    }
+
+    /// [`CsvOut::quotient`] of `(num, den)`, or an empty field for `None`.
+    pub fn quotient_or_empty(
+        &mut self,
+        pair: Option<(u64, u64)>,
+        decimals: u32,
+    ) -> std::io::Result<&mut Self> {
+        match pair {
+            Some((num, den)) => self.quotient(num, den, decimals),
+            None => self.text(""),
+        }
+    }
+
     /// Appends one field holding [`Millis`]`(ms)`'s bytes, written digit by digit.
     pub fn millis(&mut self, ms: Option<u64>) -> std::io::Result<&mut Self> {
         match ms {
@@ -133,9 +172,84 @@ macro_rules! csv_record {
     }};
 }
 
+/// `num / den` rounded to `decimals` decimals as (whole part, decimals as an integer), when
+/// that is exactly what the float formatter prints for `num as f64 / den as f64`; `None` when
+/// it might not be (then format the float). Why it is exact: the division rounds once, so
+/// the float is `(num / den)(1 + δ)` with `|δ| ≤ 2⁻⁵³`, and the formatter rounds that float's
+/// exact value. With `q = num · 10^decimals = n · den + r`, the exact quotient `q / den` is
+/// `|2r − den| / 2den ≥ 1 / 2den` away from the rounding boundary `n + ½` unless `2r = den`
+/// (a tie: left to the formatter), and the float moves it by at most `q / den · 2⁻⁵³`, less
+/// than that distance whenever `q < 2⁵²` — so both round the same way. The operands must
+/// also convert to `f64` exactly (below 2⁵³). Used for `jobs.csv`'s slowdown; float
+/// formatting was the costliest field of that file.
+pub fn quotient_digits(num: u64, den: u64, decimals: u32) -> Option<(u64, u64)> {
+    const EXACT: u64 = 1 << 52;
+    let scale = 10u64.checked_pow(decimals)?;
+    let q = num.checked_mul(scale)?;
+    if den == 0 || q >= EXACT || den >= EXACT {
+        return None;
+    }
+    let (n, r) = (q / den, q % den);
+    let rounded = match (2 * r).cmp(&den) {
+        std::cmp::Ordering::Less => n,
+        std::cmp::Ordering::Greater => n + 1,
+        std::cmp::Ordering::Equal => return None,
+    };
+    Some((rounded / scale, rounded % scale))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quotients_are_the_float_formatting_bytes() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut pairs: Vec<(u64, u64)> = vec![
+            (1, 3),
+            (2, 3),
+            (1, 8),
+            (3, 16),
+            (5, 2),
+            (1, 20_000),
+            (3, 20_000),
+            (123_456_789, 1),
+            (0, 7),
+            (7, 7),
+            (u64::MAX, 3),
+            (1 << 50, 3),
+            (1, (1 << 53) + 1),
+        ];
+        for _ in 0..50_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let num = x % 10u64.pow((x % 13) as u32 + 1);
+            let den = (x >> 20) % 10u64.pow(((x >> 8) % 9) as u32 + 1) + 1;
+            pairs.push((num, den));
+            // Ties: den divides 2 * num * 10^4 but not num * 10^4.
+            pairs.push((2 * (x % 1000) + 1, 20_000));
+        }
+        let mut via_integers = 0;
+        for &(num, den) in &pairs {
+            let mut bytes = Vec::new();
+            CsvOut::new(&mut bytes)
+                .quotient(num, den, 4)
+                .unwrap()
+                .end()
+                .unwrap();
+            let expected = format!("{:.4}\n", num as f64 / den as f64);
+            assert_eq!(String::from_utf8(bytes).unwrap(), expected, "{num} / {den}");
+            via_integers += usize::from(quotient_digits(num, den, 4).is_some());
+        }
+        assert!(via_integers > pairs.len() / 4, "{via_integers}");
+        assert_eq!(
+            quotient_digits(1, 20_000, 4),
+            None,
+            "a tie goes to the formatter"
+        );
+        assert_eq!(quotient_digits(2, 3, 4), Some((0, 6667)));
+    }
 
     #[test]
     fn millis_are_the_float_formatting_bytes() {

@@ -5,7 +5,7 @@
 use crate::csv_record;
 use crate::metrics::replay_metrics::{JobRecord, TimeRow};
 use crate::metrics::tiers::TierFigures;
-use crate::output::csv_out::{CsvOut, Millis, OptFixed};
+use crate::output::csv_out::{CsvOut, Millis};
 use std::io::Write;
 
 /// Writes `timeseries.csv`.
@@ -73,7 +73,7 @@ pub fn write_jobs(
             .millis(j.finish_ms)?
             .millis(Some(j.waited_ms))?
             .millis(j.jct_ms())?
-            .field(format_args!("{}", OptFixed(j.slowdown(), 4)))?
+            .quotient_or_empty(j.jct_ms().zip(j.work_ms.filter(|&w| w > 0)), 4)?
             .int(j.preemptions)?
             .text(j.node.as_deref().unwrap_or(""))?
             .text(j.reason.name())?;
