@@ -17,13 +17,21 @@
 //! strand beside itself: 0 when it fills its card exactly), and `w` = 0.6 by default
 //! ([`HiHetero::new`]). Highest wins, ties by node priority. So a job goes to a faster model
 //! unless a slower one has a card it fills much better.
+//!
+//! Cost per decision ([`HeteroIndex`]): two lookups in per-shape node indexes
+//! ([`NodeIndex`]) — the fastest candidate's speed, then the best score for that `S_max` —
+//! each rescoring only the nodes changed since (a binpack card choice per changed node, O(cards
+//! log cards)), plus O(log nodes). `S_max` is a whole-set term, but it takes one value per
+//! device model: one index per (job class, `S_max`) keeps every node's score a function of
+//! that node alone. [`hetero_place`] is the same rule as a scan of every node, kept as the
+//! reference the index is tested against.
 
-use flexsim_sim::model::cluster::{Cluster, Placement};
+use flexsim_sim::model::cluster::{Cluster, NodeId, Placement};
 use flexsim_sim::model::gang::GangPlacement;
-use flexsim_sim::model::job::{Pod, PodId};
+use flexsim_sim::model::job::{Pod, PodId, Text};
 use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::model::units::GPU_MILLI;
-use flexsim_sim::policy::{Policy, SimRng};
+use flexsim_sim::policy::{NodeIndex, Policy, SimRng, TieBreak, REFUSED};
 
 use crate::hi_binpack::HiCore;
 
@@ -31,6 +39,7 @@ pub struct HiHetero {
     pub core: HiCore,
     /// Weight of relative speed against packing, in [0, 1].
     pub speed_weight: f64,
+    pub index: HeteroIndex,
 }
 
 impl HiHetero {
@@ -38,6 +47,7 @@ impl HiHetero {
         HiHetero {
             core: HiCore::flexai(unit_milli, max_tenants),
             speed_weight: speed_weight.clamp(0.0, 1.0),
+            index: HeteroIndex::default(),
         }
     }
 }
@@ -89,12 +99,103 @@ impl Policy for HiHetero {
         pod: &Pod,
         _rng: &mut SimRng,
     ) -> Option<Placement> {
-        hetero_place(&self.core, self.speed_weight, cluster, pod)
+        self.index
+            .place(&self.core, self.speed_weight, cluster, pod)
     }
 }
 
+/// [`hetero_place`]'s choice, by node indexes (module docs, "Cost per decision").
+#[derive(Default)]
+pub struct HeteroIndex {
+    /// Per job class: candidates scored by their speed (the bits of a non-negative `f64`
+    /// order as the value), whose best gives `S_max`.
+    fastest: Vec<(Text, NodeIndex)>,
+    /// Per (job class, `S_max` bits): candidates by the hetero score.
+    scored: Vec<(Text, u64, NodeIndex)>,
+}
+
+impl HeteroIndex {
+    /// The highest-scoring candidate and its binpack cards, as [`hetero_place`] chooses.
+    pub fn place(
+        &mut self,
+        core: &HiCore,
+        speed_weight: f64,
+        cluster: &Cluster,
+        pod: &Pod,
+    ) -> Option<Placement> {
+        let candidate = |cluster: &Cluster, n: NodeId, pod: &Pod| core.select_on(cluster, n, pod);
+        let at = match self.fastest.iter().position(|(c, _)| *c == pod.class) {
+            Some(at) => at,
+            None => {
+                self.fastest
+                    .push((pod.class.clone(), NodeIndex::new(TieBreak::Priority)));
+                self.fastest.len() - 1
+            }
+        };
+        let fastest = self.fastest[at].1.best(cluster, pod, |cluster, n, pod| {
+            match candidate(cluster, n, pod) {
+                Some(_) => speed(cluster, n, pod).to_bits() as i64,
+                None => REFUSED,
+            }
+        })?;
+        let s_max = speed(cluster, fastest, pod);
+        let key = s_max.to_bits();
+        let at = match self
+            .scored
+            .iter()
+            .position(|(c, k, _)| *k == key && *c == pod.class)
+        {
+            Some(at) => at,
+            None => {
+                self.scored
+                    .push((pod.class.clone(), key, NodeIndex::new(TieBreak::Priority)));
+                self.scored.len() - 1
+            }
+        };
+        let node = self.scored[at].2.best(cluster, pod, |cluster, n, pod| {
+            match candidate(cluster, n, pod) {
+                Some(gpus) => rounded(hetero_score(speed_weight, s_max, cluster, n, pod, &gpus)),
+                None => REFUSED,
+            }
+        })?;
+        let gpus = candidate(cluster, node, pod).expect("the index holds candidates only");
+        Some(Placement { node, gpus })
+    }
+}
+
+/// A score as [`HiCore::best`] compares it: micro-units, rounded.
+fn rounded(score: f64) -> i64 {
+    (score * 1e6).round() as i64
+}
+
+/// `100·(w·S/S_max + (1 − w)·(1 − left/1000))` of `node` with its chosen `gpus`.
+fn hetero_score(w: f64, s_max: f64, cluster: &Cluster, n: NodeId, pod: &Pod, gpus: &[u16]) -> f64 {
+    let node = cluster.node(n);
+    let grant = match node.slice_for(pod) {
+        Some(Ok(s)) => s.compute_milli,
+        _ => 0,
+    };
+    let left = if gpus.is_empty() {
+        0.0
+    } else {
+        gpus.iter()
+            .map(|&g| {
+                let free = node.gpu_free_milli()[usize::from(g)];
+                f64::from(free.saturating_sub(grant))
+            })
+            .sum::<f64>()
+            / gpus.len() as f64
+    };
+    let rel = if s_max > 0.0 {
+        speed(cluster, n, pod) / s_max
+    } else {
+        1.0
+    };
+    100.0 * (w * rel + (1.0 - w) * (1.0 - left / f64::from(GPU_MILLI)))
+}
+
 /// The `hi-hetero` choice: among `core`'s candidates, the highest
-/// `100·(w·S/S_max + (1 − w)·(1 − left/1000))` (module docs).
+/// `100·(w·S/S_max + (1 − w)·(1 − left/1000))` (module docs), by a scan of every node.
 pub fn hetero_place(
     core: &HiCore,
     speed_weight: f64,
@@ -106,30 +207,8 @@ pub fn hetero_place(
         .iter()
         .map(|(n, _)| speed(cluster, *n, pod))
         .fold(0.0f64, f64::max);
-    let w = speed_weight;
     HiCore::best(candidates, |n, gpus| {
-        let node = cluster.node(n);
-        let grant = match node.slice_for(pod) {
-            Some(Ok(s)) => s.compute_milli,
-            _ => 0,
-        };
-        let left = if gpus.is_empty() {
-            0.0
-        } else {
-            gpus.iter()
-                .map(|&g| {
-                    let free = node.gpu_free_milli()[usize::from(g)];
-                    f64::from(free.saturating_sub(grant))
-                })
-                .sum::<f64>()
-                / gpus.len() as f64
-        };
-        let rel = if s_max > 0.0 {
-            speed(cluster, n, pod) / s_max
-        } else {
-            1.0
-        };
-        100.0 * (w * rel + (1.0 - w) * (1.0 - left / f64::from(GPU_MILLI)))
+        hetero_score(speed_weight, s_max, cluster, n, pod, gpus)
     })
 }
 
@@ -165,5 +244,61 @@ mod tests {
         let mut inf = pod.clone();
         inf.class = "inference".into();
         assert_eq!(p.place(&c, 0, &inf, &mut rng()).unwrap().node, 0);
+    }
+
+    /// The index chooses what the scan chooses, step by step, while jobs come and go on a
+    /// mixed fleet, in both the Flex:ai and the time-shared (`hi`) modes.
+    #[test]
+    fn the_index_chooses_as_the_scan_does() {
+        use rand::RngExt;
+        let nodes: Vec<(String, &str)> = (0..12)
+            .map(|i| (format!("n{i}"), ["T4", "A10", "V100M32"][i % 3]))
+            .collect();
+        let spec: Vec<(&str, u64, u64, u32, &str)> = nodes
+            .iter()
+            .map(|(n, m)| (n.as_str(), 32_000, 1 << 18, 4, *m))
+            .collect();
+        for core in [HiCore::flexai(50, 5), crate::hi::Hi::default().core] {
+            for w in [0.6, 0.3] {
+                let mut c = cluster_in(&spec, core.mode);
+                // A node priority unlike the fleet order: ties must follow it.
+                let ranks: Vec<usize> = (0..spec.len()).map(|i| (i * 7 + 3) % spec.len()).collect();
+                c.set_priority(&ranks);
+                let mut index = HeteroIndex::default();
+                let mut r = rng();
+                let mut running: Vec<(PodId, NodeId)> = Vec::new();
+                let (mut placed_count, mut refused) = (0, 0);
+                for id in 0..400 {
+                    if !running.is_empty() && r.random_range(0..3) == 0 {
+                        let (job, node) = running.swap_remove(r.random_range(0..running.len()));
+                        c.remove(job, node).unwrap();
+                    }
+                    let mut pod = Pod::new(
+                        "p",
+                        r.random_range(1..8) * 1000,
+                        1024,
+                        r.random_range(1..3),
+                        [200, 350, 500, 1000][r.random_range(0..4)],
+                    );
+                    pod.class = ["default", "inference", "training"][r.random_range(0..3)].into();
+                    pod.priority = r.random_range(0..4);
+                    let scan = hetero_place(&core, w, &c, &pod);
+                    let indexed = index.place(&core, w, &c, &pod);
+                    assert_eq!(indexed, scan, "job {id}");
+                    match scan {
+                        Some(p) => {
+                            placed(&mut c, id, pod, p.node, &p.gpus);
+                            running.push((id, p.node));
+                            placed_count += 1;
+                        }
+                        None => refused += 1,
+                    }
+                }
+                assert!(
+                    placed_count > 100 && refused > 10,
+                    "{placed_count} / {refused}"
+                );
+            }
+        }
     }
 }

@@ -4,9 +4,9 @@
 //! (`hi-hetero`), and remote placement when nothing fits locally (`hi-remote`). Each part's
 //! module documents what is published and what is our choice.
 //!
-//! Cost per decision: O(nodes × cards) — every feasible node is a candidate with its binpack
-//! card choice (an allocation each), and the hetero score divides by the fastest candidate's
-//! speed, a whole-set term that keeps it off the feasible-node index.
+//! Cost per decision: placement as `hi-hetero`'s index ([`HeteroIndex`]: the nodes changed
+//! since the last query are rescored, O(cards log cards) each, plus O(log nodes)); a job that
+//! does not fit adds `hi-priority`'s victim search and `hi-remote`'s scan.
 
 use flexsim_sim::model::cluster::{Cluster, Placement};
 use flexsim_sim::model::gang::GangPlacement;
@@ -18,7 +18,7 @@ use flexsim_sim::policy::{
 
 use crate::hami::{priority_key, priority_then_fifo};
 use crate::hi_binpack::HiCore;
-use crate::hi_hetero::hetero_place;
+use crate::hi_hetero::HeteroIndex;
 use crate::hi_priority::choose_victims;
 use crate::hi_remote::remote_place;
 use crate::hi_timeshare::OVERSUBSCRIBE_MILLI;
@@ -26,6 +26,7 @@ use crate::hi_timeshare::OVERSUBSCRIBE_MILLI;
 pub struct Hi {
     pub core: HiCore,
     pub speed_weight: f64,
+    pub index: HeteroIndex,
 }
 
 impl Default for Hi {
@@ -36,6 +37,7 @@ impl Default for Hi {
                 oversubscribe_milli: OVERSUBSCRIBE_MILLI,
             },
             speed_weight: 0.6,
+            index: HeteroIndex::default(),
         }
     }
 }
@@ -81,7 +83,8 @@ impl Policy for Hi {
         pod: &Pod,
         _rng: &mut SimRng,
     ) -> Option<Placement> {
-        hetero_place(&self.core, self.speed_weight, cluster, pod)
+        self.index
+            .place(&self.core, self.speed_weight, cluster, pod)
     }
 
     fn place_remote(

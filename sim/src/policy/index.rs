@@ -106,6 +106,11 @@ impl Shape {
 /// Not feasible (no entry in `ranked`).
 const NONE: i64 = i64::MIN;
 
+/// The score a [`NodeIndex::best`] scorer returns for a node its policy refuses although the
+/// job fits there (a policy's own admission rule): the node is left out, as one where the job
+/// does not fit.
+pub const REFUSED: i64 = NONE;
+
 struct Entry {
     shape: Shape,
     /// [`Shape::fingerprint`] of the shape.
@@ -148,7 +153,8 @@ impl NodeIndex {
 
     /// The best feasible node for `pod` on `cluster` — the highest `score`, ties to the lowest
     /// rank — or `None` if it fits nowhere. `score` is called only for nodes where `pod` fits
-    /// and must depend on nothing but that node's state and the pod's shape.
+    /// and must depend on nothing but that node's state and the pod's shape; [`REFUSED`]
+    /// leaves a node out.
     pub fn best(
         &mut self,
         cluster: &Cluster,
@@ -210,7 +216,9 @@ impl NodeIndex {
                     if cluster.node(node).fits_probed(pod, &mut e.probe) {
                         let s = score(cluster, node, pod);
                         e.score[node] = s;
-                        ranked.push((Reverse(s), r as u32));
+                        if s != NONE {
+                            ranked.push((Reverse(s), r as u32));
+                        }
                     }
                 }
                 // Few distinct scores on a large fleet: the stable sort's runs make this cheap.

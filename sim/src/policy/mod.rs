@@ -30,7 +30,7 @@ use crate::model::job::{Pod, PodId};
 pub use discipline::Discipline;
 pub use greedy::{normalize_scores, Greedy, NodeScorer};
 pub use hints::{QueueKey, Refusals, ReplayHints};
-pub use index::{NodeIndex, TieBreak};
+pub use index::{NodeIndex, TieBreak, REFUSED};
 
 pub use crate::model::rng::SimRng;
 
