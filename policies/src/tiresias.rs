@@ -294,19 +294,62 @@ impl Tiresias {
                 self.observe(now, pod, q.pod, q.attained_gpu_ms, None, q.since_ms);
             }
         }
-        let mut running: Vec<&RunningJob> = jobs.running.iter().collect();
-        running.sort_unstable_by_key(|r| r.pod);
-        for r in running {
+        // Only the jobs whose queue changes now are observed, in job order: for the others
+        // `observe` is a no-op, so leaving them out changes nothing, and the sort is of the
+        // few that move, not of every running job each pass.
+        let mut running: Vec<(&RunningJob, u64)> = jobs
+            .running
+            .iter()
+            .map(|r| (r, jobs.attained_gpu_ms(r)))
+            .filter(|&(r, attained)| self.changes(now, &jobs.pods[r.pod], r.pod, attained, true, 0))
+            .collect();
+        running.sort_unstable_by_key(|(r, _)| r.pod);
+        for (r, attained) in running {
             let pod = &jobs.pods[r.pod];
             let run = Some((gpus_of(pod), r.started_ms));
-            self.observe(now, pod, r.pod, jobs.attained_gpu_ms(r), run, 0);
+            self.observe(now, pod, r.pod, attained, run, 0);
         }
-        let mut queued: Vec<&QueuedJob> = waiting.iter().collect();
+        let mut queued: Vec<&QueuedJob> = waiting
+            .iter()
+            .filter(|q| {
+                let pod = &jobs.pods[q.pod];
+                self.changes(now, pod, q.pod, q.attained_gpu_ms, false, q.since_ms)
+            })
+            .collect();
         queued.sort_unstable_by_key(|q| q.pod);
         for q in queued {
             let pod = &jobs.pods[q.pod];
             self.observe(now, pod, q.pod, q.attained_gpu_ms, None, q.since_ms);
         }
+    }
+
+    /// Whether [`Tiresias::observe`] would change job `id` now: a job seen for the first time,
+    /// one whose service reached its queue's threshold (a running one, or any under the
+    /// simulator's rule), or a waiting one due for promotion.
+    fn changes(
+        &self,
+        now: u64,
+        pod: &Pod,
+        id: PodId,
+        attained: u64,
+        running: bool,
+        since_ms: u64,
+    ) -> bool {
+        let Some(s) = self.state.get(id).filter(|s| s.known) else {
+            return true;
+        };
+        let can_demote = running || self.demotion != Demotion::Peer;
+        if can_demote
+            && s.queue < self.thresholds.len()
+            && attained.saturating_sub(s.base_gpu_ms) >= self.thresholds[s.queue]
+        {
+            return true;
+        }
+        !running
+            && s.queue > 0
+            && self
+                .promotion_due(pod, attained, s, since_ms)
+                .is_some_and(|due| due <= now)
     }
 
     /// After a pass ([`Order::RunningFirst`]): in every queue, the jobs holding cards move
