@@ -13,8 +13,8 @@ pub type Text = compact_str::CompactString;
 
 /// The GPU models a pod accepts: empty means any (fgd-protocol §2.5, "type").
 ///
-/// Shared, not copied: a trace names a handful of specs for a million jobs, so [`GpuSpec::parse`]
-/// hands out one allocation per distinct spec text (per thread), and the empty spec holds none.
+/// Behind an `Arc`, so that copying a [`Request`] (copy-on-write) does not copy the names; the
+/// empty spec holds nothing. Pods of one request share it through [`RequestSet`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct GpuSpec(Option<std::sync::Arc<SpecText>>);
 
@@ -26,37 +26,18 @@ struct SpecText {
 
 impl GpuSpec {
     pub fn parse(text: &str) -> GpuSpec {
-        use std::cell::RefCell;
-        use std::collections::HashMap;
-        use std::sync::Arc;
-        /// Distinct specs seen by this thread; bounded so that a hostile trace of unique specs
-        /// costs one allocation per job, as a plain copy would, and no more.
-        const INTERNED_MAX: usize = 4096;
-        thread_local! {
-            static SEEN: RefCell<HashMap<String, Arc<SpecText>>> = RefCell::new(HashMap::new());
-        }
         if text.is_empty() {
             return GpuSpec(None);
         }
-        SEEN.with(|seen| {
-            if let Some(s) = seen.borrow().get(text) {
-                return GpuSpec(Some(Arc::clone(s)));
-            }
-            let spec = Arc::new(SpecText {
-                text: text.to_owned(),
-                models: text
-                    .split('|')
-                    .map(str::trim)
-                    .filter(|m| !m.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-            });
-            let mut seen = seen.borrow_mut();
-            if seen.len() < INTERNED_MAX {
-                seen.insert(text.to_owned(), Arc::clone(&spec));
-            }
-            GpuSpec(Some(spec))
-        })
+        GpuSpec(Some(std::sync::Arc::new(SpecText {
+            text: text.to_owned(),
+            models: text
+                .split('|')
+                .map(str::trim)
+                .filter(|m| !m.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        })))
     }
 
     /// The spec as written in the trace (`V100M16|V100M32`), part of the FGD typical-pod key.
@@ -358,12 +339,9 @@ mod tests {
     }
 
     #[test]
-    fn specs_of_one_text_share_their_models() {
-        let (a, b) = (GpuSpec::parse("T4|A10"), GpuSpec::parse("T4|A10"));
-        assert!(std::sync::Arc::ptr_eq(
-            a.0.as_ref().unwrap(),
-            b.0.as_ref().unwrap()
-        ));
+    fn a_spec_keeps_its_text_and_models_and_the_empty_one_holds_nothing() {
+        let a = GpuSpec::parse("T4|A10");
+        assert_eq!(a, GpuSpec::parse("T4|A10"));
         assert_eq!(
             (a.text(), a.models()),
             ("T4|A10", &["T4".to_owned(), "A10".to_owned()][..])
