@@ -57,6 +57,10 @@ pub struct Node {
     /// Resident jobs per app, for per-app density limits.
     apps: std::collections::BTreeMap<String, u32>,
     generation: u64,
+    /// The generation of the node's last release (a pod removed), 0 if none: since then it
+    /// has only filled, and filling never makes a pod fit that did not ([`Node::fits`] is
+    /// monotone in what the node holds), which lets an index skip re-testing it.
+    released: u64,
 }
 
 impl Node {
@@ -231,6 +235,12 @@ impl Node {
     /// Changes whenever anything on the node changes; unique across nodes and time.
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+    /// The [`Node::generation`] of the node's last release (a pod removed; 0 if none). A pod
+    /// that did not fit at generation `g ≥ released_at()` still does not: every change since
+    /// only filled the node.
+    pub fn released_at(&self) -> u64 {
+        self.released
     }
 
     /// Per-node feasibility (fgd-protocol §2.5, generalised): CPU, memory, the per-app density
@@ -659,6 +669,7 @@ impl Cluster {
                     residents: Vec::new(),
                     apps: std::collections::BTreeMap::new(),
                     generation: 0,
+                    released: 0,
                 }
             })
             .collect();
@@ -1022,6 +1033,7 @@ impl Cluster {
         let (r, freed) = n.release(id)?;
         self.gpu_used_milli -= freed;
         self.touch(node);
+        self.nodes[node].released = self.clock;
         Some(r)
     }
 }
@@ -1096,6 +1108,78 @@ mod tests {
             }
         }
         assert_eq!(checked, 4 * 3 * 6 * 4 * 3 * 2);
+    }
+
+    #[test]
+    fn filling_a_node_never_makes_a_pod_fit() {
+        // What `Node::released_at` promises an index: between releases a node only fills, and a
+        // pod that did not fit still does not. Checked in every slicing mode, on a node filled
+        // pod by pod with a mix of shapes.
+        let mig = |placement| SlicingMode::Mig(slicing::MigParams { placement });
+        let cases = [
+            ("T4", SlicingMode::Whole),
+            ("T4", SlicingMode::SHARE),
+            ("T4", SlicingMode::FLEXAI_VGPU),
+            ("T4", SlicingMode::HAMI_VGPU),
+            ("A100-40", mig(slicing::MigPlacement::FirstFree)),
+            ("A100-40", mig(slicing::MigPlacement::LeastLoss)),
+            (
+                "A100-40",
+                mig(slicing::MigPlacement::Static(
+                    slicing::MigGeometry::G3_2_1_1,
+                )),
+            ),
+            ("Ascend910B3", SlicingMode::Vnpu),
+            ("Ascend910B3", SlicingMode::FLEXAI_TIMESHARE),
+        ];
+        let shapes: Vec<Pod> = [
+            (1, 100),
+            (1, 250),
+            (1, 300),
+            (1, 500),
+            (2, 500),
+            (1, 1000),
+            (4, 1000),
+            (0, 0),
+        ]
+        .iter()
+        .flat_map(|&(g, m)| {
+            [None, Some(4_000), Some(20_000)].map(|mem| {
+                let mut p = Pod::new("p", 2_000, 4_000, g, m);
+                p.gpu_memory_mib = mem;
+                p
+            })
+        })
+        .collect();
+        for (model, mode) in cases {
+            let mut f = Fleet::new(
+                "m".into(),
+                vec![NodeSpec::new("n".into(), 64_000, 256_000, 4, model.into())],
+            );
+            f.devices.get_mut(model).unwrap().mode = mode;
+            let mut c = Cluster::new(&f);
+            let mut placed = 0;
+            for step in 0..60 {
+                let pod = &shapes[(step * 7) % shapes.len()];
+                let before: Vec<bool> = shapes.iter().map(|p| c.node(0).fits(p)).collect();
+                let cards = c.node(0).fitting_cards(pod);
+                if !c.node(0).fits(pod) || cards.len() < pod.num_gpu as usize {
+                    continue;
+                }
+                let gpus = cards[..pod.num_gpu as usize].to_vec();
+                if c.place(step, pod, Placement { node: 0, gpus }).is_err() {
+                    continue;
+                }
+                placed += 1;
+                for (p, was) in shapes.iter().zip(before) {
+                    assert!(
+                        was || !c.node(0).fits(p),
+                        "{model} {mode:?}: {p:?} fits only after a fill"
+                    );
+                }
+            }
+            assert!(placed >= 3, "{model} {mode:?}: only {placed} placements");
+        }
     }
 
     #[test]

@@ -2,23 +2,25 @@
 //! cluster's change log ([`Cluster::changed_since`]) instead of rescanning the fleet for every
 //! decision (DESIGN "Speed": update only the nodes a decision touched).
 //!
-//! For each pod *shape* (every request field [`Node::fits`] reads) the index holds the
-//! feasible nodes as `(score, tie-break rank)`, highest score first and, among equal scores,
-//! the lowest rank — exactly the winner of "score every feasible node in rank order, keep the
-//! first strictly better one" ([`Greedy`](crate::policy::Greedy)). A query re-examines only
-//! the nodes that changed since that shape was last asked (a node changed several times is
-//! re-examined once), so its cost is O(changes × log nodes) rather than O(nodes × cards).
+//! For each pod *shape* (every request field [`Node::fits`] reads) the index holds every
+//! node's score in a tournament tree over the tie-break ranks, whose root is the highest
+//! score and, among equal scores, the lowest rank — exactly the winner of "score every
+//! feasible node in rank order, keep the first strictly better one"
+//! ([`Greedy`](crate::policy::Greedy)). A query re-examines only the nodes that changed since
+//! that shape was last asked (a node changed several times is re-examined once, and one where
+//! the shape did not fit and that has only filled since is not re-examined: fitting is
+//! monotone, [`Node::released_at`]), so its cost is O(changes × log nodes) rather than
+//! O(nodes × cards).
 //!
 //! The score must be a function of the node's state and the pod's shape alone
 //! ([`NodeScorer::local`](crate::policy::NodeScorer::local)): a node that did not change keeps
 //! its score. Results are the full scan's, byte for byte; the index only changes the cost.
 //!
 //! [`Node::fits`]: crate::model::cluster::Node::fits
+//! [`Node::released_at`]: crate::model::cluster::Node::released_at
 
 use crate::model::cluster::{priority_class, Cluster, FitProbe, NodeId};
 use crate::model::job::Pod;
-use std::cmp::Reverse;
-use std::collections::BTreeSet;
 
 /// Shapes kept at most; the least recently asked one is dropped beyond this (only the cost of
 /// rebuilding it when it comes back depends on this, never a result).
@@ -103,7 +105,7 @@ impl Shape {
     }
 }
 
-/// Not feasible (no entry in `ranked`).
+/// Not a candidate (a leaf of `ranked` that never wins).
 const NONE: i64 = i64::MIN;
 
 /// The score a [`NodeIndex::best`] scorer returns for a node its policy refuses although the
@@ -119,12 +121,91 @@ struct Entry {
     probe: FitProbe,
     /// The cluster clock this entry reflects.
     synced: u64,
-    /// Per node: its score if the shape fits there now, else [`NONE`].
-    score: Vec<i64>,
-    /// The feasible nodes, best first: (score descending, rank ascending).
-    ranked: BTreeSet<(Reverse<i64>, u32)>,
+    /// The feasible nodes' scores, best first ([`Tournament`], by tie-break rank).
+    ranked: Tournament,
+    /// Per rank: the shape did not fit there when last examined (as opposed to a score, or a
+    /// refusal by the scorer). Such a node that has only filled since is not re-examined.
+    unfit: Vec<bool>,
     /// When it was last asked (for dropping the least recently asked).
     used: u64,
+}
+
+/// A tournament tree over the nodes in tie-break rank order: leaf `r` holds rank `r`'s score
+/// ([`NONE`] where the shape is not a candidate), every inner slot the rank that wins its two
+/// halves — the higher score, the left (lower) rank on a tie — so the root is exactly "the
+/// highest score, ties to the lowest rank". A changed score replays only the matches on its
+/// path to the root, and stops as soon as a match's winner and that winner's score are what
+/// they were: O(log nodes) array steps, no allocation.
+struct Tournament {
+    /// Leaves: a power of two ≥ the node count (the padding is [`NONE`]).
+    size: usize,
+    /// Score per rank (`size` entries).
+    score: Vec<i64>,
+    /// `win[i]` for inner slot `i ∈ [1, size)`: the winning rank of its subtree; slot
+    /// `size + r` is leaf `r` (so `win[size + r] == r`).
+    win: Vec<u32>,
+}
+
+impl Tournament {
+    fn empty() -> Tournament {
+        Tournament {
+            size: 0,
+            score: Vec::new(),
+            win: Vec::new(),
+        }
+    }
+
+    /// All matches played afresh over `score` (one entry per rank).
+    fn build(&mut self, mut score: Vec<i64>) {
+        let size = score.len().next_power_of_two().max(1);
+        score.resize(size, NONE);
+        self.size = size;
+        self.score = score;
+        self.win.clear();
+        self.win.resize(2 * size, 0);
+        for r in 0..size {
+            self.win[size + r] = r as u32;
+        }
+        for i in (1..size).rev() {
+            self.win[i] = self.play(i);
+        }
+    }
+
+    /// The winner of inner slot `i`'s match: its left child's winner unless the right one's
+    /// score is strictly higher.
+    #[inline]
+    fn play(&self, i: usize) -> u32 {
+        let (a, b) = (self.win[2 * i], self.win[2 * i + 1]);
+        if self.score[b as usize] > self.score[a as usize] {
+            b
+        } else {
+            a
+        }
+    }
+
+    fn set(&mut self, r: usize, s: i64) {
+        if self.score[r] == s {
+            return;
+        }
+        self.score[r] = s;
+        let mut i = (self.size + r) >> 1;
+        while i >= 1 {
+            let before = self.win[i];
+            let now = self.play(i);
+            self.win[i] = now;
+            // Same winner, and not the leaf whose score moved: nothing above can change.
+            if now == before && now as usize != r {
+                break;
+            }
+            i >>= 1;
+        }
+    }
+
+    /// The winning rank, if it is a candidate.
+    fn first(&self) -> Option<u32> {
+        let w = *self.win.get(1).unwrap_or(&0);
+        (self.size > 0 && self.score[w as usize] != NONE).then_some(w)
+    }
 }
 
 /// The index; one per policy instance, bound to one cluster at a time (a query against another
@@ -182,52 +263,44 @@ impl NodeIndex {
                 let base = e.synced;
                 for (i, &node) in changed.iter().enumerate() {
                     let node = node as NodeId;
-                    if cluster.node(node).generation() != base + i as u64 + 1 {
+                    let state = cluster.node(node);
+                    if state.generation() != base + i as u64 + 1 {
                         continue; // changed again later: re-examined then
                     }
-                    let s = if cluster.node(node).fits_probed(pod, &mut e.probe) {
+                    let r = self.rank[node] as usize;
+                    // It did not fit and has only filled since: it still does not.
+                    if e.unfit[r] && state.released_at() <= base {
+                        continue;
+                    }
+                    let fits = state.fits_probed(pod, &mut e.probe);
+                    e.unfit[r] = !fits;
+                    let s = if fits {
                         score(cluster, node, pod)
                     } else {
                         NONE
                     };
-                    let r = self.rank[node];
-                    let old = e.score[node];
-                    if old != s {
-                        if old != NONE {
-                            e.ranked.remove(&(Reverse(old), r));
-                        }
-                        if s != NONE {
-                            e.ranked.insert((Reverse(s), r));
-                        }
-                        e.score[node] = s;
-                    }
+                    e.ranked.set(r, s);
                 }
             }
             _ => {
-                e.score.clear();
-                e.score.resize(n, NONE);
                 e.probe = FitProbe::default();
-                // Nodes in rank order, so that a stable sort by score alone gives (score
-                // descending, rank ascending); the probe does the per-device part of the fit
-                // test once per device, not per node. This full build is the first query of
-                // each shape: on 10^4 nodes it is most of a short run's placement cost.
-                let mut ranked = Vec::new();
+                // The probe does the per-device part of the fit test once per device, not per
+                // node. This full build is the first query of each shape: on 10^4 nodes it is
+                // most of a short run's placement cost.
+                e.unfit.clear();
+                e.unfit.resize(n, true);
+                let mut scores = vec![NONE; n];
                 for (r, &node) in self.node_at.iter().enumerate() {
                     if cluster.node(node).fits_probed(pod, &mut e.probe) {
-                        let s = score(cluster, node, pod);
-                        e.score[node] = s;
-                        if s != NONE {
-                            ranked.push((Reverse(s), r as u32));
-                        }
+                        e.unfit[r] = false;
+                        scores[r] = score(cluster, node, pod);
                     }
                 }
-                // Few distinct scores on a large fleet: the stable sort's runs make this cheap.
-                ranked.sort_by_key(|&(s, _)| s);
-                e.ranked = ranked.into_iter().collect();
+                e.ranked.build(scores);
             }
         }
         e.synced = cluster.clock();
-        e.ranked.first().map(|&(_, r)| self.node_at[r as usize])
+        e.ranked.first().map(|r| self.node_at[r as usize])
     }
 
     /// Forgets everything if `cluster` is not the one the index was built for.
@@ -255,8 +328,8 @@ impl NodeIndex {
             fingerprint,
             probe: FitProbe::default(),
             synced: u64::MAX,
-            score: Vec::new(),
-            ranked: BTreeSet::new(),
+            ranked: Tournament::empty(),
+            unfit: Vec::new(),
             used: 0,
         };
         if self.entries.len() < MAX_SHAPES {
