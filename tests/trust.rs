@@ -563,7 +563,8 @@ mod replay_hints {
     use flexsim_sim::model::job::{Pod, PodId};
     use flexsim_sim::model::slicing::SlicingMode;
     use flexsim_sim::policy::{
-        Discipline, JobsView, Policy, QueuedJob, RemotePlacement, ReplayHints, Setup, SimRng,
+        Discipline, JobChange, JobsView, Policy, QueuedJob, RemotePlacement, ReplayHints, Setup,
+        SimRng,
     };
 
     /// `inner` with every call passed through, but no promise.
@@ -627,6 +628,9 @@ mod replay_hints {
         }
         fn next_wake(&mut self, jobs: &JobsView<'_>, waiting: &[QueuedJob]) -> Option<u64> {
             self.0.next_wake(jobs, waiting)
+        }
+        fn jobs_changed(&mut self, jobs: &JobsView<'_>, changes: &[JobChange]) {
+            self.0.jobs_changed(jobs, changes)
         }
         fn replay_hints(&self) -> ReplayHints {
             ReplayHints::NONE

@@ -51,7 +51,10 @@ use flexsim_sim::model::cluster::Cluster;
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
-use flexsim_sim::policy::{Discipline, JobsView, Policy, QueuedJob, RunningJob};
+use flexsim_sim::policy::{Discipline, JobChange, JobsView, Policy, QueuedJob, RunningJob};
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use crate::placement::{self, Placer};
 use crate::preemption::lowest_priority_first;
@@ -63,17 +66,19 @@ pub const GPU_HOUR_MS: u64 = 3_600_000;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct JobState {
     known: bool,
-    queue: usize,
+    /// 0 = the highest.
+    queue: u32,
     /// When it entered `queue`, ms.
     entered_ms: u64,
     /// Its attained service at its last promotion (0 if never promoted), GPU-ms.
     base_gpu_ms: u64,
-    /// When it was last seen demoted while running, ms: at that instant it is behind its new
-    /// queue's waiting jobs, which may take its cards.
-    demoted_ms: Option<u64>,
-    /// Its place in its queue's list under [`Order::RunningFirst`] (larger = further back).
-    pos: u64,
+    /// When it was last seen demoted while running, ms ([`NEVER`] if not): at that instant
+    /// it is behind its new queue's waiting jobs, which may take its cards.
+    demoted_ms: u64,
 }
+
+/// No such instant (a [`JobState::demoted_ms`] of a job never demoted while running).
+const NEVER: u64 = u64::MAX;
 
 /// The order within a queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,9 +115,27 @@ pub struct Tiresias {
     placer: Placer,
     order: Order,
     state: Vec<JobState>,
+    /// Per job, its place in its queue's list under [`Order::RunningFirst`] (larger =
+    /// further back; empty under the default order, which does not use it).
+    pos: Vec<u64>,
     /// The next list place: a queue's tail ([`Order::RunningFirst`]).
     next_pos: u64,
+    /// Per job, a ticket that changes at every start, stop and demotion, odd while the job
+    /// runs: an entry of `due` with another ticket is stale.
+    ticket: Vec<u32>,
+    /// The running jobs' next threshold crossings, earliest first ([`Tiresias::fast`]; told
+    /// by [`Policy::jobs_changed`]).
+    due: BinaryHeap<Reverse<Crossing>>,
+    /// Running jobs as told by [`Policy::jobs_changed`]; and whether that count ever differed
+    /// from the view's (a wrapper that does not pass the call on): the heap is then not
+    /// trusted and every call looks at every running job, as without the heap.
+    told_running: usize,
+    untold: bool,
 }
+
+/// A running job's next threshold crossing: (instant, job, ticket, last start, service at
+/// that start).
+type Crossing = (u64, PodId, u32, u64, u64);
 
 /// A job's priority: (queue, entered or list place, id); smaller is served first.
 type Key = (usize, u64, PodId);
@@ -156,7 +179,12 @@ impl Tiresias {
             placer: Placer::best_fit(),
             order: Order::Entry,
             state: Vec::new(),
+            pos: Vec::new(),
             next_pos: 0,
+            ticket: Vec::new(),
+            due: BinaryHeap::new(),
+            told_running: 0,
+            untold: false,
         }
     }
 
@@ -192,8 +220,8 @@ impl Tiresias {
     fn key(&self, id: PodId) -> Key {
         let s = &self.state[id];
         match self.order {
-            Order::Entry => (s.queue, s.entered_ms, id),
-            Order::RunningFirst => (s.queue, s.pos, id),
+            Order::Entry => (s.queue as usize, s.entered_ms, id),
+            Order::RunningFirst => (s.queue as usize, self.pos[id], id),
         }
     }
 
@@ -219,15 +247,17 @@ impl Tiresias {
             self.state.resize(id + 1, JobState::default());
         }
         let mut s = self.state[id];
+        // Whether it entered a queue now, so goes to that queue's tail (its list place).
+        let mut to_tail = false;
         if !s.known {
             s = JobState {
                 known: true,
                 queue: 0,
                 entered_ms: pod.arrival_ms,
                 base_gpu_ms: 0,
-                demoted_ms: None,
-                pos: self.tail(),
+                demoted_ms: NEVER,
             };
+            to_tail = true;
         }
         // Under the peer's rule only a running job is checked, and it moves one queue a call.
         let peer = self.demotion == Demotion::Peer;
@@ -236,9 +266,9 @@ impl Tiresias {
         } else {
             usize::MAX
         };
-        while s.queue < self.thresholds.len() && moves > 0 {
+        while (s.queue as usize) < self.thresholds.len() && moves > 0 {
             let service = attained.saturating_sub(s.base_gpu_ms);
-            let threshold = self.thresholds[s.queue];
+            let threshold = self.thresholds[s.queue as usize];
             if service < threshold {
                 break;
             }
@@ -250,9 +280,9 @@ impl Tiresias {
                 None => since_ms.min(now),
             };
             s.queue += 1;
-            s.pos = self.tail();
+            to_tail = true;
             if running.is_some() {
-                s.demoted_ms = Some(now);
+                s.demoted_ms = now;
             }
             moves = if peer { 0 } else { moves };
         }
@@ -264,13 +294,19 @@ impl Tiresias {
                         queue: 0,
                         entered_ms: due,
                         base_gpu_ms: attained,
-                        demoted_ms: None,
-                        pos: self.tail(),
+                        demoted_ms: NEVER,
                     };
+                    to_tail = true;
                 }
             }
         }
         self.state[id] = s;
+        if to_tail && self.order == Order::RunningFirst {
+            if self.pos.len() <= id {
+                self.pos.resize(id + 1, 0);
+            }
+            self.pos[id] = self.tail();
+        }
     }
 
     /// When a waiting job (queued since `since_ms`) is due for promotion, if the guard is on
@@ -288,6 +324,11 @@ impl Tiresias {
     /// waiting ones promoted (by job id).
     fn observe_all(&mut self, jobs: &JobsView<'_>, waiting: &[QueuedJob]) {
         let now = jobs.now_ms;
+        self.check_told(jobs);
+        if self.state.len() < jobs.pods.len() {
+            // Every job's state at once, allocated to size (not grown by doubling).
+            self.state.resize(jobs.pods.len(), JobState::default());
+        }
         for q in waiting {
             let pod = &jobs.pods[q.pod];
             if self.state.get(q.pod).is_none_or(|s| !s.known) {
@@ -297,17 +338,42 @@ impl Tiresias {
         // Only the jobs whose queue changes now are observed, in job order: for the others
         // `observe` is a no-op, so leaving them out changes nothing, and the sort is of the
         // few that move, not of every running job each pass.
-        let mut running: Vec<(&RunningJob, u64)> = jobs
-            .running
-            .iter()
-            .map(|r| (r, jobs.attained_gpu_ms(r)))
-            .filter(|&(r, attained)| self.changes(now, &jobs.pods[r.pod], r.pod, attained, true, 0))
-            .collect();
-        running.sort_unstable_by_key(|(r, _)| r.pod);
-        for (r, attained) in running {
-            let pod = &jobs.pods[r.pod];
-            let run = Some((gpus_of(pod), r.started_ms));
-            self.observe(now, pod, r.pod, attained, run, 0);
+        if self.fast() {
+            // The running jobs whose service reached their queue's threshold are exactly
+            // those whose crossing in `due` is not after now.
+            let mut crossed: Vec<(PodId, u64, u64)> = Vec::new();
+            while let Some(&Reverse((at, id, ticket, started, attained))) = self.due.peek() {
+                if at > now {
+                    break;
+                }
+                self.due.pop();
+                if self.ticket[id] == ticket {
+                    crossed.push((id, started, attained));
+                }
+            }
+            crossed.sort_unstable();
+            for (id, started, attained0) in crossed {
+                let pod = &jobs.pods[id];
+                let attained = attained0 + (now - started) * gpus_of(pod);
+                self.observe(now, pod, id, attained, Some((gpus_of(pod), started)), 0);
+                self.ticket[id] = self.ticket[id].wrapping_add(2);
+                self.push_crossing(now, pod, id, started, attained0);
+            }
+        } else {
+            let mut running: Vec<(&RunningJob, u64)> = jobs
+                .running
+                .iter()
+                .map(|r| (r, jobs.attained_gpu_ms(r)))
+                .filter(|&(r, attained)| {
+                    self.changes(now, &jobs.pods[r.pod], r.pod, attained, true, 0)
+                })
+                .collect();
+            running.sort_unstable_by_key(|(r, _)| r.pod);
+            for (r, attained) in running {
+                let pod = &jobs.pods[r.pod];
+                let run = Some((gpus_of(pod), r.started_ms));
+                self.observe(now, pod, r.pod, attained, run, 0);
+            }
         }
         let mut queued: Vec<&QueuedJob> = waiting
             .iter()
@@ -321,6 +387,45 @@ impl Tiresias {
             let pod = &jobs.pods[q.pod];
             self.observe(now, pod, q.pod, q.attained_gpu_ms, None, q.since_ms);
         }
+    }
+
+    /// Whether the running jobs' crossings come from the heap `due` (kept from
+    /// [`Policy::jobs_changed`]) rather than a look at every running job each call: under the
+    /// paper's instant demotion and FIFO-by-entry order, where a running job's next crossing
+    /// is fixed from its start until it crosses. The simulator's rule (`demotion=peer`: the
+    /// wake time is counted from each call) and its list order (`order=running-first`: every
+    /// job re-placed after each pass) are per-call scans by definition and keep them.
+    fn fast(&self) -> bool {
+        self.demotion == Demotion::Instant && self.order == Order::Entry && !self.untold
+    }
+
+    /// Stops trusting the heap for good if the starts and stops told do not account for the
+    /// running jobs of `jobs` (checked at every call that reads the heap, so before a crossing
+    /// could be missed: a job that started untold is seen at the next call, its start).
+    fn check_told(&mut self, jobs: &JobsView<'_>) {
+        if self.told_running != jobs.running.len() {
+            self.untold = true;
+            self.due.clear();
+        }
+    }
+
+    /// Puts running job `id`'s next threshold crossing into `due` (none above the last
+    /// queue; `started`, `attained`: its last start and its service then): the start plus the
+    /// GPU-ms left to the threshold over its GPUs, rounded up — the instant
+    /// [`Tiresias::next_demotion`] gives at any call before it.
+    fn push_crossing(&mut self, now: u64, pod: &Pod, id: PodId, started: u64, attained: u64) {
+        let ticket = self.ticket[id];
+        let Some(s) = self.state.get(id).filter(|s| s.known) else {
+            // Never seen waiting (not a job this policy ordered): look at it at once.
+            self.due.push(Reverse((now, id, ticket, started, attained)));
+            return;
+        };
+        let Some(&threshold) = self.thresholds.get(s.queue as usize) else {
+            return;
+        };
+        let service = attained.saturating_sub(s.base_gpu_ms);
+        let at = started + threshold.saturating_sub(service).div_ceil(gpus_of(pod));
+        self.due.push(Reverse((at, id, ticket, started, attained)));
     }
 
     /// Whether [`Tiresias::observe`] would change job `id` now: a job seen for the first time,
@@ -340,8 +445,8 @@ impl Tiresias {
         };
         let can_demote = running || self.demotion != Demotion::Peer;
         if can_demote
-            && s.queue < self.thresholds.len()
-            && attained.saturating_sub(s.base_gpu_ms) >= self.thresholds[s.queue]
+            && (s.queue as usize) < self.thresholds.len()
+            && attained.saturating_sub(s.base_gpu_ms) >= self.thresholds[s.queue as usize]
         {
             return true;
         }
@@ -355,7 +460,7 @@ impl Tiresias {
     /// After a pass ([`Order::RunningFirst`]): in every queue, the jobs holding cards move
     /// ahead of the waiting ones, each group keeping its order.
     fn running_first(&mut self, jobs: &JobsView<'_>, waiting: &[QueuedJob]) {
-        let mut all: Vec<(usize, bool, u64, PodId)> = jobs
+        let mut all: Vec<(u32, bool, u64, PodId)> = jobs
             .running
             .iter()
             .map(|r| r.pod)
@@ -363,19 +468,19 @@ impl Tiresias {
             .chain(waiting.iter().map(|q| (false, q.pod)))
             .map(|(run, id)| {
                 let s = &self.state[id];
-                (s.queue, !run, s.pos, id)
+                (s.queue, !run, self.pos[id], id)
             })
             .collect();
         all.sort_unstable();
         for (_, _, _, id) in all {
-            self.state[id].pos = self.tail();
+            self.pos[id] = self.tail();
         }
     }
 
     /// When running job `r` next reaches a threshold, if it is above the last queue.
     fn next_demotion(&self, jobs: &JobsView<'_>, r: &RunningJob) -> Option<u64> {
         let s = &self.state[r.pod];
-        let threshold = *self.thresholds.get(s.queue)?;
+        let threshold = *self.thresholds.get(s.queue as usize)?;
         let service = jobs.attained_gpu_ms(r).saturating_sub(s.base_gpu_ms);
         let gpus = gpus_of(&jobs.pods[r.pod]);
         match self.demotion {
@@ -450,13 +555,38 @@ impl Policy for Tiresias {
                 };
                 // A lower queue, or this queue entered at this instant by a demotion (under
                 // the list order: anything behind in the list).
-                s.queue > mine.0
-                    || (s.queue == mine.0
-                        && (self.order == Order::RunningFirst || s.demoted_ms == Some(now)))
+                s.queue as usize > mine.0
+                    || (s.queue as usize == mine.0
+                        && (self.order == Order::RunningFirst || s.demoted_ms == now))
             })
             .map(|r| (self.key(r.pod), r))
             .filter(|&(k, _)| k > mine);
         lowest_priority_first(cluster, pod, lower)
+    }
+
+    fn jobs_changed(&mut self, jobs: &JobsView<'_>, changes: &[JobChange]) {
+        if !self.fast() {
+            return;
+        }
+        if self.ticket.len() < jobs.pods.len() {
+            self.ticket.resize(jobs.pods.len(), 0);
+        }
+        for c in changes {
+            match *c {
+                JobChange::Started(r) => {
+                    self.told_running += 1;
+                    // Odd from now on (it may already be, if it stopped unseen: never).
+                    self.ticket[r.pod] = self.ticket[r.pod].wrapping_add(1) | 1;
+                    let pod = &jobs.pods[r.pod];
+                    self.push_crossing(jobs.now_ms, pod, r.pod, r.started_ms, r.attained_gpu_ms);
+                }
+                JobChange::Stopped { pod, .. } => {
+                    self.told_running = self.told_running.saturating_sub(1);
+                    // Even: not running.
+                    self.ticket[pod] = self.ticket[pod].wrapping_add(1) & !1;
+                }
+            }
+        }
     }
 
     fn next_wake(&mut self, jobs: &JobsView<'_>, waiting: &[QueuedJob]) -> Option<u64> {
@@ -464,10 +594,25 @@ impl Policy for Tiresias {
         if self.order == Order::RunningFirst {
             self.running_first(jobs, waiting);
         }
-        let demotions = jobs
-            .running
-            .iter()
-            .filter_map(|r| self.next_demotion(jobs, r));
+        let fast = self.fast().then(|| {
+            while let Some(&Reverse((_, id, ticket, _, _))) = self.due.peek() {
+                if self.ticket[id] == ticket {
+                    break;
+                }
+                self.due.pop();
+            }
+            self.due
+                .peek()
+                .map(|&Reverse((at, ..))| at.max(jobs.now_ms))
+        });
+        let demotions: Box<dyn Iterator<Item = u64>> = match fast {
+            Some(first) => Box::new(first.into_iter()),
+            None => Box::new(
+                jobs.running
+                    .iter()
+                    .filter_map(|r| self.next_demotion(jobs, r)),
+            ),
+        };
         let promotions = waiting.iter().filter_map(|q| {
             let s = &self.state[q.pod];
             self.promotion_due(&jobs.pods[q.pod], q.attained_gpu_ms, s, q.since_ms)
@@ -651,6 +796,77 @@ mod tests {
             preempted("tiresias[thresholds=10,order=running-first]"),
             (2, 0)
         );
+    }
+
+    /// Tiresias behind a wrapper that passes every call on except [`Policy::jobs_changed`]
+    /// (an author's wrapper written before that call existed).
+    struct Untold(Tiresias);
+
+    impl Policy for Untold {
+        fn name(&self) -> &str {
+            self.0.name()
+        }
+        fn preferred_slicing(&self) -> Option<SlicingMode> {
+            self.0.preferred_slicing()
+        }
+        fn place(
+            &mut self,
+            c: &Cluster,
+            j: PodId,
+            p: &Pod,
+            r: &mut flexsim_sim::policy::SimRng,
+        ) -> Option<flexsim_sim::model::cluster::Placement> {
+            self.0.place(c, j, p, r)
+        }
+        fn order_queue(&mut self, jobs: &JobsView<'_>, queue: &mut [QueuedJob]) {
+            self.0.order_queue(jobs, queue)
+        }
+        fn discipline(&self) -> Discipline {
+            self.0.discipline()
+        }
+        fn preempt(&mut self, c: &Cluster, j: PodId, p: &Pod, v: &JobsView<'_>) -> Vec<PodId> {
+            self.0.preempt(c, j, p, v)
+        }
+        fn next_wake(&mut self, jobs: &JobsView<'_>, waiting: &[QueuedJob]) -> Option<u64> {
+            self.0.next_wake(jobs, waiting)
+        }
+    }
+
+    #[test]
+    fn the_crossing_heap_demotes_as_a_look_at_every_running_job_does() {
+        // 40 jobs of 1-3 cards, arriving every 2 s with 5-60 s of work, on three 4-card
+        // nodes; thresholds 20 and 60 GPU-s: jobs are demoted and preempt each other. The
+        // heap (told starts and stops) and the fallback (a wrapper that drops the call, so
+        // every running job is looked at each call) must give the same run, job for job.
+        let jobs = || -> Vec<Pod> {
+            (0..40u64)
+                .map(|i| {
+                    let gpus = 1 + (i * 7 % 3) as u32;
+                    job(
+                        &format!("j{i}"),
+                        2_000 * i,
+                        5_000 + (i * 13_000) % 55_000,
+                        gpus,
+                    )
+                })
+                .collect()
+        };
+        let nodes = &[
+            ("a", 64_000, 1 << 20, 4, "V100M32"),
+            ("b", 64_000, 1 << 20, 4, "V100M32"),
+            ("c", 64_000, 1 << 20, 4, "V100M32"),
+        ];
+        let told = replay_on(nodes, jobs(), &mut Tiresias::new(vec![20_000, 60_000]), 0);
+        let mut untold = Untold(Tiresias::new(vec![20_000, 60_000]));
+        let scanned = replay_on(nodes, jobs(), &mut untold, 0);
+        assert!(untold.0.untold, "the wrapper's missing call is noticed");
+        assert!(
+            told.figures.preemptions >= 5,
+            "{}",
+            told.figures.preemptions
+        );
+        assert_eq!(format!("{:?}", told.jobs), format!("{:?}", scanned.jobs));
+        assert_eq!(told.figures.preemptions, scanned.figures.preemptions);
     }
 
     #[test]

@@ -109,8 +109,8 @@ impl Fairness {
                 g.push(j);
             }
         }
-        let received: u128 = groups.iter().flatten().map(|j| j.gpu_milli_ms).sum();
-        let asked: u128 = groups.iter().flatten().map(|j| j.request_milli_ms).sum();
+        let received: u128 = groups.iter().flatten().map(|j| j.gpu_milli_ms()).sum();
+        let asked: u128 = groups.iter().flatten().map(|j| j.request_milli_ms()).sum();
         let pct = |x: u128, of: u128| {
             if of == 0 {
                 0.0
@@ -124,8 +124,8 @@ impl Fairness {
             if g.is_empty() {
                 continue;
             }
-            let got: u128 = g.iter().map(|j| j.gpu_milli_ms).sum();
-            let want: u128 = g.iter().map(|j| j.request_milli_ms).sum();
+            let got: u128 = g.iter().map(|j| j.gpu_milli_ms()).sum();
+            let want: u128 = g.iter().map(|j| j.request_milli_ms()).sum();
             let wait = Percentiles::of(g.iter().map(|j| j.waited_ms as f64 / 1000.0).collect());
             let jct = Percentiles::of(
                 g.iter()
@@ -221,8 +221,9 @@ mod tests {
             reason: JobReason::None,
             latency_sensitive: false,
             class,
-            gpu_milli_ms: got,
-            request_milli_ms: u128::from(work) * 1000,
+            // One whole card: received = held × 1000, asked = work × 1000.
+            held_ms: u64::try_from(got / 1000).unwrap(),
+            card_milli: 1000,
             tier: None,
             best_tier: None,
         }

@@ -164,10 +164,13 @@ pub struct JobRecord {
     /// Index of the job's class ([`crate::metrics::fairness::class_of`]) in
     /// [`ReplayOutcome::classes`].
     pub class: u32,
-    /// GPU time received: requested milli of each card × cards × time held, milli-card-ms.
-    pub gpu_milli_ms: u128,
-    /// GPU time asked for: requested milli × cards × solo work time, milli-card-ms.
-    pub request_milli_ms: u128,
+    /// Time it held its cards, ms (a CPU-only job: time run).
+    pub held_ms: u64,
+    /// What it asks of the fleet's cards at once: requested milli of each card × cards
+    /// (0 for a CPU-only job). [`JobRecord::gpu_milli_ms`] and
+    /// [`JobRecord::request_milli_ms`] are products of this, kept as factors so that a record
+    /// needs no 16-byte integers (176 → 128 bytes; issue 9's per-job memory).
+    pub card_milli: u64,
     /// On a fleet with a topology, the tier its (last) placement spanned; `None` on a flat
     /// fleet or for a job that never ran ([`crate::metrics::tiers`]).
     pub tier: Option<crate::model::topology::Tier>,
@@ -176,6 +179,16 @@ pub struct JobRecord {
 }
 
 impl JobRecord {
+    /// GPU time received: requested milli of each card × cards × time held, milli-card-ms.
+    pub fn gpu_milli_ms(&self) -> u128 {
+        u128::from(self.held_ms) * u128::from(self.card_milli)
+    }
+
+    /// GPU time asked for: requested milli × cards × solo work time, milli-card-ms.
+    pub fn request_milli_ms(&self) -> u128 {
+        u128::from(self.work_ms.unwrap_or(0)) * u128::from(self.card_milli)
+    }
+
     pub fn jct_ms(&self) -> Option<u64> {
         self.finish_ms.map(|f| f - self.arrival_ms)
     }
@@ -559,6 +572,41 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_job_record_is_at_most_128_bytes_and_its_gpu_time_is_the_product() {
+        // 10^6 records are most of a 10^6-job replay's peak memory (issue 9: ≤ 300 MB).
+        assert!(
+            std::mem::size_of::<JobRecord>() <= 128,
+            "{}",
+            std::mem::size_of::<JobRecord>()
+        );
+        let r = JobRecord {
+            pod: 0,
+            arrival_ms: 0,
+            work_ms: Some(u64::MAX),
+            demand: 1.0,
+            first_start_ms: Some(0),
+            finish_ms: None,
+            waited_ms: 0,
+            preemptions: 0,
+            node: None,
+            state: JobState::Running,
+            reason: JobReason::None,
+            latency_sensitive: false,
+            class: 0,
+            held_ms: 3,
+            card_milli: u64::from(u32::MAX) * 1000,
+            tier: None,
+            best_tier: None,
+        };
+        // Products that overflow 64 bits stay exact.
+        assert_eq!(r.gpu_milli_ms(), 3 * u128::from(u32::MAX) * 1000);
+        assert_eq!(
+            r.request_milli_ms(),
+            u128::from(u64::MAX) * u128::from(u32::MAX) * 1000
+        );
+    }
 
     #[test]
     fn nearest_rank_percentiles() {

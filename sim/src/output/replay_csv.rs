@@ -106,8 +106,8 @@ mod tests {
             reason: crate::metrics::replay_metrics::JobReason::None,
             latency_sensitive: false,
             class: 0,
-            gpu_milli_ms: 0,
-            request_milli_ms: 0,
+            held_ms: 0,
+            card_milli: 0,
             tier: None,
             best_tier: None,
         }];

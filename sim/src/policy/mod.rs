@@ -125,6 +125,14 @@ pub trait Policy: Send {
     /// any job is offered). The default does nothing; an observer learns the clock here.
     fn begin_pass(&mut self, _jobs: &JobsView<'_>) {}
 
+    /// Replay only: the jobs that started and stopped (finished or were preempted) since the
+    /// policy was last told, in the order it happened — told before the engine next hands the
+    /// policy a [`JobsView`] (a pass, a preemption request, a wake-up request). A policy that
+    /// keeps per-running-job state (a timer per job, a heap of due times) learns here what it
+    /// would otherwise find out by scanning [`JobsView::running`] at every call. The default
+    /// ignores it.
+    fn jobs_changed(&mut self, _jobs: &JobsView<'_>, _changes: &[JobChange]) {}
+
     /// Replay only: what this policy promises the engine so that a long queue costs little
     /// ([`ReplayHints`]: a queue ordered by [`Policy::queue_key`], no preemption, refusals
     /// that only a release on a fitting node can lift). The default promises nothing, which is
@@ -217,6 +225,15 @@ pub struct RunningJob {
     /// When it last started, ms.
     pub started_ms: u64,
     pub attained_gpu_ms: u64,
+}
+
+/// A job that started or stopped running ([`Policy::jobs_changed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobChange {
+    /// It started (or resumed after a preemption): as [`JobsView::running`] lists it.
+    Started(RunningJob),
+    /// It stopped at `at_ms`: finished, or preempted (it is then waiting again).
+    Stopped { pod: PodId, at_ms: u64 },
 }
 
 /// What a replay policy may look at besides the cluster: the clock and every job.

@@ -9,7 +9,8 @@ use crate::model::gang::GangPlacement;
 use crate::model::job::{Pod, PodId};
 use crate::model::slicing::SlicingMode;
 use crate::policy::{
-    Discipline, JobsView, Policy, QueueKey, QueuedJob, RemotePlacement, ReplayHints, Setup, SimRng,
+    Discipline, JobChange, JobsView, Policy, QueueKey, QueuedJob, RemotePlacement, ReplayHints,
+    Setup, SimRng,
 };
 
 /// What a policy answered for one job.
@@ -112,6 +113,9 @@ impl<O: Observer + Send> Policy for Observed<'_, O> {
     fn begin_pass(&mut self, jobs: &JobsView<'_>) {
         self.observer.clock(jobs, None);
         self.inner.begin_pass(jobs)
+    }
+    fn jobs_changed(&mut self, jobs: &JobsView<'_>, changes: &[JobChange]) {
+        self.inner.jobs_changed(jobs, changes)
     }
     fn order_queue(&mut self, jobs: &JobsView<'_>, queue: &mut [QueuedJob]) {
         self.observer.clock(jobs, None);

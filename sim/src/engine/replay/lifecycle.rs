@@ -6,7 +6,7 @@ use super::{Engine, State};
 use crate::error::{EngineError, PlacementError};
 use crate::model::cluster::{NodeId, Placement};
 use crate::model::job::PodId;
-use crate::policy::{Policy, RemotePlacement, RunningJob};
+use crate::policy::{JobChange, Policy, RemotePlacement, RunningJob};
 
 impl Engine<'_> {
     pub(super) fn start(
@@ -73,12 +73,14 @@ impl Engine<'_> {
         j.rate = 0.0;
 
         self.running_slot[id] = self.running.len() as u32;
-        self.running.push(RunningJob {
+        let r = RunningJob {
             pod: id,
             node,
             started_ms: now,
             attained_gpu_ms: j.attained_gpu_ms,
-        });
+        };
+        self.running.push(r);
+        self.job_changes.push(JobChange::Started(r));
         if !self.spread.is_empty() {
             let j = &self.jobs[id];
             let mut parts: Vec<(NodeId, &[u16])> = vec![(j.node, &j.gpus[..])];
@@ -113,6 +115,10 @@ impl Engine<'_> {
         }
         let at = self.running_slot[id] as usize;
         self.running.swap_remove(at);
+        self.job_changes.push(JobChange::Stopped {
+            pod: id,
+            at_ms: self.now,
+        });
         if let Some(moved) = self.running.get(at) {
             self.running_slot[moved.pod] = at as u32;
         }

@@ -208,6 +208,8 @@ struct Engine<'a> {
     /// saturated queue is rebuilt every pass, and reusing two buffers saves an allocation
     /// and a regrowth copy each time.
     spare_queue: Vec<QueuedJob>,
+    /// Starts and stops not yet told to the policy ([`Policy::jobs_changed`]).
+    job_changes: Vec<crate::policy::JobChange>,
     running: Vec<RunningJob>,
     /// Position of each running job in `running`.
     running_slot: Vec<u32>,
@@ -446,6 +448,7 @@ pub fn run(
         queue,
         waiting: Vec::new(),
         spare_queue: Vec::new(),
+        job_changes: Vec::new(),
         running: Vec::new(),
         running_slot: vec![u32::MAX; pods.len()],
         now: first_arrival,
@@ -615,6 +618,7 @@ impl Engine<'_> {
     /// earliest such time. With nothing running, no wake-up is kept: the cluster cannot change
     /// until a job arrives, so a policy's timer could only spin.
     fn ask_wake(&mut self, policy: &mut dyn Policy) {
+        self.tell_changes(policy);
         let view = JobsView {
             now_ms: self.now,
             pods: self.pods,
@@ -630,6 +634,21 @@ impl Engine<'_> {
                 self.queue.push(t, Event::Wake(self.wake_generation));
             }
         }
+    }
+
+    /// Tells the policy the jobs that started and stopped since it was last told
+    /// ([`Policy::jobs_changed`]); called before each call that hands it a [`JobsView`].
+    pub(super) fn tell_changes(&mut self, policy: &mut dyn Policy) {
+        if self.job_changes.is_empty() {
+            return;
+        }
+        let view = JobsView {
+            now_ms: self.now,
+            pods: self.pods,
+            running: &self.running,
+        };
+        policy.jobs_changed(&view, &self.job_changes);
+        self.job_changes.clear();
     }
 
     /// Why pending job `id` still waits at the end ([`pending_reason`] on the cluster as it
@@ -718,12 +737,8 @@ impl Engine<'_> {
             latency_sensitive: p.latency_sensitive,
             class: job_class[id],
             // attained GPU-ms count a CPU-only job's time once: held time × cards.
-            gpu_milli_ms: u128::from(j.attained_gpu_ms / u64::from(p.num_gpu.max(1)))
-                * u128::from(p.num_gpu)
-                * u128::from(p.gpu_milli),
-            request_milli_ms: u128::from(p.work_ms.unwrap_or(0))
-                * u128::from(p.num_gpu)
-                * u128::from(p.gpu_milli),
+            held_ms: j.attained_gpu_ms / u64::from(p.num_gpu.max(1)),
+            card_milli: u64::from(p.num_gpu) * u64::from(p.gpu_milli),
         }
     }
 

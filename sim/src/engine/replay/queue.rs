@@ -40,6 +40,7 @@ impl Engine<'_> {
         if self.waiting.is_empty() {
             return Ok(());
         }
+        self.tell_changes(policy);
         policy.begin_pass(&JobsView {
             now_ms: self.now,
             pods: self.pods,
@@ -255,6 +256,7 @@ impl Engine<'_> {
             }
             self.unplaceable_epoch[class] = self.release_epoch;
         }
+        self.tell_changes(policy);
         let victims = {
             let view = JobsView {
                 now_ms: self.now,
