@@ -144,7 +144,7 @@ impl Engine<'_> {
         let j = &mut self.jobs[id];
         j.state = State::Done;
         j.remaining = 0.0;
-        j.finish = Some(self.now);
+        j.finish = super::MaybeMs::at(self.now);
     }
 
     pub(super) fn preempt(&mut self, id: PodId) {

@@ -139,13 +139,42 @@ struct Job {
     /// A remote job's host or a gang's further parts ([`Job::host`], [`Job::rest`]); boxed
     /// since most jobs have neither (memory per job, issue 9).
     parts: Option<Box<Parts>>,
-    first_start: Option<u64>,
-    finish: Option<u64>,
+    first_start: MaybeMs,
+    finish: MaybeMs,
     enqueued_at: u64,
     waited_ms: u64,
     preemptions: u32,
     attained_gpu_ms: u64,
     started_at: u64,
+}
+
+/// An instant that may not have come, ms: an `Option<u64>` in 8 bytes (`u64::MAX` = none; no
+/// replay reaches that millisecond), for the per-job state (issue 9: memory per job).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct MaybeMs(u64);
+
+impl MaybeMs {
+    const NONE: MaybeMs = MaybeMs(u64::MAX);
+
+    fn at(ms: u64) -> MaybeMs {
+        debug_assert!(ms != u64::MAX, "an instant a replay reaches");
+        MaybeMs(ms)
+    }
+
+    fn get(self) -> Option<u64> {
+        (self != MaybeMs::NONE).then_some(self.0)
+    }
+
+    fn is_some(self) -> bool {
+        self != MaybeMs::NONE
+    }
+
+    /// Sets it to `ms` unless it is already set.
+    fn get_or_insert(&mut self, ms: u64) {
+        if !self.is_some() {
+            *self = MaybeMs::at(ms);
+        }
+    }
 }
 
 /// Where a job runs beyond its first node.
@@ -332,8 +361,8 @@ pub fn run(
             node: 0,
             gpus: Box::default(),
             parts: None,
-            first_start: None,
-            finish: None,
+            first_start: MaybeMs::NONE,
+            finish: MaybeMs::NONE,
             enqueued_at: 0,
             waited_ms: 0,
             preemptions: 0,
@@ -696,7 +725,7 @@ impl Engine<'_> {
         let (tier, best_tier) = match self.cluster.topology() {
             None => (None, None),
             Some(topo) => (
-                j.first_start.map(|_| self.spread[id].0),
+                j.first_start.get().map(|_| self.spread[id].0),
                 best.of(topo, self.fit_class[id] as usize, p),
             ),
         };
@@ -707,8 +736,8 @@ impl Engine<'_> {
             arrival_ms: p.arrival_ms,
             work_ms: p.work_ms,
             demand: j.demand(),
-            first_start_ms: j.first_start,
-            finish_ms: j.finish,
+            first_start_ms: j.first_start.get(),
+            finish_ms: j.finish.get(),
             waited_ms: j.waited_ms
                 + if matches!(j.state, State::Waiting | State::Unplaceable) {
                     end - j.enqueued_at

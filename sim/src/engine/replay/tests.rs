@@ -1044,3 +1044,20 @@ rack = "r1"
         assert!(o.tiers.is_none() && o.jobs[0].tier.is_none());
     }
 }
+
+mod memory {
+    use super::super::*;
+
+    #[test]
+    fn a_jobs_engine_state_is_at_most_120_bytes_and_an_unset_instant_reads_none() {
+        // 10^6 of them live through a 10^6-job replay (issue 9: ≤ 300 MB in all).
+        let size = std::mem::size_of::<Job>();
+        assert!(size <= 120, "{size}");
+        let mut t = MaybeMs::NONE;
+        assert_eq!(t.get(), None);
+        t.get_or_insert(0);
+        t.get_or_insert(5);
+        assert_eq!(t.get(), Some(0));
+        assert!(MaybeMs::at(7).is_some());
+    }
+}
