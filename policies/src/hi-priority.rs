@@ -17,8 +17,9 @@
 //!
 //! Cost per decision: placement as `hi-binpack` (a scan of the feasible nodes); a job that
 //! does not fit adds the victim search — the lower-class running jobs grouped by node once
-//! (O(running log running)), then on each node that has any, up to a budget of what-if fit
-//! checks on a copy of the node.
+//! (O(running log running)), then on each node that has any a copy-free bound
+//! (`Node::may_fit_without`: the node's residents and cards) and, only where the bound allows
+//! a fit, up to a budget of what-if fit checks on a copy of the node.
 
 use flexsim_sim::model::cluster::{Cluster, Node, NodeId, Placement};
 use flexsim_sim::model::gang::GangPlacement;
@@ -79,7 +80,9 @@ fn best_set(
     cands: &[(PodId, i32, u64)],
 ) -> Option<(SetKey, Vec<PodId>)> {
     let ids: Vec<PodId> = cands.iter().map(|c| c.0).collect();
-    if ids.is_empty() || !core.fits(&node.without(&ids), pod) {
+    // `core.fits` implies `Node::fits`, so the copy-free bound may say no first (most nodes
+    // cannot be made to fit even with every candidate gone).
+    if ids.is_empty() || !node.may_fit_without(&ids, pod) || !core.fits(&node.without(&ids), pod) {
         return None;
     }
     let key = |set: &[usize]| -> SetKey {

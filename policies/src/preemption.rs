@@ -11,6 +11,8 @@
 //!   node in priority order that skips what does not fit: the lower-priority jobs keep their
 //!   cards, in priority order, as long as they fit beside the job — the Tiresias simulator's
 //!   `dlas-gpu` pass (`run_sim.py`, its loop over the queues after `CLUSTER.empty_infra()`).
+//! * A node that cannot be made to fit even with all its candidates gone is ruled out without
+//!   copying it ([`Node::may_fit_without`]); the others are searched on copies.
 //! * Among nodes where the job can be made to fit, the one whose highest-priority victim has
 //!   the lowest priority wins, then the fewest victims, then the run's node priority.
 
@@ -74,6 +76,11 @@ pub fn lowest_priority_first<'r, K: Ord + Copy>(
         let n = group[0].0;
         order.clear();
         order.extend(group.iter().map(|&(_, _, id)| id));
+        // Most nodes cannot be made to fit even with every candidate gone: say so without
+        // copying the node (the search below copies it once per victim set it tries).
+        if !cluster.node(n).may_fit_without(&order, pod) {
+            continue;
+        }
         let Some(v) = fewest_victims(cluster.node(n), pod, &order, |n, p| n.fits(p)) else {
             continue;
         };

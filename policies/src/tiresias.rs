@@ -40,6 +40,15 @@
 //!   one fabric domain, a gang in the fewest racks, then the fewest nodes
 //!   ([`flexsim_sim::policy::topology`]).
 //!
+//! Cost per decision (the default `demotion=instant`, `order=entry`; R running, W waiting, C
+//! candidates): ordering the queue sorts the W waiting jobs; the running jobs' next threshold
+//! crossings are a heap fed by [`Policy::jobs_changed`] (O(log R) a start, stop or demotion; a
+//! wake-up reads its top); a preemption search takes its candidates from the running jobs kept
+//! by key (O(log R + C)), groups them by node (O(C log C)), rules out without a copy each node
+//! that cannot be made to fit (`Node::may_fit_without`) and copies a node per victim set tried
+//! only where one may. The peer's rules (`demotion=peer`, `order=running-first`) look at every
+//! running job at every call instead, by definition.
+//!
 //! Against the Tiresias simulator (`tests/crossval/`): its `dlas-gpu` counts GPUs cluster-wide
 //! (compare on a one-node pool fleet), charges no restart cost, and demotes only at events, late
 //! for multi-GPU jobs; its `-exact` variant demotes at the crossing, to the second.
@@ -54,7 +63,8 @@ use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
 use flexsim_sim::policy::{Discipline, JobChange, JobsView, Policy, QueuedJob, RunningJob};
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::ops::Bound::{Excluded, Unbounded};
 
 use crate::placement::{self, Placer};
 use crate::preemption::lowest_priority_first;
@@ -131,6 +141,13 @@ pub struct Tiresias {
     /// trusted and every call looks at every running job, as without the heap.
     told_running: usize,
     untold: bool,
+    /// The running jobs told (and seen: a known queue state), by key ([`Tiresias::fast`]
+    /// only): a preemption search takes the jobs ranked below the waiting one from the end of
+    /// this map, not from a look at every running job — O(log R + candidates) a search.
+    running_by_key: BTreeMap<Key, RunningJob>,
+    /// Running jobs told that had no queue state when they started (never offered through
+    /// this policy), until their first look (at once: their crossing is due at the start).
+    unseen: Vec<RunningJob>,
 }
 
 /// A running job's next threshold crossing: (instant, job, ticket, last start, service at
@@ -185,6 +202,8 @@ impl Tiresias {
             due: BinaryHeap::new(),
             told_running: 0,
             untold: false,
+            running_by_key: BTreeMap::new(),
+            unseen: Vec::new(),
         }
     }
 
@@ -215,6 +234,11 @@ impl Tiresias {
     /// The queue of a job with `service` GPU-ms since its last promotion, 0 = highest.
     pub fn queue_of(&self, service: u64) -> usize {
         self.thresholds.partition_point(|&t| t <= service)
+    }
+
+    /// Job `id`'s key, if this policy has seen it.
+    fn known_key(&self, id: PodId) -> Option<Key> {
+        self.state.get(id).filter(|s| s.known).map(|_| self.key(id))
     }
 
     fn key(&self, id: PodId) -> Key {
@@ -355,7 +379,15 @@ impl Tiresias {
             for (id, started, attained0) in crossed {
                 let pod = &jobs.pods[id];
                 let attained = attained0 + (now - started) * gpus_of(pod);
+                let was = self.known_key(id);
                 self.observe(now, pod, id, attained, Some((gpus_of(pod), started)), 0);
+                if let Some(r) = was.and_then(|k| self.running_by_key.remove(&k)) {
+                    self.running_by_key.insert(self.key(id), r);
+                } else if let Some(at) = self.unseen.iter().position(|r| r.pod == id) {
+                    // Started before this policy saw it: keyed from now on.
+                    let r = self.unseen.swap_remove(at);
+                    self.running_by_key.insert(self.key(id), r);
+                }
                 self.ticket[id] = self.ticket[id].wrapping_add(2);
                 self.push_crossing(now, pod, id, started, attained0);
             }
@@ -406,6 +438,8 @@ impl Tiresias {
         if self.told_running != jobs.running.len() {
             self.untold = true;
             self.due.clear();
+            self.running_by_key.clear();
+            self.unseen.clear();
         }
     }
 
@@ -546,19 +580,27 @@ impl Policy for Tiresias {
             return Vec::new();
         };
         let now = jobs.now_ms;
+        // A lower queue, or this queue entered at this instant by a demotion (under the list
+        // order: anything behind in the list).
+        let below = |s: &JobState| {
+            s.queue as usize > mine.0
+                || (s.queue as usize == mine.0
+                    && (self.order == Order::RunningFirst || s.demoted_ms == now))
+        };
+        if self.fast() && self.told_running == jobs.running.len() {
+            // The same candidates as the look at every running job below (the search sorts
+            // them itself): the told running jobs ranked after this one.
+            let lower = self
+                .running_by_key
+                .range((Excluded(mine), Unbounded))
+                .filter(|(_, r)| below(&self.state[r.pod]))
+                .map(|(&k, r)| (k, r));
+            return lowest_priority_first(cluster, pod, lower);
+        }
         let lower = jobs
             .running
             .iter()
-            .filter(|r| {
-                let Some(s) = self.state.get(r.pod).filter(|s| s.known) else {
-                    return false;
-                };
-                // A lower queue, or this queue entered at this instant by a demotion (under
-                // the list order: anything behind in the list).
-                s.queue as usize > mine.0
-                    || (s.queue as usize == mine.0
-                        && (self.order == Order::RunningFirst || s.demoted_ms == now))
-            })
+            .filter(|r| self.state.get(r.pod).is_some_and(|s| s.known && below(s)))
             .map(|r| (self.key(r.pod), r))
             .filter(|&(k, _)| k > mine);
         lowest_priority_first(cluster, pod, lower)
@@ -579,8 +621,20 @@ impl Policy for Tiresias {
                     self.ticket[r.pod] = self.ticket[r.pod].wrapping_add(1) | 1;
                     let pod = &jobs.pods[r.pod];
                     self.push_crossing(jobs.now_ms, pod, r.pod, r.started_ms, r.attained_gpu_ms);
+                    match self.known_key(r.pod) {
+                        Some(k) => {
+                            self.running_by_key.insert(k, r);
+                        }
+                        None => self.unseen.push(r),
+                    }
                 }
                 JobChange::Stopped { pod, .. } => {
+                    match self.known_key(pod) {
+                        Some(k) => {
+                            self.running_by_key.remove(&k);
+                        }
+                        None => self.unseen.retain(|r| r.pod != pod),
+                    }
                     self.told_running = self.told_running.saturating_sub(1);
                     // Even: not running.
                     self.ticket[pod] = self.ticket[pod].wrapping_add(1) & !1;

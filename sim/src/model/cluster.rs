@@ -144,6 +144,48 @@ impl Node {
         n
     }
 
+    /// Whether `pod` may fit here once `pods` are gone: `false` only where
+    /// `self.without(pods).fits(pod)` is false, found without copying the node — for a
+    /// preemption search, which asks it of every node holding candidates and where most nodes
+    /// cannot be made to fit. Removing residents frees exactly their CPU and memory, and
+    /// changes only the cards they held: a card none of them held fits after as it fits now,
+    /// so at most the cards that fit now plus the held ones that do not can take the slice.
+    /// (App density and RDMA are not looked at: they can only say no more often.)
+    pub fn may_fit_without(&self, pods: &[PodId], pod: &Pod) -> bool {
+        let (mut cpu, mut memory) = (self.cpu_free_milli, self.memory_free_mib);
+        let mut held: u64 = 0;
+        let mut many_cards = self.gpu_free_milli.len() > 64;
+        for r in self.residents.iter().filter(|r| pods.contains(&r.pod)) {
+            cpu += r.cpu_milli;
+            memory += r.memory_mib;
+            for &g in &r.gpus {
+                match 1u64.checked_shl(u32::from(g)) {
+                    Some(bit) => held |= bit,
+                    None => many_cards = true,
+                }
+            }
+        }
+        if pod.cpu_milli > cpu || pod.memory_mib > memory {
+            return false;
+        }
+        if !pod.is_gpu_pod() {
+            return true;
+        }
+        if self.gpu_free_milli.len() < pod.num_gpu as usize || !pod.gpu_spec.accepts(&self.model) {
+            return false;
+        }
+        let Some(Ok(slice)) = self.slice_for(pod) else {
+            return false;
+        };
+        if many_cards {
+            return true;
+        }
+        let could = (0..self.gpu_free_milli.len())
+            .filter(|&g| held & (1 << g) != 0 || self.card_fits(g, &slice))
+            .count();
+        could >= pod.num_gpu as usize
+    }
+
     /// A copy of this node with pod `id` placed on cards `gpus`, checked as [`Cluster::place`]
     /// checks it: what-if for reservations ("would the reserved job still fit beside this
     /// one?"), the counterpart of [`Node::without`].
@@ -1180,6 +1222,86 @@ mod tests {
             }
             assert!(placed >= 3, "{model} {mode:?}: only {placed} placements");
         }
+    }
+
+    #[test]
+    fn may_fit_without_never_refuses_what_fits_once_the_pods_are_gone() {
+        // The bound a preemption search prunes nodes with: wherever removing some residents
+        // makes a pod fit, `may_fit_without` must say it may — checked for every subset of the
+        // residents of a node filled in every slicing mode, for every shape. And it must prune
+        // (say no) somewhere, or it would be no bound at all.
+        let mig = |placement| SlicingMode::Mig(slicing::MigParams { placement });
+        let cases = [
+            ("T4", SlicingMode::Whole),
+            ("T4", SlicingMode::SHARE),
+            ("T4", SlicingMode::FLEXAI_VGPU),
+            ("T4", SlicingMode::HAMI_VGPU),
+            ("A100-40", mig(slicing::MigPlacement::FirstFree)),
+            ("A100-40", mig(slicing::MigPlacement::LeastLoss)),
+            ("Ascend910B3", SlicingMode::Vnpu),
+            ("Ascend910B3", SlicingMode::FLEXAI_TIMESHARE),
+        ];
+        let shapes: Vec<Pod> = [
+            (1, 100, 2_000),
+            (1, 300, 2_000),
+            (1, 500, 30_000),
+            (2, 500, 2_000),
+            (1, 1000, 2_000),
+            (3, 1000, 2_000),
+            (4, 1000, 2_000),
+            (0, 0, 50_000),
+        ]
+        .iter()
+        .map(|&(g, m, cpu)| Pod::new("p", cpu, 4_000, g, m))
+        .collect();
+        let mut pruned = 0;
+        for (model, mode) in cases {
+            let mut f = Fleet::new(
+                "m".into(),
+                vec![NodeSpec::new("n".into(), 64_000, 256_000, 4, model.into())],
+            );
+            f.devices.get_mut(model).unwrap().mode = mode;
+            let mut c = Cluster::new(&f);
+            let mut ids = Vec::new();
+            for step in 0..12 {
+                let pod = &shapes[(step * 5) % shapes.len()];
+                let cards = c.node(0).fitting_cards(pod);
+                let n = pod.num_gpu as usize;
+                if !c.node(0).fits(pod) || cards.len() < n {
+                    continue;
+                }
+                // Alternate the lowest and the highest fitting cards, so tenants spread.
+                let gpus = if step % 2 == 0 {
+                    cards[..n].to_vec()
+                } else {
+                    cards[cards.len() - n..].to_vec()
+                };
+                if c.place(step, pod, Placement { node: 0, gpus }).is_ok() {
+                    ids.push(step);
+                }
+            }
+            assert!(
+                ids.len() >= 3,
+                "{model} {mode:?}: only {} placed",
+                ids.len()
+            );
+            for mask in 0u32..(1 << ids.len()) {
+                let gone: Vec<PodId> = (0..ids.len())
+                    .filter(|&i| mask & (1 << i) != 0)
+                    .map(|i| ids[i])
+                    .collect();
+                let after = c.node(0).without(&gone);
+                for p in &shapes {
+                    let may = c.node(0).may_fit_without(&gone, p);
+                    assert!(
+                        may || !after.fits(p),
+                        "{model} {mode:?}: {p:?} fits without {gone:?} but was refused"
+                    );
+                    pruned += usize::from(!may);
+                }
+            }
+        }
+        assert!(pruned > 0, "the bound never said no");
     }
 
     #[test]
