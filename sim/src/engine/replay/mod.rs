@@ -58,7 +58,7 @@ use crate::policy::{
 use keyed_queue::KeyedQueue;
 use rand::SeedableRng;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap};
 use std::sync::Arc;
 
 /// What defines one replay besides the inputs and the policy.
@@ -288,8 +288,14 @@ struct Engine<'a> {
     shape_probes: Vec<[FitProbe; 2]>,
     pass: u64,
     metrics: Metrics,
-    /// Per card: the (busy, allocated) it contributes now, micro-cards.
-    card_use: HashMap<CardRef, (u64, u64)>,
+    /// Per card: the (busy, allocated) it contributes now, micro-cards; node `n`'s cards
+    /// start at `card_base[n]`.
+    card_use: Vec<(u64, u64)>,
+    card_base: Vec<u32>,
+    /// The card rates of the refresh under way ([`Engine::refresh_cards`]), and its list of
+    /// the tenants whose rate it recomputes.
+    rate_cache: sampling::RateCache,
+    affected_scratch: Vec<PodId>,
     node_model: Vec<Option<usize>>,
     perf_in: Vec<PerfTenant>,
     perf_out: Vec<TenantRate>,
@@ -428,6 +434,13 @@ pub fn run(
                 .and_then(|_| models.iter().position(|m| *m == n.model))
         })
         .collect();
+    // Prefix sums of the cards per node, one more entry than nodes: the flat card-use table.
+    let card_base: Vec<u32> = std::iter::once(0)
+        .chain(cluster.nodes().iter().scan(0u32, |total, n| {
+            *total += n.cards().len() as u32;
+            Some(*total)
+        }))
+        .collect();
     let mut cards_per_model = vec![0u64; models.len()];
     for (n, m) in cluster.nodes().iter().zip(&node_model) {
         if let Some(m) = m {
@@ -519,7 +532,10 @@ pub fn run(
         shape_of_class,
         pass: 0,
         metrics,
-        card_use: HashMap::new(),
+        card_use: vec![(0, 0); card_base.last().copied().unwrap_or(0) as usize],
+        card_base,
+        rate_cache: Default::default(),
+        affected_scratch: Vec::new(),
         node_model,
         perf_in: Vec::new(),
         perf_out: Vec::new(),
@@ -786,7 +802,7 @@ impl Engine<'_> {
         self.queue = EventQueue::new();
         self.running_slot = Vec::new();
         self.spare_queue = Vec::new();
-        self.card_use = HashMap::new();
+        self.card_use = Vec::new();
         let node_names: Vec<Arc<str>> = self
             .cluster
             .nodes()

@@ -36,11 +36,19 @@ impl Engine<'_> {
 
     /// Recomputes the rates of every tenant on `id`'s cards (every part of a gang) and the
     /// cards' use.
+    ///
+    /// Each touched card's rates are computed once ([`Engine::update_card_use`] keeps them in
+    /// `rate_cache`), and a tenant's rate then reads them instead of computing its cards
+    /// again: the card states do not change during a refresh, and the rates are a function of
+    /// them, so the numbers are the ones a recomputation per tenant gives.
     pub(super) fn refresh_cards(&mut self, id: PodId) {
-        let mut affected: Vec<PodId> = Vec::new();
+        let mut affected = std::mem::take(&mut self.affected_scratch);
+        affected.clear();
+        self.rate_cache.clear();
         for part in 0..=self.jobs[id].rest().len() {
-            let (node, cards) = self.part(id, part);
-            for &g in &cards {
+            let node = self.part_node(id, part);
+            for k in 0..self.part_cards(id, part) {
+                let g = self.part_card(id, part, k);
                 for t in self.cluster.node(node).cards()[g as usize].tenants() {
                     let tid = t.tenant_id as PodId;
                     if !affected.contains(&tid) {
@@ -50,18 +58,34 @@ impl Engine<'_> {
                 self.update_card_use((node, g));
             }
         }
-        for tid in affected {
+        for &tid in &affected {
             let rate = self.job_rate(tid);
             self.set_rate(tid, rate);
         }
+        self.affected_scratch = affected;
     }
 
-    /// Part `part` of job `id`: 0 is its node and cards, k ≥ 1 a gang's k-th other part.
-    fn part(&self, id: PodId, part: usize) -> (NodeId, Vec<u16>) {
-        let j = &self.jobs[id];
+    /// Part `part`'s node of job `id`: 0 is its own, k ≥ 1 a gang's k-th other part.
+    fn part_node(&self, id: PodId, part: usize) -> NodeId {
         match part {
-            0 => (j.node, j.gpus.to_vec()),
-            k => (j.rest()[k - 1].node, j.rest()[k - 1].gpus.clone()),
+            0 => self.jobs[id].node,
+            k => self.jobs[id].rest()[k - 1].node,
+        }
+    }
+
+    /// How many cards part `part` of job `id` holds.
+    fn part_cards(&self, id: PodId, part: usize) -> usize {
+        match part {
+            0 => self.jobs[id].gpus.len(),
+            k => self.jobs[id].rest()[k - 1].gpus.len(),
+        }
+    }
+
+    /// The `k`-th card of part `part` of job `id`.
+    fn part_card(&self, id: PodId, part: usize, k: usize) -> u16 {
+        match part {
+            0 => self.jobs[id].gpus[k],
+            p => self.jobs[id].rest()[p - 1].gpus[k],
         }
     }
 
@@ -70,27 +94,16 @@ impl Engine<'_> {
     pub(super) fn job_rate(&mut self, id: PodId) -> f64 {
         let mut rate = f64::INFINITY;
         for part in 0..=self.jobs[id].rest().len() {
-            let node = match part {
-                0 => self.jobs[id].node,
-                k => self.jobs[id].rest()[k - 1].node,
-            };
-            let cards = match part {
-                0 => self.jobs[id].gpus.len(),
-                k => self.jobs[id].rest()[k - 1].gpus.len(),
-            };
-            for k in 0..cards {
-                let g = match part {
-                    0 => self.jobs[id].gpus[k],
-                    p => self.jobs[id].rest()[p - 1].gpus[k],
-                };
-                self.card_rates((node, g));
+            let node = self.part_node(id, part);
+            for k in 0..self.part_cards(id, part) {
+                let g = self.part_card(id, part, k);
                 let card = &self.cluster.node(node).cards()[g as usize];
                 let at = card
                     .tenants()
                     .iter()
                     .position(|t| t.tenant_id as PodId == id)
                     .expect("tenant on its card");
-                rate = rate.min(self.perf_out[at].rate);
+                rate = rate.min(self.tenant_rate((node, g), at));
             }
         }
         if let Some(&(_, factor)) = self.spread.get(id) {
@@ -104,6 +117,16 @@ impl Engine<'_> {
         } else {
             1.0
         }
+    }
+
+    /// The rate of the `at`-th tenant of `card`: from this refresh's `rate_cache` when the
+    /// refresh computed that card, else computed now.
+    fn tenant_rate(&mut self, card: CardRef, at: usize) -> f64 {
+        if let Some(&(_, start)) = self.rate_cache.cards.iter().find(|(c, _)| *c == card) {
+            return self.rate_cache.rates[start as usize + at];
+        }
+        self.card_rates(card);
+        self.perf_out[at].rate
     }
 
     /// Computes the rates of every tenant on a card into `perf_out` (tenant order) and

@@ -4,6 +4,7 @@
 
 use super::{CardRef, Engine};
 use crate::metrics::replay_metrics::TimePoint;
+use crate::model::perf::TenantRate;
 use crate::model::units::GPU_MILLI;
 
 impl Engine<'_> {
@@ -44,18 +45,15 @@ impl Engine<'_> {
 
     pub(super) fn update_card_use(&mut self, card: CardRef) {
         let rates = self.card_rates(card);
+        self.rate_cache.keep(card, &self.perf_out);
         let allocated = u64::from(
             self.cluster.node(card.0).cards()[card.1 as usize]
                 .allocated_compute_milli()
                 .min(GPU_MILLI),
         ) * 1000;
         let busy = (rates.busy.clamp(0.0, 1.0) * 1e6).round() as u64;
-        let old = if busy == 0 && allocated == 0 {
-            self.card_use.remove(&card)
-        } else {
-            self.card_use.insert(card, (busy, allocated))
-        }
-        .unwrap_or((0, 0));
+        let slot = self.card_base[card.0] as usize + usize::from(card.1);
+        let old = std::mem::replace(&mut self.card_use[slot], (busy, allocated));
         let model = self.node_model[card.0];
         self.metrics.change_use(model, old, (busy, allocated));
         let occupied = !self.cluster.node(card.0).cards()[card.1 as usize]
@@ -63,5 +61,27 @@ impl Engine<'_> {
             .is_empty();
         self.metrics
             .card_tenancy(card.0, usize::from(card.1), occupied, self.now);
+    }
+}
+
+/// The rates a refresh computed, per card (in the order computed), so that a tenant's rate
+/// reads its card's instead of computing the card again ([`Engine::refresh_cards`]).
+#[derive(Debug, Default)]
+pub(super) struct RateCache {
+    /// Each card computed, and where its tenants' rates start in `rates`.
+    pub(super) cards: Vec<(CardRef, u32)>,
+    /// The rates, tenant order within each card.
+    pub(super) rates: Vec<f64>,
+}
+
+impl RateCache {
+    pub(super) fn clear(&mut self) {
+        self.cards.clear();
+        self.rates.clear();
+    }
+
+    fn keep(&mut self, card: CardRef, out: &[TenantRate]) {
+        self.cards.push((card, self.rates.len() as u32));
+        self.rates.extend(out.iter().map(|t| t.rate));
     }
 }
