@@ -422,7 +422,7 @@ pub fn write_replay_run(
     dir: &Path,
     summary: &ReplaySummary,
     outcome: &ReplayOutcome,
-    names: &[impl AsRef<str>],
+    names: &[impl AsRef<str> + Sync],
 ) -> std::io::Result<()> {
     let mut ts = std::io::BufWriter::new(std::fs::File::create(dir.join("timeseries.csv"))?);
     replay_csv::write_timeseries(&mut ts, &outcome.timeseries)?;
