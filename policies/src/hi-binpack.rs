@@ -146,6 +146,75 @@ impl HiCore {
         Some(scored.into_iter().map(|(_, g)| g).collect())
     }
 
+    /// Whether [`HiCore::select`] finds cards for `pod` on `node` (and hence
+    /// [`HiCore::select_on`]: a topology only chooses among binpack's cards), without ranking
+    /// them.
+    pub fn can_take(&self, node: &Node, pod: &Pod) -> bool {
+        if !pod.is_gpu_pod() {
+            return true;
+        }
+        let Some(Ok(slice)) = node.slice_for(pod) else {
+            return false;
+        };
+        if !pod.gpu_spec.accepts(&node.model) {
+            return false;
+        }
+        // Stops at the `num_gpu`-th card that takes it.
+        let need = pod.num_gpu as usize;
+        need == 0
+            || (0..node.cards().len())
+                .filter(|&g| node.card_fits(g, &slice) && self.admits(node, g, &slice))
+                .nth(need - 1)
+                .is_some()
+    }
+
+    /// [`HiCore::select_on`] into `out` (cleared first), reusing `scratch`: whether it found
+    /// cards. The same cards in the same order, without an allocation per node (an index
+    /// rescoring many nodes calls it for each).
+    pub fn select_on_into(
+        &self,
+        cluster: &Cluster,
+        node: NodeId,
+        pod: &Pod,
+        scratch: &mut CardScratch,
+        out: &mut Vec<u16>,
+    ) -> bool {
+        out.clear();
+        if pod.num_gpu >= 2 && cluster.topology().is_some() {
+            return match self.select_on(cluster, node, pod) {
+                Some(gpus) => {
+                    out.extend(gpus);
+                    true
+                }
+                None => false,
+            };
+        }
+        let n = cluster.node(node);
+        if !pod.is_gpu_pod() {
+            return true;
+        }
+        let Some(Ok(slice)) = n.slice_for(pod) else {
+            return false;
+        };
+        n.fitting_cards_into(pod, &slice, &mut scratch.cards);
+        scratch
+            .cards
+            .retain(|&g| self.admits(n, usize::from(g), &slice));
+        let need = pod.num_gpu as usize;
+        if scratch.cards.len() < need {
+            return false;
+        }
+        scratch.scored.clear();
+        scratch.scored.extend(scratch.cards.iter().map(|&g| {
+            let s = (Self::card_score(n, usize::from(g), &slice) * 1e6).round() as i64;
+            (-s, g)
+        }));
+        scratch.scored.sort_unstable();
+        out.extend(scratch.scored[..need].iter().map(|&(_, g)| g));
+        out.sort_unstable();
+        true
+    }
+
     /// [`HiCore::select`], topology-aware: on a fleet with a topology (Flex:ai registers each
     /// node's GPU topology, `huawei.com/node-gpu-topology` — slicing-model "Node
     /// registration"), a multi-device job takes cards of one fabric domain when one holds it
@@ -231,6 +300,13 @@ impl HiCore {
         let candidates = self.candidates(cluster, pod);
         Self::best(candidates, |n, _| Self::node_score(cluster.node(n), pod))
     }
+}
+
+/// Buffers [`HiCore::select_on_into`] reuses between nodes.
+#[derive(Debug, Default, Clone)]
+pub struct CardScratch {
+    cards: Vec<u16>,
+    scored: Vec<(i64, u16)>,
 }
 
 pub struct HiBinpack {

@@ -33,7 +33,7 @@ use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::model::units::GPU_MILLI;
 use flexsim_sim::policy::{NodeIndex, Policy, SimRng, TieBreak, REFUSED};
 
-use crate::hi_binpack::HiCore;
+use crate::hi_binpack::{CardScratch, HiCore};
 
 pub struct HiHetero {
     pub core: HiCore,
@@ -112,6 +112,9 @@ pub struct HeteroIndex {
     fastest: Vec<(Text, NodeIndex)>,
     /// Per (job class, `S_max` bits): candidates by the hetero score.
     scored: Vec<(Text, u64, NodeIndex)>,
+    /// Buffers reused while the indexes rescore nodes.
+    scratch: CardScratch,
+    gpus: Vec<u16>,
 }
 
 impl HeteroIndex {
@@ -123,7 +126,7 @@ impl HeteroIndex {
         cluster: &Cluster,
         pod: &Pod,
     ) -> Option<Placement> {
-        let candidate = |cluster: &Cluster, n: NodeId, pod: &Pod| core.select_on(cluster, n, pod);
+        let scratch = &mut self.scratch;
         let at = match self.fastest.iter().position(|(c, _)| *c == pod.class) {
             Some(at) => at,
             None => {
@@ -133,9 +136,10 @@ impl HeteroIndex {
             }
         };
         let fastest = self.fastest[at].1.best(cluster, pod, |cluster, n, pod| {
-            match candidate(cluster, n, pod) {
-                Some(_) => speed(cluster, n, pod).to_bits() as i64,
-                None => REFUSED,
+            if core.can_take(cluster.node(n), pod) {
+                speed(cluster, n, pod).to_bits() as i64
+            } else {
+                REFUSED
             }
         })?;
         let s_max = speed(cluster, fastest, pod);
@@ -152,13 +156,17 @@ impl HeteroIndex {
                 self.scored.len() - 1
             }
         };
+        let gpus = &mut self.gpus;
         let node = self.scored[at].2.best(cluster, pod, |cluster, n, pod| {
-            match candidate(cluster, n, pod) {
-                Some(gpus) => rounded(hetero_score(speed_weight, s_max, cluster, n, pod, &gpus)),
-                None => REFUSED,
+            if core.select_on_into(cluster, n, pod, scratch, gpus) {
+                rounded(hetero_score(speed_weight, s_max, cluster, n, pod, gpus))
+            } else {
+                REFUSED
             }
         })?;
-        let gpus = candidate(cluster, node, pod).expect("the index holds candidates only");
+        let gpus = core
+            .select_on(cluster, node, pod)
+            .expect("the index holds candidates only");
         Some(Placement { node, gpus })
     }
 }

@@ -105,9 +105,10 @@ impl Node {
         }
     }
 
-    /// Whether card `gpu` can take `slice` now.
+    /// Whether card `gpu` can take `slice` (the pod's slice here, [`Node::slice_for`]) now,
+    /// by the slicing model: the per-card test of [`Node::fitting_cards`].
     #[inline]
-    fn card_fits(&self, gpu: usize, slice: &SliceRequest) -> bool {
+    pub fn card_fits(&self, gpu: usize, slice: &SliceRequest) -> bool {
         let Some(d) = self.device.as_deref() else {
             return false;
         };
@@ -122,16 +123,26 @@ impl Node {
     /// The cards (index order) that can take `pod`'s slice now; empty for a CPU-only pod or
     /// when the mode cannot serve it. GPU selection chooses among these.
     pub fn fitting_cards(&self, pod: &Pod) -> Vec<u16> {
+        let mut cards = Vec::new();
+        if let Some(Ok(slice)) = self.slice_for(pod) {
+            self.fitting_cards_into(pod, &slice, &mut cards);
+        }
+        cards
+    }
+
+    /// [`Node::fitting_cards`] into `out` (cleared first), given the pod's slice here
+    /// (`slice`, from [`Node::slice_for`]): for a policy that examines many nodes per decision
+    /// and keeps one buffer, instead of an allocation and a normalisation per node.
+    pub fn fitting_cards_into(&self, pod: &Pod, slice: &SliceRequest, out: &mut Vec<u16>) {
+        out.clear();
         if !pod.gpu_spec.accepts(&self.model) {
-            return Vec::new();
+            return;
         }
-        match self.slice_for(pod) {
-            Some(Ok(slice)) => (0..self.gpu_free_milli.len())
-                .filter(|&g| self.card_fits(g, &slice))
-                .map(|g| g as u16)
-                .collect(),
-            _ => Vec::new(),
-        }
+        out.extend(
+            (0..self.gpu_free_milli.len())
+                .filter(|&g| self.card_fits(g, slice))
+                .map(|g| g as u16),
+        );
     }
 
     /// A copy of this node with the residents `pods` removed: what-if for preemption rules
