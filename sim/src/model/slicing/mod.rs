@@ -460,10 +460,6 @@ pub struct Share {
 
 /// Can `slice` be placed on `card` now, and where? Does not change the card.
 pub fn fits(card: &CardState, device: &DeviceModel, slice: &SliceRequest) -> Result<Slot, Refusal> {
-    let wrong = Refusal::WrongMode {
-        slice: slice.kind,
-        card: card.mode.kind(),
-    };
     match (&card.mode, slice.kind) {
         (SlicingMode::Whole, SliceKind::Whole) => whole::fits(card, device, slice),
         (SlicingMode::Fractional(p), SliceKind::Fractional) => {
@@ -479,7 +475,11 @@ pub fn fits(card: &CardState, device: &DeviceModel, slice: &SliceRequest) -> Res
         (SlicingMode::Timeshare(p), SliceKind::Timeshare) => {
             timeshare::fits(p, card, device, slice)
         }
-        _ => Err(wrong),
+        // Built only here: this test runs for every card of every node a placement looks at.
+        _ => Err(Refusal::WrongMode {
+            slice: slice.kind,
+            card: card.mode.kind(),
+        }),
     }
 }
 
