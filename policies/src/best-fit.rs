@@ -35,6 +35,11 @@ impl NodeScorer for BestFit {
     fn local(&self) -> bool {
         true
     }
+
+    /// Reads the node's free CPU and GPU, never its identity.
+    fn alike_when_empty(&self) -> bool {
+        true
+    }
 }
 
 /// int(100 · (1 − [½·(c − cr)/128000 + ½·(Gfree − u·k)/8000])).

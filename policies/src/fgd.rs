@@ -155,6 +155,11 @@ impl NodeScorer for Fgd {
         true
     }
 
+    /// ΔF reads the node's free CPU, free GPU per card and model: no identity.
+    fn alike_when_empty(&self) -> bool {
+        true
+    }
+
     fn score(&mut self, cluster: &Cluster, node: NodeId, pod: &Pod) -> i64 {
         self.cached(cluster, node, pod).0
     }

@@ -104,6 +104,11 @@ impl NodeScorer for HamiScorer {
         true
     }
 
+    /// Reads the node's allocation shares, never its identity.
+    fn alike_when_empty(&self) -> bool {
+        true
+    }
+
     fn score(&mut self, cluster: &Cluster, node: NodeId, _pod: &Pod) -> i64 {
         let s = (node_score(cluster.node(node)) * 1e6).round() as i64;
         match self.node {

@@ -135,6 +135,11 @@ impl HeteroIndex {
                 self.fastest.len() - 1
             }
         };
+        // Without a topology both scores read a node's state alone (binpack's cards, the
+        // model's speed, the free shares): empty nodes alike score alike. With one, a
+        // multi-card job's cards depend on the node's fabric domains.
+        let alike = cluster.topology().is_none();
+        self.fastest[at].1.set_alike_when_empty(alike);
         let fastest = self.fastest[at].1.best(cluster, pod, |cluster, n, pod| {
             if core.can_take(cluster.node(n), pod) {
                 speed(cluster, n, pod).to_bits() as i64
@@ -157,6 +162,7 @@ impl HeteroIndex {
             }
         };
         let gpus = &mut self.gpus;
+        self.scored[at].2.set_alike_when_empty(alike);
         let node = self.scored[at].2.best(cluster, pod, |cluster, n, pod| {
             if core.select_on_into(cluster, n, pod, scratch, gpus) {
                 rounded(hetero_score(speed_weight, s_max, cluster, n, pod, gpus))

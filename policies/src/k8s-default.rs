@@ -72,6 +72,11 @@ impl NodeScorer for K8sDefault {
         true
     }
 
+    /// Reads the node's capacities, free CPU, memory and whole cards, never its identity.
+    fn alike_when_empty(&self) -> bool {
+        true
+    }
+
     fn score(&mut self, cluster: &Cluster, node: NodeId, pod: &Pod) -> i64 {
         score(cluster.node(node), pod, self.gpu)
     }

@@ -281,6 +281,29 @@ impl Node {
             .filter(|&&g| g == GPU_MILLI)
             .count()
     }
+    /// Whether this node and `other` are both empty and alike in everything a placement reads:
+    /// the same device (model and slicing mode), capacities and card states — they differ at
+    /// most in name and place. A pod then fits both or neither, and a scorer that reads only
+    /// a node's state gives both the same score ([`crate::policy::NodeIndex`] uses this).
+    pub fn empty_and_alike(&self, other: &Node) -> bool {
+        // An empty node is in its spec's state: removing a pod gives back exactly what placing
+        // it took, on the node and on every card (test `an_emptied_node_is_as_new`), so only
+        // the spec is compared.
+        let same_device = match (&self.device, &other.device) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        self.residents.is_empty()
+            && other.residents.is_empty()
+            && same_device
+            && self.cpu_capacity_milli == other.cpu_capacity_milli
+            && self.memory_capacity_mib == other.memory_capacity_mib
+            && self.rdma_capacity_pct == other.rdma_capacity_pct
+            && self.cards.len() == other.cards.len()
+            && self.model == other.model
+    }
+
     /// The pods on this node, in placement order.
     pub fn residents(&self) -> &[Resident] {
         &self.residents
@@ -1232,6 +1255,96 @@ mod tests {
                 }
             }
             assert!(placed >= 3, "{model} {mode:?}: only {placed} placements");
+        }
+    }
+
+    /// What `Node::empty_and_alike` relies on: a node whose pods have all left is exactly a
+    /// new node of its spec — free CPU, memory, RDMA, per-card free compute and every card's
+    /// state — after any sequence of placements and removals, in every slicing mode.
+    #[test]
+    fn an_emptied_node_is_as_new() {
+        let mig = |placement| SlicingMode::Mig(slicing::MigParams { placement });
+        let cases = [
+            ("T4", SlicingMode::Whole),
+            ("T4", SlicingMode::SHARE),
+            ("T4", SlicingMode::FLEXAI_VGPU),
+            ("T4", SlicingMode::HAMI_VGPU),
+            ("A100-40", mig(slicing::MigPlacement::FirstFree)),
+            ("A100-40", mig(slicing::MigPlacement::LeastLoss)),
+            ("Ascend910B3", SlicingMode::Vnpu),
+            ("Ascend910B3", SlicingMode::FLEXAI_TIMESHARE),
+        ];
+        let shapes: Vec<Pod> = [
+            (1, 100, 2_000, 0),
+            (1, 300, 2_000, 3),
+            (1, 500, 30_000, 0),
+            (2, 500, 2_000, 0),
+            (1, 1000, 2_000, 3),
+            (3, 1000, 2_000, 0),
+            (0, 0, 50_000, 0),
+        ]
+        .iter()
+        .map(|&(g, m, cpu, priority)| {
+            let mut p = Pod::new("p", cpu, 4_000, g, m);
+            p.priority = priority;
+            p.rdma_pct = 10;
+            p.app = Some("a".into());
+            p
+        })
+        .collect();
+        for (model, mode) in cases {
+            let mut spec = NodeSpec::new("n".into(), 64_000, 256_000, 4, model.into());
+            spec.rdma_pct = Some(100);
+            let mut f = Fleet::new("m".into(), vec![spec.clone(), spec]);
+            f.devices.get_mut(model).unwrap().mode = mode;
+            let mut c = Cluster::new(&f);
+            let fresh = c.node(1).clone();
+            let mut placed = Vec::new();
+            let mut ever = 0;
+            for step in 0..40 {
+                // Mostly placements early, removals late, in a scrambled order.
+                if step % 3 == 2 || (step > 20 && !placed.is_empty()) {
+                    if !placed.is_empty() {
+                        let id = placed.remove((step * 7) % placed.len());
+                        c.remove(id, 0).expect("resident");
+                    }
+                    continue;
+                }
+                let pod = &shapes[(step * 5) % shapes.len()];
+                let cards = c.node(0).fitting_cards(pod);
+                let n = pod.num_gpu as usize;
+                if !c.node(0).fits(pod) || cards.len() < n {
+                    continue;
+                }
+                let gpus = if step % 2 == 0 {
+                    cards[..n].to_vec()
+                } else {
+                    cards[cards.len() - n..].to_vec()
+                };
+                if c.place(step, pod, Placement { node: 0, gpus }).is_ok() {
+                    placed.push(step);
+                    ever += 1;
+                }
+            }
+            assert!(ever >= 4, "{model} {mode:?}: only {ever} placed");
+            for id in placed {
+                c.remove(id, 0).expect("resident");
+            }
+            let n = c.node(0);
+            assert!(n.residents().is_empty());
+            assert_eq!(
+                (n.cpu_free_milli, n.memory_free_mib, n.rdma_used_pct),
+                (
+                    fresh.cpu_free_milli,
+                    fresh.memory_free_mib,
+                    fresh.rdma_used_pct
+                ),
+                "{model} {mode:?}"
+            );
+            assert_eq!(n.gpu_free_milli, fresh.gpu_free_milli, "{model} {mode:?}");
+            assert_eq!(n.cards, fresh.cards, "{model} {mode:?}");
+            assert!(n.apps.values().all(|&k| k == 0) || n.apps.is_empty());
+            assert!(n.empty_and_alike(&fresh));
         }
     }
 

@@ -130,9 +130,9 @@ mod tests {
         JobRecord {
             pod,
             arrival_ms: 1500 + 7 * pod as u64,
-            work_ms: (pod % 5 != 0).then_some(2000 + pod as u64),
+            work_ms: (!pod.is_multiple_of(5)).then_some(2000 + pod as u64),
             demand: 0.25,
-            first_start_ms: (pod % 3 != 0).then_some(1500 + 9 * pod as u64),
+            first_start_ms: (!pod.is_multiple_of(3)).then_some(1500 + 9 * pod as u64),
             finish_ms: (pod % 3 == 1).then_some(4000 + 11 * pod as u64),
             waited_ms: pod as u64,
             preemptions: (pod % 4) as u32,

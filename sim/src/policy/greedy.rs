@@ -47,6 +47,15 @@ pub trait NodeScorer: Send {
         false
     }
 
+    /// Whether a [`NodeScorer::local`] score also reads no node identity (id, name, place in
+    /// a topology), so that two empty nodes alike in state
+    /// ([`Node::empty_and_alike`](crate::model::cluster::Node::empty_and_alike)) score alike:
+    /// the index then scores one node of each kind of empty node per query
+    /// ([`NodeIndex::set_alike_when_empty`]). Default `false`.
+    fn alike_when_empty(&self) -> bool {
+        false
+    }
+
     /// The GPUs to use on the chosen node; by default tightest fit (fgd-protocol §2.7.7 `best`).
     fn select_gpus(
         &mut self,
@@ -92,6 +101,8 @@ impl<S: NodeScorer> Greedy<S> {
             // preparation (a cache table), so calling it whatever the feasible count is
             // harmless.
             self.scorer.pre_score(cluster, pod);
+            self.index
+                .set_alike_when_empty(self.scorer.alike_when_empty());
             let scorer = &mut self.scorer;
             return self
                 .index

@@ -108,6 +108,16 @@ impl Shape {
 /// Not a candidate (a leaf of `ranked` that never wins).
 const NONE: i64 = i64::MIN;
 
+/// Kinds of empty node remembered per query at most (a fleet of more kinds examines the
+/// others node by node, as without the promise).
+const MAX_ALIKE: usize = 16;
+
+/// One query's empty nodes examined, when the scorer promised that alike ones score alike.
+struct Alike {
+    on: bool,
+    seen: Vec<(NodeId, Option<i64>)>,
+}
+
 /// The score a [`NodeIndex::best`] scorer returns for a node its policy refuses although the
 /// job fits there (a policy's own admission rule): the node is left out, as one where the job
 /// does not fit.
@@ -212,6 +222,13 @@ impl Tournament {
 /// cluster, or the same one after its priority order changed, rebuilds it).
 pub struct NodeIndex {
     tie: TieBreak,
+    /// The scorer's promise that empty nodes alike in state ([`Node::empty_and_alike`]) score
+    /// alike ([`NodeIndex::set_alike_when_empty`]).
+    ///
+    /// [`Node::empty_and_alike`]: crate::model::cluster::Node::empty_and_alike
+    alike_when_empty: bool,
+    /// Within one query: empty nodes examined, with whether the shape fit and the score.
+    alike: Vec<(NodeId, Option<i64>)>,
     cluster: u64,
     /// Per node, its tie-break rank; and per rank, its node.
     rank: Vec<u32>,
@@ -224,12 +241,26 @@ impl NodeIndex {
     pub fn new(tie: TieBreak) -> NodeIndex {
         NodeIndex {
             tie,
+            alike_when_empty: false,
+            alike: Vec::new(),
             cluster: 0,
             rank: Vec::new(),
             node_at: Vec::new(),
             entries: Vec::new(),
             queries: 0,
         }
+    }
+
+    /// The scorer promises (or no longer does) that it gives two empty nodes alike in state
+    /// ([`Node::empty_and_alike`]: same device, capacities and card states) the same score —
+    /// it reads no node identity, name or place in a topology. A query then examines one node
+    /// of each such kind and gives the others its answer: on a large fleet that is mostly
+    /// empty, the first query of a shape tests and scores a few nodes instead of all. Results
+    /// are unchanged when the promise holds.
+    ///
+    /// [`Node::empty_and_alike`]: crate::model::cluster::Node::empty_and_alike
+    pub fn set_alike_when_empty(&mut self, alike: bool) {
+        self.alike_when_empty = alike;
     }
 
     /// The best feasible node for `pod` on `cluster` — the highest `score`, ties to the lowest
@@ -255,6 +286,38 @@ impl NodeIndex {
         };
         let e = &mut self.entries[at];
         e.used = self.queries;
+        // Empty nodes alike in state: examined once per query (when the scorer promised it).
+        let mut alike = Alike {
+            on: self.alike_when_empty,
+            seen: std::mem::take(&mut self.alike),
+        };
+        alike.seen.clear();
+        // The fit test and, where it fits, the score; `None` where the shape does not fit.
+        let examine = |cluster: &Cluster,
+                       node: NodeId,
+                       probe: &mut FitProbe,
+                       alike: &mut Alike,
+                       score: &mut dyn FnMut(&Cluster, NodeId, &Pod) -> i64|
+         -> Option<i64> {
+            let state = cluster.node(node);
+            let empty = alike.on && state.residents().is_empty();
+            if empty {
+                if let Some(&(_, s)) = alike
+                    .seen
+                    .iter()
+                    .find(|(other, _)| cluster.node(*other).empty_and_alike(state))
+                {
+                    return s;
+                }
+            }
+            let s = state
+                .fits_probed(pod, probe)
+                .then(|| score(cluster, node, pod));
+            if empty && alike.seen.len() < MAX_ALIKE {
+                alike.seen.push((node, s));
+            }
+            s
+        };
         let n = cluster.nodes().len();
         match cluster.changed_since(e.synced) {
             // Re-examine each changed node once (at its last change): never more work than
@@ -272,14 +335,14 @@ impl NodeIndex {
                     if e.unfit[r] && state.released_at() <= base {
                         continue;
                     }
-                    let fits = state.fits_probed(pod, &mut e.probe);
-                    e.unfit[r] = !fits;
-                    let s = if fits {
-                        score(cluster, node, pod)
-                    } else {
-                        NONE
-                    };
-                    e.ranked.set(r, s);
+                    let s = examine(cluster, node, &mut e.probe, &mut alike, &mut score);
+                    let was_unfit = std::mem::replace(&mut e.unfit[r], s.is_none());
+                    if let Some(s) = s {
+                        e.ranked.set(r, s);
+                    } else if !was_unfit {
+                        // An unfit node's leaf already holds NONE: only a change is replayed.
+                        e.ranked.set(r, NONE);
+                    }
                 }
             }
             _ => {
@@ -291,15 +354,16 @@ impl NodeIndex {
                 e.unfit.resize(n, true);
                 let mut scores = vec![NONE; n];
                 for (r, &node) in self.node_at.iter().enumerate() {
-                    if cluster.node(node).fits_probed(pod, &mut e.probe) {
+                    if let Some(s) = examine(cluster, node, &mut e.probe, &mut alike, &mut score) {
                         e.unfit[r] = false;
-                        scores[r] = score(cluster, node, pod);
+                        scores[r] = s;
                     }
                 }
                 e.ranked.build(scores);
             }
         }
         e.synced = cluster.clock();
+        self.alike = alike.seen;
         e.ranked.first().map(|r| self.node_at[r as usize])
     }
 
@@ -414,6 +478,10 @@ mod tests {
             let fleet_order: Vec<NodeId> = (0..12).collect();
             let mut by_prio = NodeIndex::new(TieBreak::Priority);
             let mut by_fleet = NodeIndex::new(TieBreak::Fleet);
+            // The test score reads node state alone, so it may promise that empty nodes alike
+            // (three kinds here: the CPU sizes) score alike.
+            let mut alike = NodeIndex::new(TieBreak::Priority);
+            alike.set_alike_when_empty(true);
             let mut running: Vec<(usize, NodeId)> = Vec::new();
             for (step, &(p, n, remove)) in ops.iter().enumerate() {
                 if remove && !running.is_empty() {
@@ -430,6 +498,7 @@ mod tests {
                         let prio = c.by_priority().to_vec();
                         prop_assert_eq!(by_prio.best(&c, pod, score), scan(&c, pod, &prio));
                         prop_assert_eq!(by_fleet.best(&c, pod, score), scan(&c, pod, &fleet_order));
+                        prop_assert_eq!(alike.best(&c, pod, score), scan(&c, pod, &prio));
                     }
                 }
             }
