@@ -260,9 +260,10 @@ mem = next((l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTota
 rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
 w(f"Machine: {nproc} cores ({model}, L3 {l3}), {int(mem) // 1024 // 1024} GiB RAM, "
   f"{platform.system()} {platform.release()}; measured {datetime.date.today().isoformat()} "
-  f"at commit {rev}. **The 2 cores were shared with another build, so wall times are noisy;**")
-w("CPU seconds are the figure to compare (they too rise somewhat under memory-bandwidth")
-w("contention). Cells over the per-run limit are written `>N s`.")
+  f"last invocation at commit {rev}. Each invocation replaces only the cells it measures, so")
+w("cells can come from different commits and machine loads (`git log results/bench` says which);")
+w("wall times on 2 cores are noisy, CPU seconds are the figure to compare (they too rise somewhat")
+w("under memory-bandwidth contention). Cells over the per-run limit are written `>N s`.")
 w("")
 w("| jobs | GPUs | policy | load | interarrival s | CPU s | wall s | RSS MB | events | events/CPU-s | q≥1k % | status |")
 w("|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
