@@ -50,7 +50,7 @@ pub trait NodeScorer: Send {
     /// Whether a [`NodeScorer::local`] score also reads no node identity (id, name, place in
     /// a topology), so that two empty nodes alike in state
     /// ([`Node::empty_and_alike`](crate::model::cluster::Node::empty_and_alike)) score alike:
-    /// the index then scores one node of each kind of empty node per query
+    /// the index then scores one node of each kind of empty node per full build
     /// ([`NodeIndex::set_alike_when_empty`]). Default `false`.
     fn alike_when_empty(&self) -> bool {
         false
