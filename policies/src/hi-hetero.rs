@@ -23,8 +23,10 @@
 //! each rescoring only the nodes changed since (a binpack card choice per changed node, O(cards
 //! log cards)), plus O(log nodes). `S_max` is a whole-set term, but it takes one value per
 //! device model: one index per (job class, `S_max`) keeps every node's score a function of
-//! that node alone. [`hetero_place`] is the same rule as a scan of every node, kept as the
-//! reference the index is tested against.
+//! that node alone. On a fleet where every node has the same speed for the job's class (one
+//! device model), `S_max` is that speed and the first lookup is skipped: one index lookup per
+//! decision. [`hetero_place`] is the same rule as a scan of every node, kept as the reference
+//! the index is tested against.
 
 use flexsim_sim::model::cluster::{Cluster, NodeId, Placement};
 use flexsim_sim::model::gang::GangPlacement;
@@ -112,6 +114,8 @@ pub struct HeteroIndex {
     fastest: Vec<(Text, NodeIndex)>,
     /// Per (job class, `S_max` bits): candidates by the hetero score.
     scored: Vec<(Text, u64, NodeIndex)>,
+    /// Per (job class, cluster): the one speed every node has for the class, if they agree.
+    uniform: Vec<(Text, u64, Option<u64>)>,
     /// Buffers reused while the indexes rescore nodes.
     scratch: CardScratch,
     gpus: Vec<u16>,
@@ -126,29 +130,34 @@ impl HeteroIndex {
         cluster: &Cluster,
         pod: &Pod,
     ) -> Option<Placement> {
-        let scratch = &mut self.scratch;
-        let at = match self.fastest.iter().position(|(c, _)| *c == pod.class) {
-            Some(at) => at,
-            None => {
-                self.fastest
-                    .push((pod.class.clone(), NodeIndex::new(TieBreak::Priority)));
-                self.fastest.len() - 1
-            }
-        };
         // Without a topology both scores read a node's state alone (binpack's cards, the
         // model's speed, the free shares): empty nodes alike score alike. With one, a
         // multi-card job's cards depend on the node's fabric domains.
         let alike = cluster.topology().is_none();
-        self.fastest[at].1.set_alike_when_empty(alike);
-        let fastest = self.fastest[at].1.best(cluster, pod, |cluster, n, pod| {
-            if core.can_take(cluster.node(n), pod) {
-                speed(cluster, n, pod).to_bits() as i64
-            } else {
-                REFUSED
+        // One speed for the class on every node (a fleet of one device model): `S_max` is
+        // that speed whichever node is the fastest candidate, and the scored index has a
+        // candidate exactly when the fastest-model index does, so that index is not needed.
+        let uniform = match self
+            .uniform
+            .iter()
+            .find(|(c, uid, _)| *uid == cluster.uid() && *c == pod.class)
+        {
+            Some(&(_, _, u)) => u,
+            None => {
+                let mut speeds =
+                    (0..cluster.nodes().len()).map(|n| speed(cluster, n, pod).to_bits());
+                let first = speeds.next();
+                let u = first.filter(|&f| speeds.all(|s| s == f));
+                self.uniform.push((pod.class.clone(), cluster.uid(), u));
+                u
             }
-        })?;
-        let s_max = speed(cluster, fastest, pod);
-        let key = s_max.to_bits();
+        };
+        let key = match uniform {
+            Some(bits) => bits,
+            None => self.fastest_speed(core, alike, cluster, pod)?.to_bits(),
+        };
+        let s_max = f64::from_bits(key);
+        let scratch = &mut self.scratch;
         let at = match self
             .scored
             .iter()
@@ -174,6 +183,34 @@ impl HeteroIndex {
             .select_on(cluster, node, pod)
             .expect("the index holds candidates only");
         Some(Placement { node, gpus })
+    }
+
+    /// `S_max`: the speed of the fastest candidate (the fastest-model index), or `None`
+    /// when no node can take the pod.
+    fn fastest_speed(
+        &mut self,
+        core: &HiCore,
+        alike: bool,
+        cluster: &Cluster,
+        pod: &Pod,
+    ) -> Option<f64> {
+        let at = match self.fastest.iter().position(|(c, _)| *c == pod.class) {
+            Some(at) => at,
+            None => {
+                self.fastest
+                    .push((pod.class.clone(), NodeIndex::new(TieBreak::Priority)));
+                self.fastest.len() - 1
+            }
+        };
+        self.fastest[at].1.set_alike_when_empty(alike);
+        let fastest = self.fastest[at].1.best(cluster, pod, |cluster, n, pod| {
+            if core.can_take(cluster.node(n), pod) {
+                speed(cluster, n, pod).to_bits() as i64
+            } else {
+                REFUSED
+            }
+        })?;
+        Some(speed(cluster, fastest, pod))
     }
 }
 
@@ -265,53 +302,59 @@ mod tests {
     #[test]
     fn the_index_chooses_as_the_scan_does() {
         use rand::RngExt;
-        let nodes: Vec<(String, &str)> = (0..12)
-            .map(|i| (format!("n{i}"), ["T4", "A10", "V100M32"][i % 3]))
-            .collect();
-        let spec: Vec<(&str, u64, u64, u32, &str)> = nodes
-            .iter()
-            .map(|(n, m)| (n.as_str(), 32_000, 1 << 18, 4, *m))
-            .collect();
-        for core in [HiCore::flexai(50, 5), crate::hi::Hi::default().core] {
-            for w in [0.6, 0.3] {
-                let mut c = cluster_in(&spec, core.mode);
-                // A node priority unlike the fleet order: ties must follow it.
-                let ranks: Vec<usize> = (0..spec.len()).map(|i| (i * 7 + 3) % spec.len()).collect();
-                c.set_priority(&ranks);
-                let mut index = HeteroIndex::default();
-                let mut r = rng();
-                let mut running: Vec<(PodId, NodeId)> = Vec::new();
-                let (mut placed_count, mut refused) = (0, 0);
-                for id in 0..400 {
-                    if !running.is_empty() && r.random_range(0..3) == 0 {
-                        let (job, node) = running.swap_remove(r.random_range(0..running.len()));
-                        c.remove(job, node).unwrap();
-                    }
-                    let mut pod = Pod::new(
-                        "p",
-                        r.random_range(1..8) * 1000,
-                        1024,
-                        r.random_range(1..3),
-                        [200, 350, 500, 1000][r.random_range(0..4)],
-                    );
-                    pod.class = ["default", "inference", "training"][r.random_range(0..3)].into();
-                    pod.priority = r.random_range(0..4);
-                    let scan = hetero_place(&core, w, &c, &pod);
-                    let indexed = index.place(&core, w, &c, &pod);
-                    assert_eq!(indexed, scan, "job {id}");
-                    match scan {
-                        Some(p) => {
-                            placed(&mut c, id, pod, p.node, &p.gpus);
-                            running.push((id, p.node));
-                            placed_count += 1;
+        // Three device models, and one: there every node has the same speed for a class and
+        // the index skips its fastest-model lookup.
+        for models in [&["T4", "A10", "V100M32"][..], &["V100M32"][..]] {
+            let nodes: Vec<(String, &str)> = (0..12)
+                .map(|i| (format!("n{i}"), models[i % models.len()]))
+                .collect();
+            let spec: Vec<(&str, u64, u64, u32, &str)> = nodes
+                .iter()
+                .map(|(n, m)| (n.as_str(), 32_000, 1 << 18, 4, *m))
+                .collect();
+            for core in [HiCore::flexai(50, 5), crate::hi::Hi::default().core] {
+                for w in [0.6, 0.3] {
+                    let mut c = cluster_in(&spec, core.mode);
+                    // A node priority unlike the fleet order: ties must follow it.
+                    let ranks: Vec<usize> =
+                        (0..spec.len()).map(|i| (i * 7 + 3) % spec.len()).collect();
+                    c.set_priority(&ranks);
+                    let mut index = HeteroIndex::default();
+                    let mut r = rng();
+                    let mut running: Vec<(PodId, NodeId)> = Vec::new();
+                    let (mut placed_count, mut refused) = (0, 0);
+                    for id in 0..400 {
+                        if !running.is_empty() && r.random_range(0..3) == 0 {
+                            let (job, node) = running.swap_remove(r.random_range(0..running.len()));
+                            c.remove(job, node).unwrap();
                         }
-                        None => refused += 1,
+                        let mut pod = Pod::new(
+                            "p",
+                            r.random_range(1..8) * 1000,
+                            1024,
+                            r.random_range(1..3),
+                            [200, 350, 500, 1000][r.random_range(0..4)],
+                        );
+                        pod.class =
+                            ["default", "inference", "training"][r.random_range(0..3)].into();
+                        pod.priority = r.random_range(0..4);
+                        let scan = hetero_place(&core, w, &c, &pod);
+                        let indexed = index.place(&core, w, &c, &pod);
+                        assert_eq!(indexed, scan, "job {id}");
+                        match scan {
+                            Some(p) => {
+                                placed(&mut c, id, pod, p.node, &p.gpus);
+                                running.push((id, p.node));
+                                placed_count += 1;
+                            }
+                            None => refused += 1,
+                        }
                     }
+                    assert!(
+                        placed_count > 100 && refused > 10,
+                        "{models:?}: {placed_count} / {refused}"
+                    );
                 }
-                assert!(
-                    placed_count > 100 && refused > 10,
-                    "{placed_count} / {refused}"
-                );
             }
         }
     }
