@@ -74,19 +74,9 @@ impl HiCore {
         }
     }
 
-    /// The cards of `node` that can take `pod` by the slicing model and [`HiCore::admits`].
-    pub fn cards(&self, node: &Node, pod: &Pod) -> Vec<u16> {
-        let Some(Ok(slice)) = node.slice_for(pod) else {
-            return Vec::new();
-        };
-        let mut cards = node.fitting_cards(pod);
-        cards.retain(|&g| self.admits(node, usize::from(g), &slice));
-        cards
-    }
-
     /// Whether `pod` can go on `node` under this policy.
     pub fn fits(&self, node: &Node, pod: &Pod) -> bool {
-        node.fits(pod) && (!pod.is_gpu_pod() || self.cards(node, pod).len() >= pod.num_gpu as usize)
+        node.fits(pod) && self.can_take(node, pod)
     }
 
     /// (request, used, allocatable) of a card's compute: a time-shared card's allocatable
@@ -116,34 +106,61 @@ impl HiCore {
     /// The `num_gpu` cards binpack chooses on `node` (fullest first, ties to the lower index),
     /// ascending, or `None`.
     pub fn select(&self, node: &Node, pod: &Pod) -> Option<Vec<u16>> {
+        let mut gpus = Vec::new();
+        self.select_into(node, pod, &mut CardScratch::default(), &mut gpus)
+            .then_some(gpus)
+    }
+
+    /// [`HiCore::select`] into `out` (cleared first), reusing `scratch`: whether it found
+    /// cards. No allocation per node, for an index that rescores many.
+    fn select_into(
+        &self,
+        node: &Node,
+        pod: &Pod,
+        scratch: &mut CardScratch,
+        out: &mut Vec<u16>,
+    ) -> bool {
+        out.clear();
         if !pod.is_gpu_pod() {
-            return Some(Vec::new());
+            return true;
         }
-        let ranked = self.ranked_cards(node, pod)?;
         let need = pod.num_gpu as usize;
-        if ranked.len() < need {
-            return None;
+        if !self.rank_into(node, pod, scratch) || scratch.scored.len() < need {
+            return false;
         }
-        let mut gpus: Vec<u16> = ranked[..need].to_vec();
-        gpus.sort_unstable();
-        Some(gpus)
+        out.extend(scratch.scored[..need].iter().map(|&(_, g)| g));
+        out.sort_unstable();
+        true
     }
 
     /// The cards that admit `pod` on `node`, fullest first (binpack's card order).
     fn ranked_cards(&self, node: &Node, pod: &Pod) -> Option<Vec<u16>> {
+        let mut scratch = CardScratch::default();
+        self.rank_into(node, pod, &mut scratch)
+            .then(|| scratch.scored.iter().map(|&(_, g)| g).collect())
+    }
+
+    /// Ranks the cards of `node` that take `pod` by the slicing model and [`HiCore::admits`]
+    /// into `scratch.scored`, fullest first (binpack's card order): false when the mode
+    /// cannot serve the pod here.
+    fn rank_into(&self, node: &Node, pod: &Pod, scratch: &mut CardScratch) -> bool {
         let Some(Ok(slice)) = node.slice_for(pod) else {
-            return None;
+            return false;
         };
-        let mut scored: Vec<(i64, u16)> = self
-            .cards(node, pod)
-            .into_iter()
-            .map(|g| {
-                let s = (Self::card_score(node, usize::from(g), &slice) * 1e6).round() as i64;
-                (-s, g)
-            })
-            .collect();
-        scored.sort_unstable();
-        Some(scored.into_iter().map(|(_, g)| g).collect())
+        node.fitting_cards_into(pod, &slice, &mut scratch.cards);
+        scratch.scored.clear();
+        scratch.scored.extend(
+            scratch
+                .cards
+                .iter()
+                .filter(|&&g| self.admits(node, usize::from(g), &slice))
+                .map(|&g| {
+                    let s = (Self::card_score(node, usize::from(g), &slice) * 1e6).round() as i64;
+                    (-s, g)
+                }),
+        );
+        scratch.scored.sort_unstable();
+        true
     }
 
     /// Whether [`HiCore::select`] finds cards for `pod` on `node` (and hence
@@ -160,12 +177,10 @@ impl HiCore {
             return false;
         }
         // Stops at the `num_gpu`-th card that takes it.
-        let need = pod.num_gpu as usize;
-        need == 0
-            || (0..node.cards().len())
-                .filter(|&g| node.card_fits(g, &slice) && self.admits(node, g, &slice))
-                .nth(need - 1)
-                .is_some()
+        (0..node.cards().len())
+            .filter(|&g| node.card_fits(g, &slice) && self.admits(node, g, &slice))
+            .nth(pod.num_gpu as usize - 1)
+            .is_some()
     }
 
     /// [`HiCore::select_on`] into `out` (cleared first), reusing `scratch`: whether it found
@@ -179,8 +194,8 @@ impl HiCore {
         scratch: &mut CardScratch,
         out: &mut Vec<u16>,
     ) -> bool {
-        out.clear();
         if pod.num_gpu >= 2 && cluster.topology().is_some() {
+            out.clear();
             return match self.select_on(cluster, node, pod) {
                 Some(gpus) => {
                     out.extend(gpus);
@@ -189,30 +204,7 @@ impl HiCore {
                 None => false,
             };
         }
-        let n = cluster.node(node);
-        if !pod.is_gpu_pod() {
-            return true;
-        }
-        let Some(Ok(slice)) = n.slice_for(pod) else {
-            return false;
-        };
-        n.fitting_cards_into(pod, &slice, &mut scratch.cards);
-        scratch
-            .cards
-            .retain(|&g| self.admits(n, usize::from(g), &slice));
-        let need = pod.num_gpu as usize;
-        if scratch.cards.len() < need {
-            return false;
-        }
-        scratch.scored.clear();
-        scratch.scored.extend(scratch.cards.iter().map(|&g| {
-            let s = (Self::card_score(n, usize::from(g), &slice) * 1e6).round() as i64;
-            (-s, g)
-        }));
-        scratch.scored.sort_unstable();
-        out.extend(scratch.scored[..need].iter().map(|&(_, g)| g));
-        out.sort_unstable();
-        true
+        self.select_into(cluster.node(node), pod, scratch, out)
     }
 
     /// [`HiCore::select`], topology-aware: on a fleet with a topology (Flex:ai registers each

@@ -1186,28 +1186,34 @@ mod tests {
         assert_eq!(checked, 4 * 3 * 6 * 4 * 3 * 2);
     }
 
-    #[test]
-    fn filling_a_node_never_makes_a_pod_fit() {
-        // What `Node::released_at` promises an index: between releases a node only fills, and a
-        // pod that did not fit still does not. Checked in every slicing mode, on a node filled
-        // pod by pod with a mix of shapes.
+    /// A device model and slicing mode for each way a card can be sliced, for the tests that
+    /// must hold in every mode.
+    fn every_slicing_mode() -> Vec<(&'static str, SlicingMode)> {
         let mig = |placement| SlicingMode::Mig(slicing::MigParams { placement });
-        let cases = [
+        vec![
             ("T4", SlicingMode::Whole),
             ("T4", SlicingMode::SHARE),
             ("T4", SlicingMode::FLEXAI_VGPU),
             ("T4", SlicingMode::HAMI_VGPU),
             ("A100-40", mig(slicing::MigPlacement::FirstFree)),
             ("A100-40", mig(slicing::MigPlacement::LeastLoss)),
-            (
-                "A100-40",
-                mig(slicing::MigPlacement::Static(
-                    slicing::MigGeometry::G3_2_1_1,
-                )),
-            ),
             ("Ascend910B3", SlicingMode::Vnpu),
             ("Ascend910B3", SlicingMode::FLEXAI_TIMESHARE),
-        ];
+        ]
+    }
+
+    #[test]
+    fn filling_a_node_never_makes_a_pod_fit() {
+        // What `Node::released_at` promises an index: between releases a node only fills, and a
+        // pod that did not fit still does not. Checked in every slicing mode, on a node filled
+        // pod by pod with a mix of shapes.
+        let mut cases = every_slicing_mode();
+        cases.push((
+            "A100-40",
+            SlicingMode::Mig(slicing::MigParams {
+                placement: slicing::MigPlacement::Static(slicing::MigGeometry::G3_2_1_1),
+            }),
+        ));
         let shapes: Vec<Pod> = [
             (1, 100),
             (1, 250),
@@ -1263,17 +1269,7 @@ mod tests {
     /// state — after any sequence of placements and removals, in every slicing mode.
     #[test]
     fn an_emptied_node_is_as_new() {
-        let mig = |placement| SlicingMode::Mig(slicing::MigParams { placement });
-        let cases = [
-            ("T4", SlicingMode::Whole),
-            ("T4", SlicingMode::SHARE),
-            ("T4", SlicingMode::FLEXAI_VGPU),
-            ("T4", SlicingMode::HAMI_VGPU),
-            ("A100-40", mig(slicing::MigPlacement::FirstFree)),
-            ("A100-40", mig(slicing::MigPlacement::LeastLoss)),
-            ("Ascend910B3", SlicingMode::Vnpu),
-            ("Ascend910B3", SlicingMode::FLEXAI_TIMESHARE),
-        ];
+        let cases = every_slicing_mode();
         let shapes: Vec<Pod> = [
             (1, 100, 2_000, 0),
             (1, 300, 2_000, 3),
@@ -1354,17 +1350,7 @@ mod tests {
         // makes a pod fit, `may_fit_without` must say it may — checked for every subset of the
         // residents of a node filled in every slicing mode, for every shape. And it must prune
         // (say no) somewhere, or it would be no bound at all.
-        let mig = |placement| SlicingMode::Mig(slicing::MigParams { placement });
-        let cases = [
-            ("T4", SlicingMode::Whole),
-            ("T4", SlicingMode::SHARE),
-            ("T4", SlicingMode::FLEXAI_VGPU),
-            ("T4", SlicingMode::HAMI_VGPU),
-            ("A100-40", mig(slicing::MigPlacement::FirstFree)),
-            ("A100-40", mig(slicing::MigPlacement::LeastLoss)),
-            ("Ascend910B3", SlicingMode::Vnpu),
-            ("Ascend910B3", SlicingMode::FLEXAI_TIMESHARE),
-        ];
+        let cases = every_slicing_mode();
         let shapes: Vec<Pod> = [
             (1, 100, 2_000),
             (1, 300, 2_000),

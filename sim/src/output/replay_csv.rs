@@ -187,23 +187,11 @@ mod tests {
     #[test]
     fn job_names_with_commas_or_quotes_are_quoted() {
         let rows = [JobRecord {
-            pod: 0,
-            arrival_ms: 1500,
             work_ms: Some(2000),
-            demand: 0.25,
             first_start_ms: Some(1500),
             finish_ms: Some(4000),
-            waited_ms: 0,
-            preemptions: 0,
             node: Some("node, 1".into()),
-            state: crate::metrics::replay_metrics::JobState::Finished,
-            reason: crate::metrics::replay_metrics::JobReason::None,
-            latency_sensitive: false,
-            class: 0,
-            held_ms: 0,
-            card_milli: 0,
-            tier: None,
-            best_tier: None,
+            ..record(0)
         }];
         let mut out = Vec::new();
         write_jobs(&mut out, &rows, &["a,\"b\"".to_owned()], None).unwrap();

@@ -113,40 +113,37 @@ const NONE: i64 = i64::MIN;
 const MAX_ALIKE: usize = 16;
 
 /// The fit test of `pod` on `node` and, where it fits, the score; `None` where it does not
-/// fit. With `alike` on, an empty node alike in state to one examined before gets its answer.
+/// fit. `alike` holds the empty nodes this build examined (`None`: the scorer made no
+/// promise): an empty node alike in state to one of them gets its answer.
 #[inline(always)]
 fn examine<S: FnMut(&Cluster, NodeId, &Pod) -> i64>(
     cluster: &Cluster,
     node: NodeId,
     pod: &Pod,
     probe: &mut FitProbe,
-    alike: &mut Alike,
+    alike: Option<&mut Vec<(NodeId, Option<i64>)>>,
     score: &mut S,
 ) -> Option<i64> {
     let state = cluster.node(node);
-    let empty = alike.on && state.residents().is_empty();
-    if empty {
-        if let Some(&(_, s)) = alike
-            .seen
-            .iter()
-            .find(|(other, _)| cluster.node(*other).empty_and_alike(state))
-        {
-            return s;
-        }
+    let fits_and_score = |probe: &mut FitProbe, score: &mut S| {
+        state
+            .fits_probed(pod, probe)
+            .then(|| score(cluster, node, pod))
+    };
+    let Some(seen) = alike.filter(|_| state.residents().is_empty()) else {
+        return fits_and_score(probe, score);
+    };
+    if let Some(&(_, s)) = seen
+        .iter()
+        .find(|(other, _)| cluster.node(*other).empty_and_alike(state))
+    {
+        return s;
     }
-    let s = state
-        .fits_probed(pod, probe)
-        .then(|| score(cluster, node, pod));
-    if empty && alike.seen.len() < MAX_ALIKE {
-        alike.seen.push((node, s));
+    let s = fits_and_score(probe, score);
+    if seen.len() < MAX_ALIKE {
+        seen.push((node, s));
     }
     s
-}
-
-/// One query's empty nodes examined, when the scorer promised that alike ones score alike.
-struct Alike {
-    on: bool,
-    seen: Vec<(NodeId, Option<i64>)>,
 }
 
 /// The score a [`NodeIndex::best`] scorer returns for a node its policy refuses although the
@@ -258,7 +255,8 @@ pub struct NodeIndex {
     ///
     /// [`Node::empty_and_alike`]: crate::model::cluster::Node::empty_and_alike
     alike_when_empty: bool,
-    /// Within one query: empty nodes examined, with whether the shape fit and the score.
+    /// Within one full build: the empty nodes examined and their answers (kept for its
+    /// allocation).
     alike: Vec<(NodeId, Option<i64>)>,
     cluster: u64,
     /// Per node, its tie-break rank; and per rank, its node.
@@ -318,21 +316,11 @@ impl NodeIndex {
         };
         let e = &mut self.entries[at];
         e.used = self.queries;
-        // Empty nodes alike in state: examined once per full build (when the scorer promised it).
-        let mut alike = Alike {
-            on: self.alike_when_empty,
-            seen: std::mem::take(&mut self.alike),
-        };
-        alike.seen.clear();
         let n = cluster.nodes().len();
         match cluster.changed_since(e.synced) {
             // Re-examine each changed node once (at its last change): never more work than
             // the rebuild below, which is for a log that no longer reaches back.
             Some(changed) if changed.len() <= 4 * n => {
-                // A few changed nodes, mostly not empty: the memo of empty nodes would cost
-                // more comparisons than it saves (measured: +2 % instructions for best-fit on
-                // 10^4 GPUs). It pays in a full build, which examines every node.
-                alike.on = false;
                 let base = e.synced;
                 for (i, &node) in changed.iter().enumerate() {
                     let node = node as NodeId;
@@ -345,7 +333,12 @@ impl NodeIndex {
                     if e.unfit[r] && state.released_at() <= base {
                         continue;
                     }
-                    let s = examine(cluster, node, pod, &mut e.probe, &mut alike, &mut score);
+                    // A few changed nodes, mostly occupied: the memo of empty nodes would cost
+                    // more comparisons than it saves (+2 % instructions, best-fit on 10^4
+                    // GPUs); it pays in a full build, which examines every node.
+                    let s = state
+                        .fits_probed(pod, &mut e.probe)
+                        .then(|| score(cluster, node, pod));
                     let was_unfit = std::mem::replace(&mut e.unfit[r], s.is_none());
                     if let Some(s) = s {
                         e.ranked.set(r, s);
@@ -363,19 +356,29 @@ impl NodeIndex {
                 e.unfit.clear();
                 e.unfit.resize(n, true);
                 let mut scores = vec![NONE; n];
+                // Empty nodes alike in state are examined once (when the scorer promised it).
+                let mut seen = std::mem::take(&mut self.alike);
+                seen.clear();
+                let mut alike = self.alike_when_empty.then_some(&mut seen);
                 for (r, &node) in self.node_at.iter().enumerate() {
-                    if let Some(s) =
-                        examine(cluster, node, pod, &mut e.probe, &mut alike, &mut score)
-                    {
+                    let s = examine(
+                        cluster,
+                        node,
+                        pod,
+                        &mut e.probe,
+                        alike.as_deref_mut(),
+                        &mut score,
+                    );
+                    if let Some(s) = s {
                         e.unfit[r] = false;
                         scores[r] = s;
                     }
                 }
+                self.alike = seen;
                 e.ranked.build(scores);
             }
         }
         e.synced = cluster.clock();
-        self.alike = alike.seen;
         e.ranked.first().map(|r| self.node_at[r as usize])
     }
 
