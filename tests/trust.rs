@@ -563,28 +563,62 @@ mod replay_hints {
     use flexsim_sim::model::job::{Pod, PodId};
     use flexsim_sim::model::slicing::SlicingMode;
     use flexsim_sim::policy::{
-        Discipline, JobChange, JobsView, Policy, QueuedJob, RemotePlacement, ReplayHints, Setup,
-        SimRng,
+        Discipline, JobChange, JobsView, Policy, QueueKey, QueuedJob, RemotePlacement, ReplayHints,
+        Setup, SimRng,
     };
 
-    /// `inner` with every call passed through, but no promise.
-    struct NoHints(Box<dyn Policy>);
+    /// `inner` with every call passed through, but without what the flags take away: its
+    /// promises ([`ReplayHints`]; `hints: false`), or the fit classes of every view it is
+    /// given (`classes: false`: a policy that remembers refused preemption searches by class,
+    /// [`flexsim_sim::policy::RefusedSearches`], then searches in full every time).
+    struct Without {
+        inner: Box<dyn Policy>,
+        hints: bool,
+        classes: bool,
+    }
 
-    impl Policy for NoHints {
+    /// `inner` without its promises.
+    fn no_hints(inner: Box<dyn Policy>) -> Without {
+        Without {
+            inner,
+            hints: false,
+            classes: true,
+        }
+    }
+
+    /// `inner` without fit classes in its views.
+    fn no_classes(inner: Box<dyn Policy>) -> Without {
+        Without {
+            inner,
+            hints: true,
+            classes: false,
+        }
+    }
+
+    impl Without {
+        fn view<'a>(&self, v: &JobsView<'a>) -> JobsView<'a> {
+            JobsView {
+                fit_class: if self.classes { v.fit_class } else { &[] },
+                ..*v
+            }
+        }
+    }
+
+    impl Policy for Without {
         fn name(&self) -> &str {
-            self.0.name()
+            self.inner.name()
         }
         fn prepare(&mut self, setup: &Setup<'_>) {
-            self.0.prepare(setup)
+            self.inner.prepare(setup)
         }
         fn preferred_slicing(&self) -> Option<SlicingMode> {
-            self.0.preferred_slicing()
+            self.inner.preferred_slicing()
         }
         fn uses_topology(&self) -> bool {
-            self.0.uses_topology()
+            self.inner.uses_topology()
         }
         fn place(&mut self, c: &Cluster, j: PodId, p: &Pod, r: &mut SimRng) -> Option<Placement> {
-            self.0.place(c, j, p, r)
+            self.inner.place(c, j, p, r)
         }
         fn place_gang(
             &mut self,
@@ -593,7 +627,7 @@ mod replay_hints {
             p: &Pod,
             r: &mut SimRng,
         ) -> Option<GangPlacement> {
-            self.0.place_gang(c, j, p, r)
+            self.inner.place_gang(c, j, p, r)
         }
         fn place_remote(
             &mut self,
@@ -602,39 +636,95 @@ mod replay_hints {
             p: &Pod,
             r: &mut SimRng,
         ) -> Option<RemotePlacement> {
-            self.0.place_remote(c, j, p, r)
+            self.inner.place_remote(c, j, p, r)
         }
-        /// The promised key order as the full walk's sort (stable: equal keys keep their
-        /// order), for a policy that orders by key instead of in `order_queue`.
+        /// Without promises: the promised key order as the full walk's sort (stable: equal
+        /// keys keep their order), for a policy that orders by key instead of in
+        /// `order_queue`.
         fn order_queue(&mut self, jobs: &JobsView<'_>, queue: &mut [QueuedJob]) {
-            if self.0.replay_hints().keyed_queue {
+            let jobs = &self.view(jobs);
+            if !self.hints && self.inner.replay_hints().keyed_queue {
                 let keys: std::collections::HashMap<PodId, _> = queue
                     .iter()
-                    .map(|q| (q.pod, self.0.queue_key(jobs, q)))
+                    .map(|q| (q.pod, self.inner.queue_key(jobs, q)))
                     .collect();
                 queue.sort_by_key(|q| keys[&q.pod]);
             } else {
-                self.0.order_queue(jobs, queue)
+                self.inner.order_queue(jobs, queue)
             }
         }
         fn discipline(&self) -> Discipline {
-            self.0.discipline()
+            self.inner.discipline()
         }
         fn begin_pass(&mut self, jobs: &JobsView<'_>) {
-            self.0.begin_pass(jobs)
+            let jobs = &self.view(jobs);
+            self.inner.begin_pass(jobs)
+        }
+        fn queue_key(&mut self, jobs: &JobsView<'_>, job: &QueuedJob) -> QueueKey {
+            let jobs = &self.view(jobs);
+            self.inner.queue_key(jobs, job)
         }
         fn preempt(&mut self, c: &Cluster, j: PodId, p: &Pod, v: &JobsView<'_>) -> Vec<PodId> {
-            self.0.preempt(c, j, p, v)
+            let v = &self.view(v);
+            self.inner.preempt(c, j, p, v)
         }
         fn next_wake(&mut self, jobs: &JobsView<'_>, waiting: &[QueuedJob]) -> Option<u64> {
-            self.0.next_wake(jobs, waiting)
+            let jobs = &self.view(jobs);
+            self.inner.next_wake(jobs, waiting)
         }
         fn jobs_changed(&mut self, jobs: &JobsView<'_>, changes: &[JobChange]) {
-            self.0.jobs_changed(jobs, changes)
+            let jobs = &self.view(jobs);
+            self.inner.jobs_changed(jobs, changes)
         }
         fn replay_hints(&self) -> ReplayHints {
-            ReplayHints::NONE
+            if self.hints {
+                self.inner.replay_hints()
+            } else {
+                ReplayHints::NONE
+            }
         }
+    }
+
+    /// The preemptive policies answer a repeated search from what they remember of the last
+    /// refused one (only the nodes changed since are searched): every job and figure must be
+    /// the same as when they search in full every time. Saturated runs, where most searches
+    /// are repeats.
+    #[test]
+    fn remembered_refusals_give_the_same_replay_as_full_searches() {
+        let cases = [
+            (small_synth_fleet(), contended(1500, 2.0)),
+            (fleet("traces/fleets/mixed.toml"), contended(1500, 1.0)),
+        ];
+        let registry = flexsim_policies::Registry::shipped();
+        let mut preempted = 0;
+        for name in ["tiresias", "hi", "hi-priority"] {
+            for (f, w) in &cases {
+                let build = || registry.build(name).unwrap().policy;
+                let config = replay::ReplayConfig::default();
+                let a = replay::run(f, w, build().as_mut(), &config).unwrap();
+                let b = replay::run(f, w, &mut no_classes(build()), &config).unwrap();
+                preempted += a.jobs.iter().filter(|j| j.preemptions > 0).count();
+                if let Some((x, y)) = a
+                    .jobs
+                    .iter()
+                    .zip(&b.jobs)
+                    .find(|(x, y)| format!("{x:?}") != format!("{y:?}"))
+                {
+                    panic!(
+                        "{name} on {}: job {} differs:\n remembered {x:?}\n full {y:?}",
+                        f.name, x.pod
+                    );
+                }
+                assert_eq!(
+                    format!("{:?}", (a.figures, a.timeseries)),
+                    format!("{:?}", (b.figures, b.timeseries)),
+                    "{name} on {}: the figures differ",
+                    f.name
+                );
+            }
+        }
+        // The runs preempt (the searches found victims, not only refusals).
+        assert!(preempted >= 100, "{preempted} preempted jobs");
     }
 
     /// A saturated synthetic trace: `jobs` jobs arriving 10× faster than `fleet` drains them.
@@ -672,7 +762,7 @@ mod replay_hints {
                 }
                 let config = replay::ReplayConfig::default();
                 let a = replay::run(f, w, with.as_mut(), &config);
-                let b = replay::run(f, w, &mut NoHints(build()), &config);
+                let b = replay::run(f, w, &mut no_hints(build()), &config);
                 // A policy whose slicing mode the fleet lacks is refused alike.
                 let (a, b) = match (a, b) {
                     (Ok(a), Ok(b)) => (a, b),

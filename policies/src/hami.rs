@@ -293,6 +293,7 @@ mod tests {
             now_ms: 0,
             pods: &pods,
             running: &[],
+            fit_class: &[],
         };
         let mut q: Vec<QueuedJob> = (0..4)
             .map(|i| QueuedJob {

@@ -16,17 +16,23 @@
 //!   unneeded ones dropped again. The engine requeues the victims (restart cost paid).
 //!
 //! Cost per decision: placement as `hi-binpack` (a scan of the feasible nodes); a job that
-//! does not fit adds the victim search — the lower-class running jobs grouped by node once
-//! (O(running log running)), then on each node that has any a copy-free bound
-//! (`Node::may_fit_without`: the node's residents and cards) and, only where the bound allows
-//! a fit, up to a budget of what-if fit checks on a copy of the node.
+//! does not fit adds the victim search ([`VictimSearch`]). The first search of a fit class
+//! (and any search after a running job started or stopped untold) groups the lower-class
+//! running jobs by node once (O(running log running)), then on each node that has any runs a
+//! copy-free bound (`Node::may_fit_without`: the node's residents and cards) and, only where
+//! the bound allows a fit, up to a budget of what-if fit checks on a copy of the node. A later
+//! search of the class at no higher a priority looks only at the nodes changed since and those
+//! that had room then ([`RefusedSearches`]): in a saturated queue, the few nodes an event
+//! touched.
 
 use flexsim_sim::model::cluster::{Cluster, Node, NodeId, Placement};
 use flexsim_sim::model::gang::GangPlacement;
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::policy::params::{ParamError, Params};
-use flexsim_sim::policy::{JobsView, Policy, QueueKey, QueuedJob, ReplayHints, SimRng};
+use flexsim_sim::policy::{
+    JobChange, JobsView, Policy, QueueKey, QueuedJob, RefusedSearches, ReplayHints, SimRng,
+};
 
 use crate::hami::{priority_key, priority_then_fifo};
 use crate::hi_binpack::HiCore;
@@ -40,12 +46,17 @@ pub const CHECK_BUDGET: usize = 4096;
 pub struct HiPriority {
     pub core: HiCore,
     name: &'static str,
+    victims: VictimSearch,
 }
 
 impl HiPriority {
     /// Priority classes over `core`, registered as `name`.
     pub fn with(core: HiCore, name: &'static str) -> Self {
-        HiPriority { core, name }
+        HiPriority {
+            core,
+            name,
+            victims: VictimSearch::default(),
+        }
     }
 
     /// Flex:ai vGPU with `unit_milli` steps and `max_tenants` vGPUs a card.
@@ -142,6 +153,18 @@ pub fn choose_victims(
     pod: &Pod,
     jobs: &JobsView<'_>,
 ) -> Vec<PodId> {
+    choose_victims_open(core, cluster, pod, jobs, &mut Vec::new())
+}
+
+/// [`choose_victims`]; `open` gets every node where some set of victims makes room.
+fn choose_victims_open(
+    core: &HiCore,
+    cluster: &Cluster,
+    pod: &Pod,
+    jobs: &JobsView<'_>,
+    open: &mut Vec<NodeId>,
+) -> Vec<PodId> {
+    open.clear();
     let mut best: Option<(SetKey, Vec<PodId>)> = None;
     // The lower-class running jobs, grouped by node in one pass (not a pass per node); a
     // node without any has no victim set.
@@ -172,12 +195,137 @@ pub fn choose_victims(
                 .map(|&(_, id, p, started)| (id, p, started)),
         );
         if let Some((key, set)) = best_set(core, cluster.node(n), pod, &cands) {
+            open.push(n);
             if best.as_ref().is_none_or(|b| key < b.0) {
                 best = Some((key, set));
             }
         }
     }
     best.map(|(_, v)| v).unwrap_or_default()
+}
+
+/// [`choose_victims`] with memory between calls: the running jobs as told
+/// ([`Policy::jobs_changed`]) and the searches that found nothing ([`RefusedSearches`]). A
+/// class's priority is fixed, so a refused search stays refused on every node that has not
+/// changed since: a saturated queue's repeated searches look only at the changed nodes, in
+/// node-priority order as the full search does (the same victims, byte for byte).
+#[derive(Debug, Default)]
+pub struct VictimSearch {
+    refused: RefusedSearches<std::cmp::Reverse<i32>>,
+    /// Per job, when it last started and on which node (`NOT_RUNNING`: it is not running).
+    started_ms: Vec<u64>,
+    node_of: Vec<u32>,
+    /// Running jobs told; a view with another count (a wrapper that does not pass
+    /// [`Policy::jobs_changed`] on) gets the full search.
+    told_running: usize,
+    /// Each node's place in the cluster's node priority, for the cluster `ranked_for` (uid).
+    node_rank: Vec<u32>,
+    ranked_for: u64,
+    to_search: Vec<NodeId>,
+}
+
+/// A [`VictimSearch::started_ms`] of a job that is not running.
+const NOT_RUNNING: u64 = u64::MAX;
+
+impl VictimSearch {
+    /// Keeps the running jobs as told.
+    pub fn jobs_changed(&mut self, jobs: &JobsView<'_>, changes: &[JobChange]) {
+        if self.started_ms.len() < jobs.pods.len() {
+            self.started_ms.resize(jobs.pods.len(), NOT_RUNNING);
+            self.node_of.resize(jobs.pods.len(), 0);
+        }
+        for c in changes {
+            match *c {
+                JobChange::Started(r) => {
+                    self.started_ms[r.pod] = r.started_ms;
+                    self.node_of[r.pod] = r.node as u32;
+                    self.told_running += 1;
+                }
+                JobChange::Stopped { pod, .. } => {
+                    self.started_ms[pod] = NOT_RUNNING;
+                    self.told_running = self.told_running.saturating_sub(1);
+                }
+            }
+        }
+    }
+
+    /// The victims for waiting job `job` ([`choose_victims`]'s answer).
+    pub fn choose(
+        &mut self,
+        core: &HiCore,
+        cluster: &Cluster,
+        job: PodId,
+        pod: &Pod,
+        jobs: &JobsView<'_>,
+    ) -> Vec<PodId> {
+        let rank = std::cmp::Reverse(pod.priority);
+        let mut nodes = std::mem::take(&mut self.to_search);
+        let remembered = self.told_running == jobs.running.len()
+            && self
+                .refused
+                .nodes_to_search(cluster, jobs, job, rank, &mut nodes)
+                .is_some();
+        let victims = if remembered {
+            self.choose_on(core, cluster, pod, jobs, &mut nodes)
+        } else {
+            choose_victims_open(core, cluster, pod, jobs, &mut nodes)
+        };
+        self.refused.searched(cluster, jobs, job, rank, &nodes);
+        self.to_search = nodes;
+        victims
+    }
+
+    /// [`choose_victims`] on `nodes` only (sorted here into node priority); `nodes` is left
+    /// holding those where some set of victims makes room.
+    fn choose_on(
+        &mut self,
+        core: &HiCore,
+        cluster: &Cluster,
+        pod: &Pod,
+        jobs: &JobsView<'_>,
+        nodes: &mut Vec<NodeId>,
+    ) -> Vec<PodId> {
+        if nodes.is_empty() {
+            return Vec::new();
+        }
+        if self.ranked_for != cluster.uid() || self.node_rank.len() != cluster.nodes().len() {
+            self.node_rank = vec![0; cluster.nodes().len()];
+            for (i, &n) in cluster.by_priority().iter().enumerate() {
+                self.node_rank[n] = i as u32;
+            }
+            self.ranked_for = cluster.uid();
+        }
+        nodes.sort_unstable_by_key(|&n| self.node_rank[n]);
+        let mut best: Option<(SetKey, Vec<PodId>)> = None;
+        let mut cands: Vec<(PodId, i32, u64)> = Vec::new();
+        let mut open = 0;
+        for i in 0..nodes.len() {
+            let n = nodes[i];
+            cands.clear();
+            // The lower-class jobs that run on `n` (their placement's node: a gang's other
+            // parts are not victims there, as in the full search).
+            cands.extend(cluster.node(n).residents().iter().filter_map(|res| {
+                let id = res.pod;
+                let started = *self.started_ms.get(id)?;
+                let p = jobs.pods[id].priority;
+                (started != NOT_RUNNING && self.node_of[id] as usize == n && p < pod.priority)
+                    .then_some((id, p, started))
+            }));
+            if cands.is_empty() {
+                continue;
+            }
+            cands.sort_unstable_by_key(|&(id, p, started)| (p, std::cmp::Reverse(started), id));
+            if let Some((key, set)) = best_set(core, cluster.node(n), pod, &cands) {
+                nodes[open] = n;
+                open += 1;
+                if best.as_ref().is_none_or(|b| key < b.0) {
+                    best = Some((key, set));
+                }
+            }
+        }
+        nodes.truncate(open);
+        best.map(|(_, v)| v).unwrap_or_default()
+    }
 }
 
 impl Policy for HiPriority {
@@ -230,11 +378,15 @@ impl Policy for HiPriority {
     fn preempt(
         &mut self,
         cluster: &Cluster,
-        _job: PodId,
+        job: PodId,
         pod: &Pod,
         jobs: &JobsView<'_>,
     ) -> Vec<PodId> {
-        choose_victims(&self.core, cluster, pod, jobs)
+        self.victims.choose(&self.core, cluster, job, pod, jobs)
+    }
+
+    fn jobs_changed(&mut self, jobs: &JobsView<'_>, changes: &[JobChange]) {
+        self.victims.jobs_changed(jobs, changes);
     }
 }
 
@@ -350,6 +502,7 @@ mod tests {
             now_ms: 10,
             pods: &pods,
             running: &running,
+            fit_class: &[],
         };
         assert_eq!(choose_victims(&core, &c, &pods[7], &view), vec![4]);
         // Without b, a gives up its two latest-started 250s.

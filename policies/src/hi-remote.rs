@@ -14,23 +14,32 @@
 //!   node;
 //! * the job then runs at the remote penalty ρ (`PerfParams::remote_penalty`, default 0.9 — a
 //!   scenario parameter, no published number).
+//!
+//! Cost per decision: placement as `hi-binpack`; a job refused locally adds the split
+//! ([`RemoteIndex`]): O(log nodes) plus the nodes changed since the last query when no node
+//! takes its device part (a saturated fleet), else a scan of the fleet for the host and one
+//! for the device part.
 
 use flexsim_sim::model::cluster::{Cluster, NodeId, Placement};
 use flexsim_sim::model::gang::GangPlacement;
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
-use flexsim_sim::policy::{Policy, Refusals, RemotePlacement, ReplayHints, SimRng};
+use flexsim_sim::policy::{
+    NodeIndex, Policy, Refusals, RemotePlacement, ReplayHints, SimRng, TieBreak, REFUSED,
+};
 
 use crate::hi_binpack::HiCore;
 
 pub struct HiRemote {
     pub core: HiCore,
+    pub remote: RemoteIndex,
 }
 
 impl Default for HiRemote {
     fn default() -> Self {
         HiRemote {
             core: HiCore::flexai(50, 5),
+            remote: RemoteIndex::default(),
         }
     }
 }
@@ -59,6 +68,49 @@ pub fn remote_place(core: &HiCore, cluster: &Cluster, pod: &Pod) -> Option<Remot
         HiCore::node_score(cluster.node(n), &device_part)
     })?;
     Some(RemotePlacement { host, device })
+}
+
+/// [`remote_place`] behind an index of the nodes that take a device part (`HiCore::can_take`
+/// where [`Node::fits`](flexsim_sim::model::cluster::Node::fits)): where none does, there is no
+/// split and the two scans of the fleet are skipped — the common case in a saturated replay,
+/// where every refused job is offered remotely after each release. Cost: O(log nodes) plus
+/// the nodes changed since the last query when no node takes the device part; the scans
+/// otherwise.
+pub struct RemoteIndex {
+    devices: NodeIndex,
+}
+
+impl Default for RemoteIndex {
+    fn default() -> Self {
+        let mut devices = NodeIndex::new(TieBreak::Priority);
+        // Whether binpack finds cards reads the node's state alone.
+        devices.set_alike_when_empty(true);
+        RemoteIndex { devices }
+    }
+}
+
+impl RemoteIndex {
+    /// [`remote_place`]'s answer.
+    pub fn place(
+        &mut self,
+        core: &HiCore,
+        cluster: &Cluster,
+        pod: &Pod,
+    ) -> Option<RemotePlacement> {
+        if !pod.is_gpu_pod() {
+            return None;
+        }
+        let (_, device_part) = Cluster::split_remote(pod);
+        self.devices
+            .best(cluster, &device_part, |cluster, n, part| {
+                if core.can_take(cluster.node(n), part) {
+                    0
+                } else {
+                    REFUSED
+                }
+            })?;
+        remote_place(core, cluster, pod)
+    }
 }
 
 impl Policy for HiRemote {
@@ -107,7 +159,7 @@ impl Policy for HiRemote {
         pod: &Pod,
         _rng: &mut SimRng,
     ) -> Option<RemotePlacement> {
-        remote_place(&self.core, cluster, pod)
+        self.remote.place(&self.core, cluster, pod)
     }
 }
 

@@ -6,27 +6,33 @@
 //!
 //! Cost per decision: placement as `hi-hetero`'s index ([`HeteroIndex`]: the nodes changed
 //! since the last query are rescored, O(cards log cards) each, plus O(log nodes)); a job that
-//! does not fit adds `hi-priority`'s victim search and `hi-remote`'s scan.
+//! does not fit adds `hi-priority`'s victim search ([`VictimSearch`]: the nodes changed since
+//! its class's last search, once a class has been searched) and `hi-remote`'s split
+//! ([`RemoteIndex`]: O(log nodes) when no node takes the device part, two scans of the fleet
+//! otherwise).
 
 use flexsim_sim::model::cluster::{Cluster, Placement};
 use flexsim_sim::model::gang::GangPlacement;
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::policy::{
-    JobsView, Policy, QueueKey, QueuedJob, Refusals, RemotePlacement, ReplayHints, SimRng,
+    JobChange, JobsView, Policy, QueueKey, QueuedJob, Refusals, RemotePlacement, ReplayHints,
+    SimRng,
 };
 
 use crate::hami::{priority_key, priority_then_fifo};
 use crate::hi_binpack::HiCore;
 use crate::hi_hetero::HeteroIndex;
-use crate::hi_priority::choose_victims;
-use crate::hi_remote::remote_place;
+use crate::hi_priority::VictimSearch;
+use crate::hi_remote::RemoteIndex;
 use crate::hi_timeshare::OVERSUBSCRIBE_MILLI;
 
 pub struct Hi {
     pub core: HiCore,
     pub speed_weight: f64,
     pub index: HeteroIndex,
+    pub victims: VictimSearch,
+    pub remote: RemoteIndex,
 }
 
 impl Default for Hi {
@@ -38,6 +44,8 @@ impl Default for Hi {
             },
             speed_weight: 0.6,
             index: HeteroIndex::default(),
+            victims: VictimSearch::default(),
+            remote: RemoteIndex::default(),
         }
     }
 }
@@ -94,7 +102,7 @@ impl Policy for Hi {
         pod: &Pod,
         _rng: &mut SimRng,
     ) -> Option<RemotePlacement> {
-        remote_place(&self.core, cluster, pod)
+        self.remote.place(&self.core, cluster, pod)
     }
 
     fn order_queue(&mut self, jobs: &JobsView<'_>, queue: &mut [QueuedJob]) {
@@ -104,11 +112,15 @@ impl Policy for Hi {
     fn preempt(
         &mut self,
         cluster: &Cluster,
-        _job: PodId,
+        job: PodId,
         pod: &Pod,
         jobs: &JobsView<'_>,
     ) -> Vec<PodId> {
-        choose_victims(&self.core, cluster, pod, jobs)
+        self.victims.choose(&self.core, cluster, job, pod, jobs)
+    }
+
+    fn jobs_changed(&mut self, jobs: &JobsView<'_>, changes: &[JobChange]) {
+        self.victims.jobs_changed(jobs, changes);
     }
 }
 

@@ -60,11 +60,24 @@ pub fn lowest_priority_first<'r, K: Ord + Copy>(
     pod: &Pod,
     candidates: impl IntoIterator<Item = (K, &'r RunningJob)>,
 ) -> Vec<PodId> {
-    // By node, and on each node lowest priority first.
     let mut cands: Vec<(NodeId, K, PodId)> = candidates
         .into_iter()
         .map(|(k, r)| (r.node, k, r.pod))
         .collect();
+    lowest_priority_first_among(cluster, pod, &mut cands, &mut Vec::new())
+}
+
+/// [`lowest_priority_first`] with the candidates given as (node, rank, job) — the node the
+/// job runs on — in any order (sorted here); `open` gets every node where a set of victims
+/// makes room (whichever wins).
+pub fn lowest_priority_first_among<K: Ord + Copy>(
+    cluster: &Cluster,
+    pod: &Pod,
+    cands: &mut [(NodeId, K, PodId)],
+    open: &mut Vec<NodeId>,
+) -> Vec<PodId> {
+    open.clear();
+    // By node, and on each node lowest priority first.
     cands.sort_unstable_by(|a, b| a.0.cmp(&b.0).then((b.1, b.2).cmp(&(a.1, a.2))));
     // Compared: the highest-priority victim's rank (larger wins, so reversed), then the number
     // of victims, then the node's place in the run's node priority (looked up on ties only).
@@ -84,6 +97,7 @@ pub fn lowest_priority_first<'r, K: Ord + Copy>(
         let Some(v) = fewest_victims(cluster.node(n), pod, &order, |n, p| n.fits(p)) else {
             continue;
         };
+        open.push(n);
         let top = group
             .iter()
             .filter(|(_, _, id)| v.contains(id))

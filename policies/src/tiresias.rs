@@ -46,7 +46,11 @@
 //! wake-up reads its top); a preemption search takes its candidates from the running jobs kept
 //! by key (O(log R + C)), groups them by node (O(C log C)), rules out without a copy each node
 //! that cannot be made to fit (`Node::may_fit_without`) and copies a node per victim set tried
-//! only where one may. The peer's rules (`demotion=peer`, `order=running-first`) look at every
+//! only where one may; a later search of the same fit class at no higher a rank takes its
+//! candidates only from the nodes changed since, demoted on, or with room at that search
+//! ([`RefusedSearches`]: in a saturated queue, the few nodes an event touched). Under FIFO by
+//! entry without a starvation guard the engine keeps the queue by key ([`Policy::queue_key`]):
+//! a pass costs the jobs it offers, not the queue. The peer's rules (`demotion=peer`, `order=running-first`) look at every
 //! running job at every call instead, by definition.
 //!
 //! Against the Tiresias simulator (`tests/crossval/`): its `dlas-gpu` counts GPUs cluster-wide
@@ -56,18 +60,21 @@
 //! `dlas-gpu-exact` (and of `dlas-gpu-2q-exact` with `thresholds=3600`). The differences are
 //! listed in `tests/crossval/README.md`.
 
-use flexsim_sim::model::cluster::Cluster;
+use flexsim_sim::model::cluster::{Cluster, NodeId};
 use flexsim_sim::model::job::{Pod, PodId};
 use flexsim_sim::model::slicing::SlicingMode;
 use flexsim_sim::policy::params::{ParamError, ParamSpec, Params};
-use flexsim_sim::policy::{Discipline, JobChange, JobsView, Policy, QueuedJob, RunningJob};
+use flexsim_sim::policy::{
+    Discipline, JobChange, JobsView, Policy, QueueKey, QueuedJob, Refusals, RefusedSearches,
+    ReplayHints, RunningJob,
+};
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::ops::Bound::{Excluded, Unbounded};
 
 use crate::placement::{self, Placer};
-use crate::preemption::lowest_priority_first;
+use crate::preemption::{lowest_priority_first, lowest_priority_first_among};
 
 /// One GPU-hour in GPU-milliseconds.
 pub const GPU_HOUR_MS: u64 = 3_600_000;
@@ -148,6 +155,15 @@ pub struct Tiresias {
     /// Running jobs told that had no queue state when they started (never offered through
     /// this policy), until their first look (at once: their crossing is due at the start).
     unseen: Vec<RunningJob>,
+    /// Preemption searches that found nothing ([`Tiresias::fast`] only; told of every
+    /// demotion, the only rank change of a running job): a saturated queue's repeated
+    /// searches look only at the nodes changed since.
+    refused: RefusedSearches<Key>,
+    /// Scratch: the nodes a remembered refusal leaves to search, and the candidates on them.
+    to_search: Vec<NodeId>,
+    candidates: Vec<(NodeId, Key, PodId)>,
+    /// Per job, the node it last started on (its [`RunningJob::node`]; told).
+    node_of: Vec<u32>,
 }
 
 /// A running job's next threshold crossing: (instant, job, ticket, last start, service at
@@ -204,6 +220,10 @@ impl Tiresias {
             untold: false,
             running_by_key: BTreeMap::new(),
             unseen: Vec::new(),
+            refused: RefusedSearches::default(),
+            to_search: Vec::new(),
+            candidates: Vec::new(),
+            node_of: Vec::new(),
         }
     }
 
@@ -383,10 +403,12 @@ impl Tiresias {
                 self.observe(now, pod, id, attained, Some((gpus_of(pod), started)), 0);
                 if let Some(r) = was.and_then(|k| self.running_by_key.remove(&k)) {
                     self.running_by_key.insert(self.key(id), r);
+                    self.refused.reranked(r.node);
                 } else if let Some(at) = self.unseen.iter().position(|r| r.pod == id) {
                     // Started before this policy saw it: keyed from now on.
                     let r = self.unseen.swap_remove(at);
                     self.running_by_key.insert(self.key(id), r);
+                    self.refused.reranked(r.node);
                 }
                 self.ticket[id] = self.ticket[id].wrapping_add(2);
                 self.push_crossing(now, pod, id, started, attained0);
@@ -429,6 +451,12 @@ impl Tiresias {
     /// job re-placed after each pass) are per-call scans by definition and keep them.
     fn fast(&self) -> bool {
         self.demotion == Demotion::Instant && self.order == Order::Entry && !self.untold
+    }
+
+    /// Whether the queue is kept by key ([`Policy::replay_hints`]): FIFO by entry and no
+    /// starvation guard, so that a waiting job's key is fixed from when it is queued.
+    fn keyed(&self) -> bool {
+        self.order == Order::Entry && self.starve == 0.0
     }
 
     /// Stops trusting the heap for good if the starts and stops told do not account for the
@@ -555,6 +583,37 @@ impl Policy for Tiresias {
 
     placement::place_with_placer!();
 
+    /// Under FIFO-by-entry with no starvation guard a waiting job's key never changes (only
+    /// a running job is demoted, only a waiting one promoted): the engine keeps the queue in
+    /// key order ([`Policy::queue_key`]). Placement refuses only where no node holds the job
+    /// ([`Placer`]).
+    fn replay_hints(&self) -> ReplayHints {
+        ReplayHints {
+            keyed_queue: self.keyed(),
+            never_preempts: false,
+            refusals: Refusals::OnANodeThatFits,
+        }
+    }
+
+    /// Under the keyed queue, the demotions due now are brought in at the start of the pass
+    /// (the full walk's `order_queue` does it before ordering).
+    fn begin_pass(&mut self, jobs: &JobsView<'_>) {
+        if self.keyed() {
+            self.observe_all(jobs, &[]);
+        }
+    }
+
+    /// (queue, entry instant, id); a job seen for the first time joins queue 0 at its arrival.
+    fn queue_key(&mut self, jobs: &JobsView<'_>, job: &QueuedJob) -> QueueKey {
+        if self.state.get(job.pod).is_none_or(|s| !s.known) {
+            let pod = &jobs.pods[job.pod];
+            let (attained, since) = (job.attained_gpu_ms, job.since_ms);
+            self.observe(jobs.now_ms, pod, job.pod, attained, None, since);
+        }
+        let (queue, entered, id) = self.key(job.pod);
+        QueueKey(queue as u64, entered, id as u64)
+    }
+
     fn order_queue(&mut self, jobs: &JobsView<'_>, queue: &mut [QueuedJob]) {
         self.observe_all(jobs, queue);
         queue.sort_by_key(|q| self.key(q.pod));
@@ -589,13 +648,46 @@ impl Policy for Tiresias {
         };
         if self.fast() && self.told_running == jobs.running.len() {
             // The same candidates as the look at every running job below (the search sorts
-            // them itself): the told running jobs ranked after this one.
-            let lower = self
-                .running_by_key
-                .range((Excluded(mine), Unbounded))
-                .filter(|(_, r)| below(&self.state[r.pod]))
-                .map(|(&k, r)| (k, r));
-            return lowest_priority_first(cluster, pod, lower);
+            // them itself): the told running jobs ranked after this one — only on the nodes
+            // that changed or had room at the last search of its class at no higher a rank,
+            // where one is remembered (the other nodes refuse it again: `RefusedSearches`).
+            let mut nodes = std::mem::take(&mut self.to_search);
+            let mut cands = std::mem::take(&mut self.candidates);
+            cands.clear();
+            if self
+                .refused
+                .nodes_to_search(cluster, jobs, job, mine, &mut nodes)
+                .is_some()
+            {
+                // A running job is keyed (in `running_by_key`) exactly when it is known and
+                // its ticket is odd; it is a candidate on the node it started on (a gang's
+                // other parts are not searched, as in the full search).
+                for &n in &nodes {
+                    for res in cluster.node(n).residents() {
+                        let id = res.pod;
+                        let lower = self.state.get(id).is_some_and(|s| s.known && below(s));
+                        if lower && self.ticket[id] & 1 == 1 && self.node_of[id] as usize == n {
+                            let k = self.key(id);
+                            debug_assert!(self.running_by_key.contains_key(&k));
+                            if k > mine {
+                                cands.push((n, k, id));
+                            }
+                        }
+                    }
+                }
+            } else {
+                cands.extend(
+                    self.running_by_key
+                        .range((Excluded(mine), Unbounded))
+                        .filter(|(_, r)| below(&self.state[r.pod]))
+                        .map(|(&k, r)| (r.node, k, r.pod)),
+                );
+            }
+            let victims = lowest_priority_first_among(cluster, pod, &mut cands, &mut nodes);
+            self.refused.searched(cluster, jobs, job, mine, &nodes);
+            self.to_search = nodes;
+            self.candidates = cands;
+            return victims;
         }
         let lower = jobs
             .running
@@ -612,6 +704,7 @@ impl Policy for Tiresias {
         }
         if self.ticket.len() < jobs.pods.len() {
             self.ticket.resize(jobs.pods.len(), 0);
+            self.node_of.resize(jobs.pods.len(), 0);
         }
         for c in changes {
             match *c {
@@ -619,6 +712,7 @@ impl Policy for Tiresias {
                     self.told_running += 1;
                     // Odd from now on (it may already be, if it stopped unseen: never).
                     self.ticket[r.pod] = self.ticket[r.pod].wrapping_add(1) | 1;
+                    self.node_of[r.pod] = r.node as u32;
                     let pod = &jobs.pods[r.pod];
                     self.push_crossing(jobs.now_ms, pod, r.pod, r.started_ms, r.attained_gpu_ms);
                     match self.known_key(r.pod) {
@@ -644,6 +738,9 @@ impl Policy for Tiresias {
     }
 
     fn next_wake(&mut self, jobs: &JobsView<'_>, waiting: &[QueuedJob]) -> Option<u64> {
+        // Under the keyed queue no waiting job changes (no guard, keys fixed; a job not yet
+        // keyed is seen when it is, with the same result) and none is due for promotion.
+        let waiting = if self.keyed() { &[][..] } else { waiting };
         self.observe_all(jobs, waiting);
         if self.order == Order::RunningFirst {
             self.running_first(jobs, waiting);

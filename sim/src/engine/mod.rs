@@ -9,7 +9,7 @@ pub mod replay;
 
 use crate::error::EngineError;
 use crate::model::fleet::{Fleet, ModeSource};
-use crate::model::job::Pod;
+use crate::model::job::{FitKey, Pod};
 use crate::policy::Policy;
 use std::collections::BTreeMap;
 
@@ -48,7 +48,7 @@ pub(crate) fn fit_classes(pods: &[Pod]) -> (Vec<u32>, usize) {
         .iter()
         .map(|p| {
             let next = ids.len() as u32;
-            *ids.entry((fit_key(p), p.priority)).or_insert(next)
+            *ids.entry((p.fit_key(), p.priority)).or_insert(next)
         })
         .collect();
     (class, ids.len())
@@ -66,38 +66,9 @@ pub(crate) fn fit_shapes(pods: &[Pod], reps: &[usize]) -> Vec<u32> {
             let p = &pods[id];
             let next = ids.len() as u32;
             let class = crate::model::cluster::priority_class(p.priority);
-            *ids.entry((fit_key(p), class)).or_insert(next)
+            *ids.entry((p.fit_key(), class)).or_insert(next)
         })
         .collect()
-}
-
-/// Every request field feasibility reads, but the priority.
-type FitKey<'a> = (
-    u64,
-    u64,
-    u32,
-    u32,
-    Option<u64>,
-    &'a str,
-    Option<&'a str>,
-    Option<u32>,
-    u32,
-    Option<crate::model::job::GangShape>,
-);
-
-fn fit_key(p: &Pod) -> FitKey<'_> {
-    (
-        p.cpu_milli,
-        p.memory_mib,
-        p.num_gpu,
-        p.gpu_milli,
-        p.gpu_memory_mib,
-        p.gpu_spec.text(),
-        p.app.as_deref().filter(|_| p.max_per_node.is_some()),
-        p.max_per_node,
-        p.rdma_pct,
-        p.gang,
-    )
 }
 
 #[cfg(test)]

@@ -273,6 +273,27 @@ impl Pod {
         u64::from(self.gpu_milli) * u64::from(self.num_gpu)
     }
 
+    /// Every request field that feasibility ([`Node::fits`]) reads, but the priority (a
+    /// time-shared slicing mode also reads its class): pods with equal keys and priorities fit
+    /// exactly the same places. The replay engine groups its queue by it, and a policy may
+    /// key what it remembers about refusals by it.
+    ///
+    /// [`Node::fits`]: crate::model::cluster::Node::fits
+    pub fn fit_key(&self) -> FitKey<'_> {
+        (
+            self.cpu_milli,
+            self.memory_mib,
+            self.num_gpu,
+            self.gpu_milli,
+            self.gpu_memory_mib,
+            self.gpu_spec.text(),
+            self.app.as_deref().filter(|_| self.max_per_node.is_some()),
+            self.max_per_node,
+            self.rdma_pct,
+            self.gang,
+        )
+    }
+
     /// The scheduling-relevant shape: pods with the same shape get the same scores.
     pub fn shape(&self) -> PodShape {
         PodShape {
@@ -283,6 +304,22 @@ impl Pod {
         }
     }
 }
+
+/// [`Pod::fit_key`]: CPU milli, memory MiB, GPU count, per-GPU milli, GPU memory MiB, GPU
+/// spec text, the app (only where a per-node density limit applies to it), that limit, RDMA
+/// percent, gang shape.
+pub type FitKey<'a> = (
+    u64,
+    u64,
+    u32,
+    u32,
+    Option<u64>,
+    &'a str,
+    Option<&'a str>,
+    Option<u32>,
+    u32,
+    Option<GangShape>,
+);
 
 /// (CPU, per-GPU milli, GPU count, spec text): the FGD typical-pod key (§2.7.6) and a cache key
 /// for scorers that ignore memory.

@@ -20,6 +20,7 @@ mod hints;
 mod index;
 pub mod observe;
 pub mod params;
+mod refused;
 pub mod topology;
 
 use crate::model::cluster::{Cluster, NodeId, Placement};
@@ -31,6 +32,7 @@ pub use discipline::Discipline;
 pub use greedy::{normalize_scores, Greedy, NodeScorer};
 pub use hints::{QueueKey, Refusals, ReplayHints};
 pub use index::{NodeIndex, TieBreak, REFUSED};
+pub use refused::RefusedSearches;
 
 pub use crate::model::rng::SimRng;
 
@@ -243,9 +245,20 @@ pub struct JobsView<'a> {
     pub pods: &'a [Pod],
     /// The running jobs, in no particular order (sort by `started_ms` if order matters).
     pub running: &'a [RunningJob],
+    /// Per job, indexed by [`PodId`], its fit class: jobs of one class ask for the same thing
+    /// in every dimension feasibility reads ([`Pod::fit_key`]) and have the same priority, so
+    /// they fit exactly the same places — the engine's grouping of its queue. Empty in a view
+    /// built by hand ([`JobsView::fit_class`] is then `None`).
+    pub fit_class: &'a [u32],
 }
 
 impl JobsView<'_> {
+    /// Job `job`'s fit class ([`JobsView::fit_class`](field@JobsView::fit_class)), if the
+    /// view has them.
+    pub fn fit_class(&self, job: PodId) -> Option<u32> {
+        self.fit_class.get(job).copied()
+    }
+
     /// Service a running job has received up to now, GPU-milliseconds (GPUs × ms run, a
     /// CPU-only job counting as one): what it had when it last started plus what it ran since.
     pub fn attained_gpu_ms(&self, r: &RunningJob) -> u64 {

@@ -668,6 +668,7 @@ impl Engine<'_> {
             now_ms: self.now,
             pods: self.pods,
             running: &self.running,
+            fit_class: &self.fit_class,
         };
         let want = policy
             .next_wake(&view, &self.waiting)
@@ -691,6 +692,7 @@ impl Engine<'_> {
             now_ms: self.now,
             pods: self.pods,
             running: &self.running,
+            fit_class: &self.fit_class,
         };
         policy.jobs_changed(&view, &self.job_changes);
         self.job_changes.clear();

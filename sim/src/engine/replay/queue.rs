@@ -45,6 +45,7 @@ impl Engine<'_> {
             now_ms: self.now,
             pods: self.pods,
             running: &self.running,
+            fit_class: &self.fit_class,
         });
         if self.keyed.is_some() {
             return self.schedule_keyed(policy, rng);
@@ -55,6 +56,7 @@ impl Engine<'_> {
                 now_ms: self.now,
                 pods: self.pods,
                 running: &self.running,
+                fit_class: &self.fit_class,
             };
             policy.order_queue(&view, &mut queue);
         }
@@ -129,6 +131,7 @@ impl Engine<'_> {
                 now_ms: self.now,
                 pods: self.pods,
                 running: &self.running,
+                fit_class: &self.fit_class,
             };
             for &(id, seq) in &pending {
                 let q = self.waiting[self.waiting_slot[id] as usize];
@@ -262,6 +265,7 @@ impl Engine<'_> {
                 now_ms: self.now,
                 pods: self.pods,
                 running: &self.running,
+                fit_class: &self.fit_class,
             };
             policy.preempt(&self.cluster, id, pod, &view)
         };
