@@ -93,7 +93,12 @@ fn best_set(
     let ids: Vec<PodId> = cands.iter().map(|c| c.0).collect();
     // `core.fits` implies `Node::fits`, so the copy-free bound may say no first (most nodes
     // cannot be made to fit even with every candidate gone).
-    if ids.is_empty() || !node.may_fit_without(&ids, pod) || !core.fits(&node.without(&ids), pod) {
+    if ids.is_empty() || !node.may_fit_without(&ids, pod) {
+        return None;
+    }
+    // One copy of the node, reused for every set tried (`Node::copy_without`).
+    let mut scratch = node.without(&ids);
+    if !core.fits(&scratch, pod) {
         return None;
     }
     let key = |set: &[usize]| -> SetKey {
@@ -112,7 +117,8 @@ fn best_set(
                 break;
             }
             let set: Vec<PodId> = idx.iter().map(|&i| cands[i].0).collect();
-            if core.fits(&node.without(&set), pod) {
+            node.copy_without(&set, &mut scratch);
+            if core.fits(&scratch, pod) {
                 let kk = key(&idx);
                 if best.as_ref().is_none_or(|b| kk < b.0) {
                     best = Some((kk, idx.clone()));

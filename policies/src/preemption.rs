@@ -29,13 +29,19 @@ pub fn fewest_victims(
     order: &[PodId],
     fits: impl Fn(&Node, &Pod) -> bool,
 ) -> Option<Vec<PodId>> {
-    if order.is_empty() || !fits(&node.without(order), pod) {
+    if order.is_empty() {
+        return None;
+    }
+    // One copy of the node, reused for every set tried (`Node::copy_without`).
+    let mut scratch = node.without(order);
+    if !fits(&scratch, pod) {
         return None;
     }
     let mut chosen: Vec<PodId> = Vec::new();
     for &v in order {
         chosen.push(v);
-        if fits(&node.without(&chosen), pod) {
+        node.copy_without(&chosen, &mut scratch);
+        if fits(&scratch, pod) {
             break;
         }
     }
@@ -45,7 +51,11 @@ pub fn fewest_victims(
         i -= 1;
         let mut fewer = chosen.clone();
         fewer.remove(i);
-        if !fewer.is_empty() && fits(&node.without(&fewer), pod) {
+        if fewer.is_empty() {
+            continue;
+        }
+        node.copy_without(&fewer, &mut scratch);
+        if fits(&scratch, pod) {
             chosen = fewer;
         }
     }

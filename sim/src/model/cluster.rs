@@ -27,7 +27,7 @@ pub struct Placement {
 }
 
 /// A pod resident on a node, with what it holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Resident {
     pub pod: PodId,
     pub cpu_milli: u64,
@@ -40,7 +40,7 @@ pub struct Resident {
 }
 
 /// One node's capacity and current free resources.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Node {
     pub name: String,
     pub model: String,
@@ -61,6 +61,126 @@ pub struct Node {
     /// has only filled, and filling never makes a pod fit that did not ([`Node::fits`] is
     /// monotone in what the node holds), which lets an index skip re-testing it.
     released: u64,
+}
+
+/// Written out (not derived) for `clone_from`, which reuses the target's allocations: a
+/// preemption search copies a node for every victim set it tries ([`Node::copy_without`]).
+/// The destructuring makes a new field a compile error here, not a field left uncopied.
+impl Clone for Resident {
+    fn clone(&self) -> Self {
+        let Resident {
+            pod,
+            cpu_milli,
+            memory_mib,
+            gpu_milli,
+            gpus,
+            app,
+            rdma_pct,
+        } = self;
+        Resident {
+            pod: *pod,
+            cpu_milli: *cpu_milli,
+            memory_mib: *memory_mib,
+            gpu_milli: *gpu_milli,
+            gpus: gpus.clone(),
+            app: app.clone(),
+            rdma_pct: *rdma_pct,
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        let Resident {
+            pod,
+            cpu_milli,
+            memory_mib,
+            gpu_milli,
+            gpus,
+            app,
+            rdma_pct,
+        } = source;
+        self.pod = *pod;
+        self.cpu_milli = *cpu_milli;
+        self.memory_mib = *memory_mib;
+        self.gpu_milli = *gpu_milli;
+        self.gpus.clone_from(gpus);
+        self.app.clone_from(app);
+        self.rdma_pct = *rdma_pct;
+    }
+}
+
+/// As for [`Resident`]: `clone_from` reuses the target's allocations.
+impl Clone for Node {
+    fn clone(&self) -> Self {
+        let Node {
+            name,
+            model,
+            cpu_capacity_milli,
+            memory_capacity_mib,
+            cpu_free_milli,
+            memory_free_mib,
+            gpu_free_milli,
+            cards,
+            device,
+            rdma_capacity_pct,
+            rdma_used_pct,
+            residents,
+            apps,
+            generation,
+            released,
+        } = self;
+        Node {
+            name: name.clone(),
+            model: model.clone(),
+            cpu_capacity_milli: *cpu_capacity_milli,
+            memory_capacity_mib: *memory_capacity_mib,
+            cpu_free_milli: *cpu_free_milli,
+            memory_free_mib: *memory_free_mib,
+            gpu_free_milli: gpu_free_milli.clone(),
+            cards: cards.clone(),
+            device: device.clone(),
+            rdma_capacity_pct: *rdma_capacity_pct,
+            rdma_used_pct: *rdma_used_pct,
+            residents: residents.clone(),
+            apps: apps.clone(),
+            generation: *generation,
+            released: *released,
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        let Node {
+            name,
+            model,
+            cpu_capacity_milli,
+            memory_capacity_mib,
+            cpu_free_milli,
+            memory_free_mib,
+            gpu_free_milli,
+            cards,
+            device,
+            rdma_capacity_pct,
+            rdma_used_pct,
+            residents,
+            apps,
+            generation,
+            released,
+        } = source;
+        self.name.clone_from(name);
+        self.model.clone_from(model);
+        self.cpu_capacity_milli = *cpu_capacity_milli;
+        self.memory_capacity_mib = *memory_capacity_mib;
+        self.cpu_free_milli = *cpu_free_milli;
+        self.memory_free_mib = *memory_free_mib;
+        self.gpu_free_milli.clone_from(gpu_free_milli);
+        self.cards.clone_from(cards);
+        self.device.clone_from(device);
+        self.rdma_capacity_pct = *rdma_capacity_pct;
+        self.rdma_used_pct = *rdma_used_pct;
+        self.residents.clone_from(residents);
+        self.apps.clone_from(apps);
+        self.generation = *generation;
+        self.released = *released;
+    }
 }
 
 impl Node {
@@ -153,6 +273,15 @@ impl Node {
             n.release(id);
         }
         n
+    }
+
+    /// `*into = self.without(pods)`, reusing what `into` holds (its allocations): a
+    /// preemption search trying many victim sets on a node copies it into one scratch node.
+    pub fn copy_without(&self, pods: &[PodId], into: &mut Node) {
+        into.clone_from(self);
+        for &id in pods {
+            into.release(id);
+        }
     }
 
     /// Whether `pod` may fit here once `pods` are gone: `false` only where
@@ -1555,6 +1684,29 @@ mod tests {
         assert!(!c.node(1).fits(&p));
         assert!(c.node(1).without(&[3]).fits(&p));
         assert!(!c.node(1).fits(&p), "the cluster is unchanged");
+    }
+
+    #[test]
+    fn copy_without_into_a_used_scratch_node_is_without() {
+        let mut c = Cluster::new(&fleet());
+        let p = Pod::new("p", 1000, 10, 1, 500);
+        for (id, node, gpu) in [(3, 0, 0), (4, 0, 0), (5, 0, 1), (6, 1, 0)] {
+            let at = Placement {
+                node,
+                gpus: vec![gpu],
+            };
+            c.place(id, &p, at).unwrap();
+        }
+        // The scratch node held another node, with other residents and cards.
+        let mut scratch = c.node(1).clone();
+        c.node(0).copy_without(&[4], &mut scratch);
+        assert_eq!(
+            format!("{scratch:?}"),
+            format!("{:?}", c.node(0).without(&[4]))
+        );
+        assert_eq!(scratch.residents().len(), 2);
+        c.node(1).copy_without(&[], &mut scratch);
+        assert_eq!(format!("{scratch:?}"), format!("{:?}", c.node(1)));
     }
 
     #[test]

@@ -345,7 +345,7 @@ pub struct Tenant {
 
 /// What is allocated on one card. Sums are kept incrementally so that [`fits`] is O(tenants)
 /// at worst (O(1) for most modes).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CardState {
     mode: SlicingMode,
     tenants: Vec<Tenant>,
@@ -364,6 +364,43 @@ pub struct CardState {
     /// vNPU: AI cores and AI CPUs taken.
     ai_cores: u32,
     ai_cpus: u32,
+}
+
+/// Written out (not derived) for `clone_from`, which keeps the target's tenant list
+/// allocation: a preemption search copies a node for every victim set it tries
+/// ([`Node::copy_without`](crate::model::cluster::Node::copy_without)). The destructuring
+/// makes a new field a compile error here, not a field left uncopied.
+impl Clone for CardState {
+    fn clone(&self) -> Self {
+        let mut c = CardState::new(self.mode);
+        c.clone_from(self);
+        c
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        let CardState {
+            mode,
+            tenants,
+            compute_milli,
+            memory_mib,
+            weight_milli,
+            mig_memory_mask,
+            mig_compute_slices,
+            mig_media_taken,
+            ai_cores,
+            ai_cpus,
+        } = source;
+        self.mode = *mode;
+        self.tenants.clone_from(tenants);
+        self.compute_milli = *compute_milli;
+        self.memory_mib = *memory_mib;
+        self.weight_milli = *weight_milli;
+        self.mig_memory_mask = *mig_memory_mask;
+        self.mig_compute_slices = *mig_compute_slices;
+        self.mig_media_taken = *mig_media_taken;
+        self.ai_cores = *ai_cores;
+        self.ai_cpus = *ai_cpus;
+    }
 }
 
 impl CardState {
