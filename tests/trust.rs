@@ -686,9 +686,10 @@ mod replay_hints {
     }
 
     /// The preemptive policies answer a repeated search from what they remember of the last
-    /// refused one (only the nodes changed since are searched): every job and figure must be
-    /// the same as when they search in full every time. Saturated runs, where most searches
-    /// are repeats.
+    /// refused one (only the nodes changed since are searched; `hi` also keeps each unchanged
+    /// node's victim set from the class's last search): every job and figure must be the same
+    /// as when they search in full every time. Saturated runs, where most searches are
+    /// repeats.
     #[test]
     fn remembered_refusals_give_the_same_replay_as_full_searches() {
         let cases = [

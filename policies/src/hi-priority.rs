@@ -22,8 +22,10 @@
 //! copy-free bound (`Node::may_fit_without`: the node's residents and cards) and, only where
 //! the bound allows a fit, up to a budget of what-if fit checks on a copy of the node. A later
 //! search of the class at no higher a priority looks only at the nodes changed since and those
-//! that had room then ([`RefusedSearches`]): in a saturated queue, the few nodes an event
-//! touched.
+//! that had room then ([`RefusedSearches`]), and of those that had room it reuses the answer
+//! of each node that has not changed since: in a saturated queue, it searches the few nodes an
+//! event touched. A what-if check copies the node into one scratch node, and only for a victim
+//! set the copy-free bound allows.
 
 use flexsim_sim::model::cluster::{Cluster, Node, NodeId, Placement};
 use flexsim_sim::model::gang::GangPlacement;
@@ -36,7 +38,7 @@ use flexsim_sim::policy::{
 
 use crate::hami::{priority_key, priority_then_fifo};
 use crate::hi_binpack::HiCore;
-use crate::preemption::fewest_victims;
+use crate::preemption::{copy_without_into, fewest_victims_in};
 
 /// Victim sets up to this size are searched exhaustively (within [`CHECK_BUDGET`]).
 pub const EXACT_UP_TO: usize = 4;
@@ -83,22 +85,25 @@ impl Default for HiPriority {
 type SetKey = (usize, i32, i64, i64);
 
 /// The best victim set on `node` for `pod` among `cands` (pod id, priority, started_ms),
-/// ordered lowest priority first, latest started first.
+/// ordered lowest priority first, latest started first. The what-if copies go into `scratch`
+/// (kept by the caller across nodes), and only for the sets the copy-free bound
+/// (`Node::may_fit_without`) allows: `core.fits` implies `Node::fits`, so a set the bound
+/// rules out cannot make room (it still counts against [`CHECK_BUDGET`], so the search and its
+/// answer are what they were without the bound).
 fn best_set(
     core: &HiCore,
     node: &Node,
     pod: &Pod,
     cands: &[(PodId, i32, u64)],
+    scratch: &mut Option<Node>,
 ) -> Option<(SetKey, Vec<PodId>)> {
     let ids: Vec<PodId> = cands.iter().map(|c| c.0).collect();
-    // `core.fits` implies `Node::fits`, so the copy-free bound may say no first (most nodes
-    // cannot be made to fit even with every candidate gone).
+    // Most nodes cannot be made to fit even with every candidate gone.
     if ids.is_empty() || !node.may_fit_without(&ids, pod) {
         return None;
     }
-    // One copy of the node, reused for every set tried (`Node::copy_without`).
-    let mut scratch = node.without(&ids);
-    if !core.fits(&scratch, pod) {
+    let whole = copy_without_into(node, &ids, scratch);
+    if !core.fits(whole, pod) {
         return None;
     }
     let key = |set: &[usize]| -> SetKey {
@@ -108,6 +113,7 @@ fn best_set(
         (set.len(), max, sum, -late)
     };
     let mut checks = 0usize;
+    let mut set: Vec<PodId> = Vec::with_capacity(EXACT_UP_TO);
     for k in 1..=EXACT_UP_TO.min(cands.len()) {
         let mut best: Option<(SetKey, Vec<usize>)> = None;
         let mut idx: Vec<usize> = (0..k).collect();
@@ -116,12 +122,15 @@ fn best_set(
             if checks > CHECK_BUDGET {
                 break;
             }
-            let set: Vec<PodId> = idx.iter().map(|&i| cands[i].0).collect();
-            node.copy_without(&set, &mut scratch);
-            if core.fits(&scratch, pod) {
-                let kk = key(&idx);
-                if best.as_ref().is_none_or(|b| kk < b.0) {
-                    best = Some((kk, idx.clone()));
+            set.clear();
+            set.extend(idx.iter().map(|&i| cands[i].0));
+            if node.may_fit_without(&set, pod) {
+                let scratch = copy_without_into(node, &set, scratch);
+                if core.fits(scratch, pod) {
+                    let kk = key(&idx);
+                    if best.as_ref().is_none_or(|b| kk < b.0) {
+                        best = Some((kk, idx.clone()));
+                    }
                 }
             }
             // Next combination in lexicographic order.
@@ -144,7 +153,7 @@ fn best_set(
             break;
         }
     }
-    let set = fewest_victims(node, pod, &ids, |n, p| core.fits(n, p))?;
+    let set = fewest_victims_in(node, pod, &ids, |n, p| core.fits(n, p), scratch)?;
     let at: Vec<usize> = set
         .iter()
         .map(|v| ids.iter().position(|i| i == v).expect("a candidate"))
@@ -190,6 +199,7 @@ fn choose_victims_open(
         }
     }
     let mut cands: Vec<(PodId, i32, u64)> = Vec::new();
+    let mut scratch: Option<Node> = None;
     for &n in cluster.by_priority() {
         let Some(range) = on_node[n].clone() else {
             continue;
@@ -200,7 +210,7 @@ fn choose_victims_open(
                 .iter()
                 .map(|&(_, id, p, started)| (id, p, started)),
         );
-        if let Some((key, set)) = best_set(core, cluster.node(n), pod, &cands) {
+        if let Some((key, set)) = best_set(core, cluster.node(n), pod, &cands, &mut scratch) {
             open.push(n);
             if best.as_ref().is_none_or(|b| key < b.0) {
                 best = Some((key, set));
@@ -228,7 +238,16 @@ pub struct VictimSearch {
     node_rank: Vec<u32>,
     ranked_for: u64,
     to_search: Vec<NodeId>,
+    /// Per fit class, the answers of its last search on the nodes where a set made room, in
+    /// node priority order: (node, its [`Node::generation`] then, the set's key, the set). A
+    /// class is one request at one priority, so a node that has not changed since has the same
+    /// candidates and gives the same answer: a saturated queue's repeated searches of a class
+    /// look up the nodes that had room instead of searching them again.
+    answers: Vec<Vec<Answer>>,
 }
+
+/// A node's answer to a search of a class: (node, its generation then, the set's key, the set).
+type Answer = (NodeId, u64, SetKey, Vec<PodId>);
 
 /// A [`VictimSearch::started_ms`] of a job that is not running.
 const NOT_RUNNING: u64 = u64::MAX;
@@ -271,42 +290,75 @@ impl VictimSearch {
                 .refused
                 .nodes_to_search(cluster, jobs, job, rank, &mut nodes)
                 .is_some();
-        let victims = if remembered {
-            self.choose_on(core, cluster, pod, jobs, &mut nodes)
-        } else {
-            choose_victims_open(core, cluster, pod, jobs, &mut nodes)
+        let class = jobs.fit_class(job).map(|c| c as usize);
+        let victims = match class {
+            Some(class) if remembered => {
+                self.choose_on(core, cluster, pod, jobs, class, &mut nodes)
+            }
+            _ => {
+                if let Some(answers) = class.and_then(|c| self.answers.get_mut(c)) {
+                    answers.clear();
+                }
+                choose_victims_open(core, cluster, pod, jobs, &mut nodes)
+            }
         };
         self.refused.searched(cluster, jobs, job, rank, &nodes);
         self.to_search = nodes;
         victims
     }
 
-    /// [`choose_victims`] on `nodes` only (sorted here into node priority); `nodes` is left
-    /// holding those where some set of victims makes room.
+    /// [`choose_victims`] on `nodes` only (sorted here into node priority) for a job of fit
+    /// class `class`; `nodes` is left holding those where some set of victims makes room.
     fn choose_on(
         &mut self,
         core: &HiCore,
         cluster: &Cluster,
         pod: &Pod,
         jobs: &JobsView<'_>,
+        class: usize,
         nodes: &mut Vec<NodeId>,
     ) -> Vec<PodId> {
-        if nodes.is_empty() {
-            return Vec::new();
-        }
         if self.ranked_for != cluster.uid() || self.node_rank.len() != cluster.nodes().len() {
             self.node_rank = vec![0; cluster.nodes().len()];
             for (i, &n) in cluster.by_priority().iter().enumerate() {
                 self.node_rank[n] = i as u32;
             }
             self.ranked_for = cluster.uid();
+            self.answers.clear();
+        }
+        if self.answers.len() <= class {
+            self.answers.resize_with(class + 1, Vec::new);
+        }
+        let known = std::mem::take(&mut self.answers[class]);
+        if nodes.is_empty() {
+            return Vec::new();
         }
         nodes.sort_unstable_by_key(|&n| self.node_rank[n]);
         let mut best: Option<(SetKey, Vec<PodId>)> = None;
         let mut cands: Vec<(PodId, i32, u64)> = Vec::new();
+        let mut scratch: Option<Node> = None;
+        let mut answers: Vec<Answer> = Vec::new();
+        // `known` is in node priority order too: walked alongside.
+        let mut known = known.into_iter().peekable();
         let mut open = 0;
         for i in 0..nodes.len() {
             let n = nodes[i];
+            let generation = cluster.node(n).generation();
+            while known
+                .peek()
+                .is_some_and(|a| self.node_rank[a.0] < self.node_rank[n])
+            {
+                known.next();
+            }
+            if let Some(a) = known.next_if(|a| a.0 == n && a.1 == generation) {
+                nodes[open] = n;
+                open += 1;
+                if best.as_ref().is_none_or(|b| a.2 < b.0) {
+                    best = Some((a.2, a.3.clone()));
+                }
+                answers.push(a);
+                continue;
+            }
             cands.clear();
             // The lower-class jobs that run on `n` (their placement's node: a gang's other
             // parts are not victims there, as in the full search).
@@ -321,15 +373,17 @@ impl VictimSearch {
                 continue;
             }
             cands.sort_unstable_by_key(|&(id, p, started)| (p, std::cmp::Reverse(started), id));
-            if let Some((key, set)) = best_set(core, cluster.node(n), pod, &cands) {
+            if let Some((key, set)) = best_set(core, cluster.node(n), pod, &cands, &mut scratch) {
                 nodes[open] = n;
                 open += 1;
                 if best.as_ref().is_none_or(|b| key < b.0) {
-                    best = Some((key, set));
+                    best = Some((key, set.clone()));
                 }
+                answers.push((n, generation, key, set));
             }
         }
         nodes.truncate(open);
+        self.answers[class] = answers;
         best.map(|(_, v)| v).unwrap_or_default()
     }
 }

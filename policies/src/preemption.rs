@@ -22,44 +22,89 @@ use flexsim_sim::policy::RunningJob;
 
 /// The victims on `node` (taken in `order`) that make room for `pod`: the shortest prefix of
 /// `order` after which `fits` holds, with victims that turn out not to be needed dropped again
-/// (last added first). `None` if even all of them do not make room.
+/// (last added first). `None` if even all of them do not make room. `fits` must imply
+/// [`Node::fits`]: a set the copy-free bound ([`Node::may_fit_without`]) rules out is not
+/// copied and checked.
 pub fn fewest_victims(
     node: &Node,
     pod: &Pod,
     order: &[PodId],
     fits: impl Fn(&Node, &Pod) -> bool,
 ) -> Option<Vec<PodId>> {
-    if order.is_empty() {
+    fewest_victims_in(node, pod, order, fits, &mut None)
+}
+
+/// [`fewest_victims`] with a scratch node the caller keeps between searches: the what-if
+/// copies go into it (`Node::copy_without`), reusing its allocations.
+pub fn fewest_victims_in(
+    node: &Node,
+    pod: &Pod,
+    order: &[PodId],
+    fits: impl Fn(&Node, &Pod) -> bool,
+    scratch: &mut Option<Node>,
+) -> Option<Vec<PodId>> {
+    if order.is_empty() || !node.may_fit_without(order, pod) {
         return None;
     }
-    // One copy of the node, reused for every set tried (`Node::copy_without`).
-    let mut scratch = node.without(order);
-    if !fits(&scratch, pod) {
+    let scratch = copy_without_into(node, order, scratch);
+    if !fits(scratch, pod) {
         return None;
     }
+    // `fits` implies `Node::fits`, which the bound can only over-approve: a set it rules out
+    // does not make room, so its copy is skipped (the answer is unchanged).
+    let room = |set: &[PodId], scratch: &mut Node| {
+        node.may_fit_without(set, pod) && {
+            node.copy_without(set, scratch);
+            fits(scratch, pod)
+        }
+    };
+    // Victims are added one at a time to one copy (`Node::also_without`): the same states as
+    // a copy per prefix, with one copy.
     let mut chosen: Vec<PodId> = Vec::new();
+    node.copy_without(&[], scratch);
     for &v in order {
         chosen.push(v);
-        node.copy_without(&chosen, &mut scratch);
-        if fits(&scratch, pod) {
+        scratch.also_without(&[v]);
+        if fits(scratch, pod) {
             break;
         }
     }
     // Drop victims that are not needed (a later, larger one may have made room alone).
+    let mut fewer: Vec<PodId> = Vec::new();
     let mut i = chosen.len();
     while i > 0 {
         i -= 1;
-        let mut fewer = chosen.clone();
-        fewer.remove(i);
+        fewer.clear();
+        fewer.extend(
+            chosen
+                .iter()
+                .enumerate()
+                .filter(|&(k, _)| k != i)
+                .map(|(_, &v)| v),
+        );
         if fewer.is_empty() {
             continue;
         }
-        node.copy_without(&fewer, &mut scratch);
-        if fits(&scratch, pod) {
-            chosen = fewer;
+        if room(&fewer, scratch) {
+            std::mem::swap(&mut chosen, &mut fewer);
         }
     }
     Some(chosen)
+}
+
+/// `node` without `pods`, in `scratch` (made on first use, then reused).
+pub fn copy_without_into<'s>(
+    node: &Node,
+    pods: &[PodId],
+    scratch: &'s mut Option<Node>,
+) -> &'s mut Node {
+    match scratch {
+        Some(s) => {
+            node.copy_without(pods, s);
+            s
+        }
+        None => scratch.insert(node.without(pods)),
+    }
 }
 
 /// The running jobs to preempt so that `pod` fits: `candidates` are the running jobs of lower
@@ -95,16 +140,17 @@ pub fn lowest_priority_first_among<K: Ord + Copy>(
     type Choice<K> = (std::cmp::Reverse<(K, PodId)>, usize, NodeId, Vec<PodId>);
     let mut best: Option<Choice<K>> = None;
     let mut order: Vec<PodId> = Vec::new();
+    let mut scratch: Option<Node> = None;
     for group in cands.chunk_by(|a, b| a.0 == b.0) {
         let n = group[0].0;
         order.clear();
         order.extend(group.iter().map(|&(_, _, id)| id));
-        // Most nodes cannot be made to fit even with every candidate gone: say so without
-        // copying the node (the search below copies it once per victim set it tries).
-        if !cluster.node(n).may_fit_without(&order, pod) {
-            continue;
-        }
-        let Some(v) = fewest_victims(cluster.node(n), pod, &order, |n, p| n.fits(p)) else {
+        // Most nodes cannot be made to fit even with every candidate gone: the search says so
+        // without copying the node (it copies it, into one scratch node, only for the victim
+        // sets the copy-free bound allows).
+        let Some(v) =
+            fewest_victims_in(cluster.node(n), pod, &order, |n, p| n.fits(p), &mut scratch)
+        else {
             continue;
         };
         open.push(n);

@@ -45,8 +45,9 @@
 //! crossings are a heap fed by [`Policy::jobs_changed`] (O(log R) a start, stop or demotion; a
 //! wake-up reads its top); a preemption search takes its candidates from the running jobs kept
 //! by key (O(log R + C)), groups them by node (O(C log C)), rules out without a copy each node
-//! that cannot be made to fit (`Node::may_fit_without`) and copies a node per victim set tried
-//! only where one may; a later search of the same fit class at no higher a rank takes its
+//! that cannot be made to fit (`Node::may_fit_without`), and elsewhere copies the node into one
+//! scratch node for the victim sets that bound allows (adding victims one at a time to one
+//! copy); a later search of the same fit class at no higher a rank takes its
 //! candidates only from the nodes changed since, demoted on, or with room at that search
 //! ([`RefusedSearches`]: in a saturated queue, the few nodes an event touched). Under FIFO by
 //! entry without a starvation guard the engine keeps the queue by key ([`Policy::queue_key`]):

@@ -284,6 +284,16 @@ impl Node {
         }
     }
 
+    /// On a what-if copy ([`Node::without`], [`Node::copy_without`]): takes `pods` off it too,
+    /// so that `n.without(a)` then `also_without(b)` is `n.without(a ++ b)` — a search that
+    /// adds victims one at a time needs one copy, not one per set. (A cluster lends its own
+    /// nodes only as `&Node`: only a copy can be changed.) Unknown ids are ignored.
+    pub fn also_without(&mut self, pods: &[PodId]) {
+        for &id in pods {
+            self.release(id);
+        }
+    }
+
     /// Whether `pod` may fit here once `pods` are gone: `false` only where
     /// `self.without(pods).fits(pod)` is false, found without copying the node — for a
     /// preemption search, which asks it of every node holding candidates and where most nodes
@@ -1707,6 +1717,28 @@ mod tests {
         assert_eq!(scratch.residents().len(), 2);
         c.node(1).copy_without(&[], &mut scratch);
         assert_eq!(format!("{scratch:?}"), format!("{:?}", c.node(1)));
+    }
+
+    #[test]
+    fn victims_taken_off_a_copy_one_at_a_time_are_the_set_taken_off_at_once() {
+        let mut c = Cluster::new(&fleet());
+        let p = Pod::new("p", 1000, 10, 1, 300);
+        for (id, gpu) in [(3, 0), (4, 0), (5, 1), (6, 0)] {
+            let at = Placement {
+                node: 0,
+                gpus: vec![gpu],
+            };
+            c.place(id, &p, at).unwrap();
+        }
+        let mut copy = c.node(0).without(&[4]);
+        copy.also_without(&[6]);
+        copy.also_without(&[5, 99]);
+        assert_eq!(
+            format!("{copy:?}"),
+            format!("{:?}", c.node(0).without(&[4, 6, 5]))
+        );
+        assert_eq!(copy.residents().len(), 1);
+        assert_eq!(copy.gpu_free_milli(), &[700, 1000]);
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! fragmentation F(n) is the GPU milli that the next typical pod is expected not to be able to
 //! use. Both the `fgd` policy and the reported fragmentation curve use it.
 
-use crate::model::job::{Pod, PodShape};
-use std::collections::BTreeMap;
+use crate::model::job::{Pod, PodShape, Request};
+use std::collections::{BTreeMap, HashMap};
 
 /// One typical pod: a request shape and its probability.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,11 +34,26 @@ impl TypicalPods {
     /// ties descending by key; keep keys until they cover ≥ 95% of pods (the check happens
     /// before each addition, so the crossing key is kept); renormalise.
     pub fn from_pods(pods: &[Pod]) -> TypicalPods {
+        // Pods asking alike share a request ([`Pod::shared_request`]), and a shape is a
+        // function of the request: count each shared request first, in order of first
+        // appearance, then group those (building a shape per pod was 3 % of a 10^6-job replay).
+        let mut per_request: HashMap<*const Request, usize, foldhash::fast::FixedState> =
+            HashMap::default();
+        let mut requests: Vec<(&Pod, u64)> = Vec::new();
+        for p in pods {
+            let at = *per_request
+                .entry(std::sync::Arc::as_ptr(p.shared_request()))
+                .or_insert_with(|| {
+                    requests.push((p, 0));
+                    requests.len() - 1
+                });
+            requests[at].1 += 1;
+        }
         let mut counts: BTreeMap<PodShape, u64> = BTreeMap::new();
         let mut models: BTreeMap<PodShape, Vec<String>> = BTreeMap::new();
-        for p in pods {
+        for (p, n) in requests {
             let shape = p.shape();
-            *counts.entry(shape.clone()).or_default() += 1;
+            *counts.entry(shape.clone()).or_default() += n;
             models
                 .entry(shape)
                 .or_insert_with(|| p.gpu_spec.models().to_vec());

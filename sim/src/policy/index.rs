@@ -20,7 +20,8 @@
 //! [`Node::released_at`]: crate::model::cluster::Node::released_at
 
 use crate::model::cluster::{priority_class, Cluster, FitProbe, NodeId};
-use crate::model::job::Pod;
+use crate::model::job::{Pod, Request};
+use std::sync::Arc;
 
 /// Shapes kept at most; the least recently asked one is dropped beyond this (only the cost of
 /// rebuilding it when it comes back depends on this, never a result).
@@ -155,6 +156,10 @@ struct Entry {
     shape: Shape,
     /// [`Shape::fingerprint`] of the shape.
     fingerprint: u64,
+    /// The shared request ([`Pod::shared_request`]) of the last pod found to be of this shape:
+    /// a pod holding the same one is of it without reading its request. Held, so that its
+    /// address is not reused while the entry lives.
+    request: Arc<Request>,
     /// The shape's per-device feasibility work, done once.
     probe: FitProbe,
     /// The cluster clock this entry reflects.
@@ -305,14 +310,29 @@ impl NodeIndex {
     ) -> Option<NodeId> {
         self.bind(cluster);
         self.queries += 1;
-        let fingerprint = Shape::fingerprint(pod);
-        let found = self
+        // Pods of one request share it: a pointer comparison finds their entry. Otherwise
+        // (another request of the same shape, or a new shape) the shape is compared.
+        let request = pod.shared_request();
+        let at = match self
             .entries
             .iter()
-            .position(|e| e.fingerprint == fingerprint && e.shape.is_of(pod));
-        let at = match found {
+            .position(|e| Arc::ptr_eq(&e.request, request))
+        {
             Some(at) => at,
-            None => self.insert(pod, fingerprint),
+            None => {
+                let fingerprint = Shape::fingerprint(pod);
+                let found = self
+                    .entries
+                    .iter()
+                    .position(|e| e.fingerprint == fingerprint && e.shape.is_of(pod));
+                match found {
+                    Some(at) => {
+                        self.entries[at].request = Arc::clone(request);
+                        at
+                    }
+                    None => self.insert(pod, fingerprint),
+                }
+            }
         };
         let e = &mut self.entries[at];
         e.used = self.queries;
@@ -405,6 +425,7 @@ impl NodeIndex {
         let e = Entry {
             shape: Shape::of(pod),
             fingerprint,
+            request: Arc::clone(pod.shared_request()),
             probe: FitProbe::default(),
             synced: u64::MAX,
             ranked: Tournament::empty(),
