@@ -50,14 +50,6 @@ pub fn fewest_victims_in(
     if !fits(scratch, pod) {
         return None;
     }
-    // `fits` implies `Node::fits`, which the bound can only over-approve: a set it rules out
-    // does not make room, so its copy is skipped (the answer is unchanged).
-    let room = |set: &[PodId], scratch: &mut Node| {
-        node.may_fit_without(set, pod) && {
-            node.copy_without(set, scratch);
-            fits(scratch, pod)
-        }
-    };
     // Victims are added one at a time to one copy (`Node::also_without`): the same states as
     // a copy per prefix, with one copy.
     let mut chosen: Vec<PodId> = Vec::new();
@@ -70,18 +62,20 @@ pub fn fewest_victims_in(
         }
     }
     // Drop victims that are not needed (a later, larger one may have made room alone).
+    // `fits` implies `Node::fits`, which the bound can only over-approve: a set it rules out
+    // does not make room, so its copy is skipped (the answer is unchanged).
+    let room = |set: &[PodId], scratch: &mut Node| {
+        node.may_fit_without(set, pod) && {
+            node.copy_without(set, scratch);
+            fits(scratch, pod)
+        }
+    };
     let mut fewer: Vec<PodId> = Vec::new();
     let mut i = chosen.len();
     while i > 0 {
         i -= 1;
-        fewer.clear();
-        fewer.extend(
-            chosen
-                .iter()
-                .enumerate()
-                .filter(|&(k, _)| k != i)
-                .map(|(_, &v)| v),
-        );
+        fewer.clone_from(&chosen);
+        fewer.remove(i);
         if fewer.is_empty() {
             continue;
         }

@@ -9,9 +9,9 @@ pub mod replay;
 
 use crate::error::EngineError;
 use crate::model::fleet::{Fleet, ModeSource};
-use crate::model::job::{FitKey, Pod, Request};
+use crate::model::job::{FitKey, PerRequest, Pod};
 use crate::policy::Policy;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// The fleet a run of `policy` uses; both protocols' `run` start with it, so that a library
 /// caller gets exactly what `flexsim run` gets from the same inputs. Every device model whose
@@ -47,17 +47,14 @@ pub(crate) fn fit_classes(pods: &[Pod]) -> (Vec<u32>, usize) {
     // A class is a function of the request, which pods asking alike share
     // ([`Pod::shared_request`]): each shared request is classed once (comparing keys was 2 %
     // of a 10^6-job replay). Ids still follow first appearance in job order.
-    let mut by_request: HashMap<*const Request, u32, foldhash::fast::FixedState> =
-        HashMap::default();
+    let mut by_request: PerRequest<u32> = PerRequest::default();
     let class = pods
         .iter()
         .map(|p| {
-            *by_request
-                .entry(std::sync::Arc::as_ptr(p.shared_request()))
-                .or_insert_with(|| {
-                    let next = ids.len() as u32;
-                    *ids.entry((p.fit_key(), p.priority)).or_insert(next)
-                })
+            *by_request.entry(p.request_id()).or_insert_with(|| {
+                let next = ids.len() as u32;
+                *ids.entry((p.fit_key(), p.priority)).or_insert(next)
+            })
         })
         .collect();
     (class, ids.len())

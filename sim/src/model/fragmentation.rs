@@ -4,8 +4,8 @@
 //! fragmentation F(n) is the GPU milli that the next typical pod is expected not to be able to
 //! use. Both the `fgd` policy and the reported fragmentation curve use it.
 
-use crate::model::job::{Pod, PodShape, Request};
-use std::collections::{BTreeMap, HashMap};
+use crate::model::job::{PerRequest, Pod, PodShape};
+use std::collections::BTreeMap;
 
 /// One typical pod: a request shape and its probability.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,16 +37,13 @@ impl TypicalPods {
         // Pods asking alike share a request ([`Pod::shared_request`]), and a shape is a
         // function of the request: count each shared request first, in order of first
         // appearance, then group those (building a shape per pod was 3 % of a 10^6-job replay).
-        let mut per_request: HashMap<*const Request, usize, foldhash::fast::FixedState> =
-            HashMap::default();
+        let mut per_request: PerRequest<usize> = PerRequest::default();
         let mut requests: Vec<(&Pod, u64)> = Vec::new();
         for p in pods {
-            let at = *per_request
-                .entry(std::sync::Arc::as_ptr(p.shared_request()))
-                .or_insert_with(|| {
-                    requests.push((p, 0));
-                    requests.len() - 1
-                });
+            let at = *per_request.entry(p.request_id()).or_insert_with(|| {
+                requests.push((p, 0));
+                requests.len() - 1
+            });
             requests[at].1 += 1;
         }
         let mut counts: BTreeMap<PodShape, u64> = BTreeMap::new();

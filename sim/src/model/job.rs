@@ -157,6 +157,10 @@ impl std::ops::DerefMut for Pod {
     }
 }
 
+/// Something per shared request ([`Pod::request_id`]), for work that is a function of the
+/// request and need be done once per distinct request, not per pod. Valid while the pods live.
+pub type PerRequest<V> = std::collections::HashMap<*const Request, V, foldhash::fast::FixedState>;
+
 /// The distinct requests read so far, so that pods asking for the same thing share one
 /// ([`Pod`]). A reader keeps one while it reads a trace.
 #[derive(Debug, Default)]
@@ -206,6 +210,11 @@ impl Pod {
     /// cold request's strings was a fifth of a saturated best-fit replay).
     pub fn shared_request(&self) -> &std::sync::Arc<Request> {
         &self.request
+    }
+
+    /// Its shared request's identity, the key of a [`PerRequest`] map.
+    pub fn request_id(&self) -> *const Request {
+        std::sync::Arc::as_ptr(&self.request)
     }
 
     /// A pod asking for GPU milli on `num_gpu` cards, with no trace metadata.

@@ -319,20 +319,7 @@ impl NodeIndex {
             .position(|e| Arc::ptr_eq(&e.request, request))
         {
             Some(at) => at,
-            None => {
-                let fingerprint = Shape::fingerprint(pod);
-                let found = self
-                    .entries
-                    .iter()
-                    .position(|e| e.fingerprint == fingerprint && e.shape.is_of(pod));
-                match found {
-                    Some(at) => {
-                        self.entries[at].request = Arc::clone(request);
-                        at
-                    }
-                    None => self.insert(pod, fingerprint),
-                }
-            }
+            None => self.entry_of_shape(pod),
         };
         let e = &mut self.entries[at];
         e.used = self.queries;
@@ -416,6 +403,23 @@ impl NodeIndex {
         self.rank = vec![0; self.node_at.len()];
         for (r, &node) in self.node_at.iter().enumerate() {
             self.rank[node] = r as u32;
+        }
+    }
+
+    /// The entry of `pod`'s shape, found by comparing shapes (it then remembers `pod`'s
+    /// request), or a new one.
+    fn entry_of_shape(&mut self, pod: &Pod) -> usize {
+        let fingerprint = Shape::fingerprint(pod);
+        let found = self
+            .entries
+            .iter()
+            .position(|e| e.fingerprint == fingerprint && e.shape.is_of(pod));
+        match found {
+            Some(at) => {
+                self.entries[at].request = Arc::clone(pod.shared_request());
+                at
+            }
+            None => self.insert(pod, fingerprint),
         }
     }
 
